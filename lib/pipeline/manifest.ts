@@ -1,0 +1,231 @@
+/**
+ * The per-camera manifest: what hiksync wrote (or tried to write) for each recording id.
+ *
+ * Storage: `<stateDir>/manifests/<camera>.jsonl`, append-only JSON lines on the output volume.
+ * - a line holding an entry replaces any earlier line with the same id (last one wins);
+ * - `{"id":..., "removed":true}` forgets an id (retention);
+ * - a torn last line (crash mid-append) is ignored on load, and the next append starts on a fresh line;
+ * - when dead lines outnumber live entries the file is compacted: rewritten to a temporary file in the same
+ *   folder, fsynced, and renamed over the old one (atomic on POSIX file systems, NFS included).
+ */
+import { constants as fsc } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ManifestEntry } from './manifest-types.js';
+
+const MANIFEST_DIR = 'manifests';
+const SUFFIX = '.jsonl';
+/** Compact when the file holds more than this many lines and more than twice the live entries. */
+const COMPACT_MIN_LINES = 1000;
+
+export interface ManifestLoadReport {
+  /** The manifest file existed before this open (false on a first run or when it was lost). */
+  existed: boolean;
+  lines: number;
+  /** Lines that were not valid JSON entries (a torn tail or outside damage), skipped. */
+  badLines: number;
+}
+
+export class Manifest {
+  readonly file: string;
+  readonly camera: string;
+  readonly report: ManifestLoadReport;
+  private readonly byId = new Map<string, ManifestEntry>();
+  private readonly byOutput = new Map<string, string>();
+  private pendingLines: string[] = [];
+  private lineCount: number;
+  private needsNewline: boolean;
+
+  private constructor(file: string, camera: string, report: ManifestLoadReport, needsNewline: boolean) {
+    this.file = file;
+    this.camera = camera;
+    this.report = report;
+    this.lineCount = report.lines;
+    this.needsNewline = needsNewline;
+  }
+
+  static fileFor(stateDir: string, camera: string): string {
+    return path.join(stateDir, MANIFEST_DIR, encodeURIComponent(camera) + SUFFIX);
+  }
+
+  /** Camera folder names that have a manifest under stateDir. */
+  static async listCameras(stateDir: string): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(path.join(stateDir, MANIFEST_DIR));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return names
+      .filter((n) => n.endsWith(SUFFIX))
+      .map((n) => decodeURIComponent(n.slice(0, -SUFFIX.length)))
+      .sort();
+  }
+
+  static async open(stateDir: string, camera: string): Promise<Manifest> {
+    const file = Manifest.fileFor(stateDir, camera);
+    let text = '';
+    let existed = true;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      existed = false;
+    }
+    const lines = text.split('\n');
+    const complete = text.endsWith('\n') || text.length === 0;
+    // The last element is '' for a file ending in '\n', or a torn line after a crash: never trusted.
+    const tail = lines.pop() ?? '';
+    let badLines = complete ? 0 : tail.length > 0 ? 1 : 0;
+    const m = new Manifest(file, camera, { existed, lines: 0, badLines: 0 }, !complete);
+    let count = 0;
+    for (const line of lines) {
+      if (line.length === 0) continue;
+      count++;
+      if (!m.applyLine(line)) badLines++;
+    }
+    m.lineCount = count;
+    Object.assign(m.report, { lines: count, badLines });
+    return m;
+  }
+
+  private applyLine(line: string): boolean {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch {
+      return false;
+    }
+    if (!obj || typeof obj !== 'object') return false;
+    const rec = obj as Partial<ManifestEntry> & { removed?: boolean };
+    if (typeof rec.id !== 'string') return false;
+    if (rec.removed === true) {
+      this.forget(rec.id);
+      return true;
+    }
+    if (!isEntry(rec)) return false;
+    this.index(rec);
+    return true;
+  }
+
+  private index(entry: ManifestEntry): void {
+    const old = this.byId.get(entry.id);
+    if (old && old.output !== entry.output) this.byOutput.delete(old.output);
+    this.byId.set(entry.id, entry);
+    this.byOutput.set(entry.output, entry.id);
+  }
+
+  private forget(id: string): void {
+    const old = this.byId.get(id);
+    if (!old) return;
+    this.byId.delete(id);
+    if (this.byOutput.get(old.output) === id) this.byOutput.delete(old.output);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: string): ManifestEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The entry that owns an output path (relative to the output root), if any. */
+  ownerOf(output: string): ManifestEntry | undefined {
+    const id = this.byOutput.get(output);
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
+  entries(): ManifestEntry[] {
+    return [...this.byId.values()];
+  }
+
+  /** Record (or replace) an entry; persisted by the next flush(). */
+  put(entry: ManifestEntry): void {
+    this.index(entry);
+    this.pendingLines.push(JSON.stringify(entry));
+  }
+
+  /** Forget an entry (its output was deleted); persisted by the next flush(). */
+  remove(id: string): void {
+    if (!this.byId.has(id)) return;
+    this.forget(id);
+    this.pendingLines.push(JSON.stringify({ id, removed: true }));
+  }
+
+  get dirty(): boolean {
+    return this.pendingLines.length > 0;
+  }
+
+  /**
+   * Append what changed since the last flush. `durable` fsyncs the file (used before a worker may rename an
+   * output into place, so the 'pending' line is on disk first). Compacts when the file has grown.
+   */
+  async flush(opts: { durable?: boolean } = {}): Promise<void> {
+    if (this.pendingLines.length === 0) return;
+    if (this.lineCount + this.pendingLines.length > Math.max(COMPACT_MIN_LINES, 2 * this.byId.size)) {
+      await this.compact();
+      return;
+    }
+    const chunk = (this.needsNewline ? '\n' : '') + this.pendingLines.join('\n') + '\n';
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    const fh = await fs.open(this.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o644);
+    try {
+      await fh.write(chunk);
+      if (opts.durable) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    this.lineCount += this.pendingLines.length;
+    this.pendingLines = [];
+    this.needsNewline = false;
+  }
+
+  /** Rewrite the file with only the live entries (atomic replace). */
+  async compact(): Promise<void> {
+    const dir = path.dirname(this.file);
+    await fs.mkdir(dir, { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const body = [...this.byId.values()].map((e) => JSON.stringify(e)).join('\n');
+    const fh = await fs.open(tmp, 'w', 0o644);
+    try {
+      await fh.write(body.length > 0 ? body + '\n' : '');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, this.file);
+    await syncDir(dir);
+    this.lineCount = this.byId.size;
+    this.pendingLines = [];
+    this.needsNewline = false;
+  }
+}
+
+function isEntry(v: Partial<ManifestEntry>): v is ManifestEntry {
+  return (
+    typeof v.id === 'string' &&
+    (v.kind === 'video' || v.kind === 'picture') &&
+    typeof v.output === 'string' &&
+    (v.status === 'pending' || v.status === 'done' || v.status === 'failed' || v.status === 'gave-up') &&
+    typeof v.size === 'number' &&
+    typeof v.startSec === 'number' &&
+    typeof v.attempts === 'number' &&
+    typeof v.source === 'object' &&
+    v.source !== null
+  );
+}
+
+/** fsync a directory so a rename in it survives a power loss (best effort: not every FS allows it). */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: fs.FileHandle | undefined;
+  try {
+    fh = await fs.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some file systems (SMB, some NFS servers) refuse fsync on a directory; the rename is still atomic.
+  } finally {
+    await fh?.close();
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The planner: from one camera's scanned recordings, its manifest and a listing of its output folders,
+ * decide what to extract and under which name (pure: no I/O).
+ *
+ * Names: a recording already in the manifest keeps its name forever. A new recording takes the first free
+ * name of its second (plain, then -2, -3 ... in start order), where "free" means: not owned by a manifest
+ * entry, not present on disk, not given to another recording in this plan. A name whose plain form is held by
+ * a file hiksync did not write is a conflict: reported, never overwritten (unless adoptExisting asks the
+ * worker to adopt a valid MP4/JPEG there or replace a raw MPEG-PS file an older tool saved as .mp4).
+ */
+import { isPlausibleCameraTime } from '../time.js';
+import type { Recording } from '../hikvision/types.js';
+import type { ManifestEntry } from './manifest-types.js';
+import { extensionFor, fileName, folderFor, MAX_SAME_SECOND, outputPath, type VideoContainer } from './naming.js';
+
+export interface PlanOptions {
+  kinds: { video: boolean; picture: boolean };
+  container: VideoContainer;
+  /** Camera-local seconds; recordings that END before `since` or START at/after `until` are left out. */
+  since?: number;
+  until?: number;
+  /** 0 = keep everything. */
+  retentionDays: number;
+  nowCameraSec: number;
+  maxAttempts: number;
+  adoptExisting: boolean;
+}
+
+export interface ManifestView {
+  get(id: string): ManifestEntry | undefined;
+  ownerOf(output: string): ManifestEntry | undefined;
+}
+
+/** File names present in `<tag>/video` and `<tag>/images` (one directory listing each). */
+export interface OutputListing {
+  video: ReadonlySet<string>;
+  images: ReadonlySet<string>;
+}
+
+export interface PlannedTask {
+  recording: Recording;
+  /** Output path relative to the output root. */
+  output: string;
+  /** Attempts already made (from the manifest). */
+  attempts: number;
+  /** Why it is extracted: new, retry of a failed/interrupted attempt, the user deleted the output, or a foreign file to adopt/replace. */
+  reason: 'new' | 'retry' | 'deleted' | 'foreign';
+  /** Camera clock implausible (reset or ahead): extracted anyway, reported. */
+  implausible: boolean;
+}
+
+export type PlanSkip = 'already' | 'too-old' | 'out-of-range' | 'kind-off' | 'gave-up' | 'conflict' | 'unnameable';
+
+export interface CameraPlan {
+  camera: string;
+  tag: string;
+  tasks: PlannedTask[];
+  skipped: Partial<Record<PlanSkip, number>>;
+  /** Target names held by files hiksync did not write (reported; adopted/replaced only with adoptExisting). */
+  conflicts: string[];
+  /** Recording ids that gave up after maxAttempts (for the summary). */
+  gaveUp: string[];
+  implausible: number;
+}
+
+export function planCamera(
+  camera: string,
+  tag: string,
+  recordings: readonly Recording[],
+  manifest: ManifestView,
+  listing: OutputListing,
+  opts: PlanOptions,
+): CameraPlan {
+  const plan: CameraPlan = { camera, tag, tasks: [], skipped: {}, conflicts: [], gaveUp: [], implausible: 0 };
+  const skip = (why: PlanSkip) => (plan.skipped[why] = (plan.skipped[why] ?? 0) + 1);
+  const assigned = new Set<string>();
+  const oldestKept = opts.retentionDays > 0 ? opts.nowCameraSec - opts.retentionDays * 86_400 : -Infinity;
+
+  const onDisk = (output: string): boolean => {
+    const slash = output.lastIndexOf('/');
+    const name = output.slice(slash + 1);
+    return output.slice(0, slash).endsWith('/video') ? listing.video.has(name) : listing.images.has(name);
+  };
+
+  // Start order (seconds, then microseconds) decides who gets the plain name of a second.
+  const ordered = [...recordings].sort(
+    (a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec || a.id.localeCompare(b.id),
+  );
+
+  for (const rec of ordered) {
+    if (!(rec.kind === 'video' ? opts.kinds.video : opts.kinds.picture)) {
+      skip('kind-off');
+      continue;
+    }
+    if ((opts.since !== undefined && rec.end.sec < opts.since) || (opts.until !== undefined && rec.start.sec >= opts.until)) {
+      skip('out-of-range');
+      continue;
+    }
+    const plausible = isPlausibleCameraTime(rec.start.sec, opts.nowCameraSec);
+    const entry = manifest.get(rec.id);
+
+    if (entry?.status === 'gave-up') {
+      skip('gave-up');
+      plan.gaveUp.push(rec.id);
+      continue;
+    }
+    if (entry?.status === 'done' && onDisk(entry.output)) {
+      skip('already');
+      continue;
+    }
+    // Too old for the retention window: not worth extracting (retention would delete it next).
+    // A recording with an implausible date is never "old": the ring will overwrite it, so it is extracted.
+    if (plausible && rec.end.sec < oldestKept) {
+      skip('too-old');
+      continue;
+    }
+    if (!plausible) plan.implausible++;
+
+    if (entry) {
+      // Keep the name given once: done-but-deleted by the user, or a failed / interrupted attempt.
+      if (entry.status === 'failed' || entry.status === 'pending') {
+        if (entry.attempts >= opts.maxAttempts) {
+          skip('gave-up');
+          plan.gaveUp.push(rec.id);
+          continue;
+        }
+      }
+      assigned.add(entry.output);
+      plan.tasks.push({
+        recording: rec,
+        output: entry.output,
+        attempts: entry.attempts,
+        reason: entry.status === 'done' ? 'deleted' : 'retry',
+        implausible: !plausible,
+      });
+      continue;
+    }
+
+    const ext = extensionFor(rec.kind, opts.container);
+    let chosen: string | undefined;
+    let foreign: string | undefined;
+    for (let n = 1; n <= MAX_SAME_SECOND; n++) {
+      const candidate = outputPath(tag, rec.kind, fileName(tag, rec.start.sec, ext, n));
+      if (assigned.has(candidate) || manifest.ownerOf(candidate)) continue; // ours, another recording
+      if (onDisk(candidate)) {
+        // A file we did not write sits where this recording's name would be.
+        foreign = candidate;
+        break;
+      }
+      chosen = candidate;
+      break;
+    }
+    if (foreign !== undefined) {
+      assigned.add(foreign);
+      if (opts.adoptExisting) {
+        plan.tasks.push({ recording: rec, output: foreign, attempts: 0, reason: 'foreign', implausible: !plausible });
+      } else {
+        plan.conflicts.push(foreign);
+        skip('conflict');
+      }
+      continue;
+    }
+    if (chosen === undefined) {
+      skip('unnameable');
+      continue;
+    }
+    assigned.add(chosen);
+    plan.tasks.push({ recording: rec, output: chosen, attempts: 0, reason: 'new', implausible: !plausible });
+  }
+  return plan;
+}
+
+/** Folder (relative to the output root) of an output path. */
+export function outputFolder(tag: string, kind: Recording['kind']): string {
+  return `${tag}/${folderFor(kind)}`;
+}

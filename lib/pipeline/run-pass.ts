@@ -1,0 +1,370 @@
+/**
+ * One pass of `hiksync run`: scan -> plan -> dispatch to the pool -> manifest -> retention -> summary.
+ *
+ * The main thread reads only small things (index tables, manifests, directory listings); workers read the
+ * byte ranges. Tasks are submitted as a stream (bounded in-flight count), oldest recording first: the oldest
+ * hiv file is the next one the camera overwrites.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
+import type { Recording } from '../hikvision/types.js';
+import type { Log } from '../log-types.js';
+import { shardOf } from '../ops/shard.js';
+import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
+import { Manifest } from './manifest.js';
+import type { VideoContainer } from './naming.js';
+import { entryFor, listCameraOutputs, MARKER_PREFIX, rebuildManifest, settlePending, tempNameFor } from './outputs.js';
+import { planCamera, type CameraPlan, type PlannedTask } from './plan.js';
+import type { ExtractPool } from './pool.js';
+import { createProgress, formatDuration, type Progress } from './progress.js';
+import { applyRetention, planRetention } from './retention.js';
+import { addCount, emptyCameraSummary, type CameraSummary, type PassSummary } from './summary.js';
+import type { ExtractResult, ExtractTask } from './task.js';
+
+export interface RunOptions {
+  inputDir: string;
+  outputDir: string;
+  stateDir: string;
+  cameraTranslation: Map<string, string>;
+  workers: number;
+  ioConcurrency: number;
+  cameraTz: string;
+  shard: { index: number; count: number };
+  container: VideoContainer;
+  maxAttempts: number;
+  retentionDays: number;
+  retentionMaxShare: number;
+  /** Camera folder names or tags; empty = all. */
+  cameras: string[];
+  since?: number;
+  until?: number;
+  kinds: { video: boolean; picture: boolean };
+  dryRun: boolean;
+  adoptExisting: boolean;
+  fsync: boolean;
+  /** Apply retention after extracting (run does; scan-only callers do not). */
+  retention: boolean;
+  retentionForce: boolean;
+}
+
+export interface RunDeps {
+  log: Log;
+  pool?: ExtractPool;
+  createPool?: (threads: number) => ExtractPool;
+  progress?: Progress;
+  tty?: boolean;
+  signal?: AbortSignal;
+  now?: () => number;
+  /** How long in-flight files may finish after an abort before their workers are stopped. */
+  abortGraceMs?: number;
+}
+
+interface CameraWork {
+  scan: CameraScan;
+  tag: string;
+  manifest: Manifest;
+  plan: CameraPlan;
+  summary: CameraSummary;
+  device: number;
+}
+
+/** Exit codes of a pass (the CLI maps errors outside a pass itself). */
+export const PASS_OK = 0;
+export const PASS_SOME_FAILED = 1;
+export const PASS_INTERRUPTED = 130;
+
+export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSummary> {
+  const now = deps.now ?? Date.now;
+  const log = deps.log;
+  const started = now();
+  const nowCamera = cameraNowSec(opts.cameraTz, started);
+
+  // 1. Cameras of this shard (and of --camera), with their tags.
+  const all = await discoverCameras(opts.inputDir);
+  const wanted = new Set(opts.cameras);
+  const cameras = all.filter((c) => {
+    if (opts.shard.count > 1 && shardOf(c.name, opts.shard.count) !== opts.shard.index) return false;
+    const tag = opts.cameraTranslation.get(c.name) ?? c.name;
+    return wanted.size === 0 || wanted.has(c.name) || wanted.has(tag);
+  });
+  for (const source of opts.cameraTranslation.keys()) {
+    if (!all.some((c) => c.name === source)) log.warn(`CAMERA_TRANSLATION names "${source}", but no camera folder of that name is in ${opts.inputDir}`);
+  }
+  for (const w of wanted) {
+    if (!all.some((c) => c.name === w || opts.cameraTranslation.get(c.name) === w)) log.warn(`--camera ${w}: no such camera folder or tag in ${opts.inputDir}`);
+  }
+
+  // 2. Scan (small reads, a few cameras at a time) and plan per camera.
+  const scanLimit = pLimit(4);
+  const works = await Promise.all(
+    cameras.map((cam) =>
+      scanLimit(async (): Promise<CameraWork> => {
+        const tag = opts.cameraTranslation.get(cam.name) ?? cam.name;
+        const summary = emptyCameraSummary(cam.name, tag);
+        const scan = await scanCamera(cam, { kinds: opts.kinds });
+        summary.datadirs = scan.datadirs.length;
+        summary.errors.push(...scan.errors);
+        for (const [reason, n] of Object.entries(scan.skipped)) addCount(summary.skipped, reason, n ?? 0);
+        for (const r of scan.recordings) summary.listed[r.kind]++;
+
+        const manifest = await Manifest.open(opts.stateDir, cam.name);
+        if (manifest.report.badLines > 0) log.warn(`${cam.name}: manifest ${manifest.file} had ${manifest.report.badLines} unreadable line(s), skipped`);
+        const listing = await listCameraOutputs(opts.outputDir, tag);
+        if (listing.removedTemps > 0) log.info(`${tag}: removed ${listing.removedTemps} temporary file(s) left by an interrupted run`);
+        const settled = await settlePending(manifest, opts.outputDir, listing);
+        if (settled > 0) log.info(`${tag}: settled ${settled} recording(s) an interrupted run left in progress`);
+        if (!manifest.report.existed && listing.video.size + listing.images.size > 0) {
+          const rebuilt = await rebuildManifest(manifest, opts.outputDir, tag, scan.recordings, listing, opts.container);
+          if (rebuilt > 0) log.warn(`${tag}: manifest was missing: rebuilt ${rebuilt} entr(ies) from the output folders, nothing re-extracted`);
+        }
+        const plan = planCamera(cam.name, tag, scan.recordings, manifest, listing, {
+          kinds: opts.kinds,
+          container: opts.container,
+          ...(opts.since !== undefined ? { since: opts.since } : {}),
+          ...(opts.until !== undefined ? { until: opts.until } : {}),
+          retentionDays: opts.retentionDays,
+          nowCameraSec: nowCamera,
+          maxAttempts: opts.maxAttempts,
+          adoptExisting: opts.adoptExisting,
+        });
+        for (const id of plan.gaveUp) {
+          const e = manifest.get(id);
+          if (e && e.status !== 'gave-up') manifest.put({ ...e, status: 'gave-up', updatedAt: now() });
+        }
+        summary.already = plan.skipped.already ?? 0;
+        for (const [reason, n] of Object.entries(plan.skipped)) if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
+        summary.gaveUp = plan.gaveUp;
+        summary.conflicts = plan.conflicts;
+        summary.implausibleDates = plan.implausible;
+        if (plan.implausible > 0) log.warn(`${tag}: ${plan.implausible} recording(s) with implausible dates (camera clock reset or ahead): extracted anyway`);
+        const device = (await fs.stat(cam.path)).dev;
+        if (!opts.dryRun && manifest.dirty) await manifest.flush({ durable: true });
+        return { scan, tag, manifest, plan, summary, device };
+      }),
+    ),
+  );
+
+  // 3. Dispatch, oldest first.
+  const queue: Array<{ work: CameraWork; task: PlannedTask }> = [];
+  for (const work of works) for (const task of work.plan.tasks) queue.push({ work, task });
+  queue.sort((a, b) => a.task.recording.start.sec - b.task.recording.start.sec || a.task.recording.start.usec - b.task.recording.start.usec);
+  const totalBytes = queue.reduce((n, q) => n + (q.task.recording.endOffset - q.task.recording.startOffset), 0);
+
+  let interrupted = false;
+  const tExtract = now();
+  if (!opts.dryRun && queue.length > 0) {
+    interrupted = await dispatch(queue, totalBytes, opts, deps, nowCamera);
+  } else if (opts.dryRun) {
+    for (const q of queue) log.info(`would extract ${q.task.output} (${q.task.reason}) from ${path.relative(opts.inputDir, q.task.recording.source)} [${q.task.recording.startOffset}, ${q.task.recording.endOffset})`);
+  }
+  const extractSeconds = (now() - tExtract) / 1000;
+
+  // 4. Retention (only after a complete pass: an interrupted one leaves deletions to the next).
+  if (opts.retention && !interrupted && opts.retentionDays > 0) {
+    for (const w of works) {
+      const plan = planRetention(w.manifest.entries(), {
+        retentionDays: opts.retentionDays,
+        nowCameraSec: nowCamera,
+        maxShare: opts.retentionMaxShare,
+        force: opts.retentionForce,
+      });
+      const applied = await applyRetention(opts.outputDir, w.manifest, plan, { dryRun: opts.dryRun });
+      w.summary.retention = { ...applied, keptImplausible: plan.keptImplausible, ...(plan.blocked ? { blocked: plan.blocked } : {}) };
+      if (plan.blocked) log.warn(`${w.tag}: retention deleted nothing: ${plan.blocked}`);
+    }
+  }
+  if (!opts.dryRun) for (const w of works) if (w.manifest.dirty) await w.manifest.flush({ durable: true });
+
+  // 5. Summary.
+  const ended = now();
+  const cameraSummaries = works.map((w) => w.summary);
+  const totals = {
+    planned: queue.length,
+    written: sum(cameraSummaries, (c) => c.written.video + c.written.picture),
+    adopted: sum(cameraSummaries, (c) => c.adopted),
+    already: sum(cameraSummaries, (c) => c.already),
+    failed: sum(cameraSummaries, (c) => Object.values(c.failed).reduce((a, b) => a + b, 0)),
+    gaveUp: sum(cameraSummaries, (c) => c.gaveUp.length),
+    conflicts: sum(cameraSummaries, (c) => c.conflicts.length),
+    bytesRead: sum(cameraSummaries, (c) => c.bytesRead),
+    bytesWritten: sum(cameraSummaries, (c) => c.bytesWritten),
+    retentionDeleted: sum(cameraSummaries, (c) => c.retention?.deleted ?? 0),
+  };
+  const exitCode = interrupted ? PASS_INTERRUPTED : totals.failed > 0 || cameraSummaries.some((c) => c.errors.length > 0) ? PASS_SOME_FAILED : PASS_OK;
+  return {
+    startedAt: new Date(started).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    seconds: (ended - started) / 1000,
+    dryRun: opts.dryRun,
+    interrupted,
+    cameras: cameraSummaries,
+    totals,
+    mbPerSec: extractSeconds > 0 ? totals.bytesRead / 1e6 / extractSeconds : 0,
+    exitCode,
+  };
+}
+
+function sum<T>(xs: T[], f: (x: T) => number): number {
+  return xs.reduce((n, x) => n + f(x), 0);
+}
+
+/** Runs the queue through the pool. Returns true when interrupted by the abort signal. */
+async function dispatch(
+  queue: Array<{ work: CameraWork; task: PlannedTask }>,
+  totalBytes: number,
+  opts: RunOptions,
+  deps: RunDeps,
+  nowCamera: number,
+): Promise<boolean> {
+  const log = deps.log;
+  const now = deps.now ?? Date.now;
+  const ownPool = !deps.pool;
+  const pool = deps.pool ?? (deps.createPool ?? (await import('./pool.js')).createPool)(opts.workers);
+  const progress = deps.progress ?? createProgress({ tty: deps.tty ?? false, log });
+  const deviceLimits = new Map<number, LimitFunction>();
+  const limitFor = (dev: number) => {
+    let l = deviceLimits.get(dev);
+    if (!l) deviceLimits.set(dev, (l = pLimit(opts.ioConcurrency)));
+    return l;
+  };
+  // Workers are stopped (and their temporaries removed) only when in-flight files do not finish in time.
+  const hardStop = new AbortController();
+  const graceMs = deps.abortGraceMs ?? 6000;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    log.warn(`stop requested: no new files; waiting up to ${graceMs / 1000}s for ${inflight.size} in-flight file(s)`);
+    graceTimer = setTimeout(() => hardStop.abort(), graceMs);
+  };
+  deps.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const inflight = new Set<Promise<void>>();
+  const maxInflight = Math.max(1, pool.threads) * 2;
+  const audioNotices = new Set<string>();
+  const ringWarn = ringWarning(queue, nowCamera);
+  let warnedEta = false;
+  let seq = 0;
+  progress.start(queue.length, totalBytes);
+
+  const runOne = async ({ work, task }: { work: CameraWork; task: PlannedTask }): Promise<void> => {
+    const rec = task.recording;
+    const outputAbs = path.join(opts.outputDir, task.output);
+    const attempts = task.attempts + 1;
+    // Written (durably) BEFORE the worker may rename into place: a crash in between is settled on the next load.
+    const prev = work.manifest.get(rec.id);
+    const origin = task.reason === 'foreign' ? 'adopted' : (prev?.origin ?? 'extracted');
+    work.manifest.put(entryFor(rec, task.output, 'pending', 0, attempts, origin));
+    await work.manifest.flush({ durable: true });
+    const extractTask: ExtractTask = {
+      recording: rec,
+      outputAbs,
+      tempAbs: tempNameFor(outputAbs, `${process.pid}-${seq++}`),
+      container: opts.container,
+      mtimeMs: cameraLocalToUtcMs(rec.start.sec, opts.cameraTz) + Math.floor(rec.start.usec / 1000),
+      mode: task.reason === 'foreign' ? 'foreign' : task.reason === 'new' ? 'create' : 'replace',
+      fsync: opts.fsync,
+      marker: MARKER_PREFIX + rec.id,
+    };
+    let result: ExtractResult;
+    try {
+      result = await pool.run(extractTask, hardStop.signal);
+    } catch (err) {
+      // The worker was stopped (abort) or crashed: its temporary file may remain.
+      await fs.rm(extractTask.tempAbs, { force: true }).catch(() => undefined);
+      const aborted = hardStop.signal.aborted;
+      result = { status: 'failed', reason: aborted ? 'aborted' : 'internal', message: err instanceof Error ? err.message : String(err), bytesRead: 0 };
+    }
+    record(work, task, result, attempts, opts.maxAttempts, audioNotices, log);
+    progress.advance(1, result.status === 'failed' ? rec.endOffset - rec.startOffset : result.bytesRead);
+    if (!warnedEta && ringWarn && progress.etaSeconds() > ringWarn.seconds && progress.etaSeconds() !== Infinity && now() - started > 20_000) {
+      warnedEta = true;
+      log.warn(
+        `backfill ETA ${formatDuration(progress.etaSeconds())} is longer than the ~${formatDuration(ringWarn.seconds)} before ${ringWarn.camera} overwrites its oldest hiv file: its oldest recordings may be lost before they are copied`,
+      );
+    }
+  };
+  const started = now();
+
+  try {
+    for (const item of queue) {
+      if (deps.signal?.aborted) break;
+      while (inflight.size >= maxInflight) await Promise.race(inflight);
+      if (deps.signal?.aborted) break;
+      const p = limitFor(item.work.device)(() => runOne(item)).catch((err: unknown) => {
+        log.error(`${item.task.output}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    }
+    await Promise.all(inflight);
+  } finally {
+    if (graceTimer) clearTimeout(graceTimer);
+    deps.signal?.removeEventListener('abort', onAbort);
+    progress.stop();
+    if (ownPool) await pool.destroy();
+  }
+  return deps.signal?.aborted ?? false;
+}
+
+function record(
+  work: CameraWork,
+  task: PlannedTask,
+  result: ExtractResult,
+  attempts: number,
+  maxAttempts: number,
+  audioNotices: Set<string>,
+  log: Log,
+): void {
+  const rec = task.recording;
+  const s = work.summary;
+  s.bytesRead += result.bytesRead;
+  if (result.status === 'failed') {
+    if (result.reason === 'aborted') {
+      // Not the recording's fault: the attempt is not counted against it.
+      work.manifest.put(entryFor(rec, task.output, 'failed', 0, attempts - 1, undefined, 'interrupted'));
+      addCount(s.failed, 'aborted');
+      return;
+    }
+    if (result.reason === 'foreign-file') {
+      // A file we did not write: leave it and its name alone; forget the reservation.
+      work.manifest.remove(rec.id);
+      s.conflicts.push(task.output);
+      return;
+    }
+    const giveUp = attempts >= maxAttempts;
+    work.manifest.put(entryFor(rec, task.output, giveUp ? 'gave-up' : 'failed', 0, attempts, undefined, `${result.reason}: ${result.message}`));
+    addCount(s.failed, result.reason);
+    log.warn(`${task.output}: ${result.reason}: ${result.message}${giveUp ? ` (gave up after ${attempts} attempts)` : ''}`);
+    if (giveUp) s.gaveUp.push(rec.id);
+    return;
+  }
+  const origin = result.status === 'adopted' ? 'adopted' : task.reason === 'foreign' ? 'adopted' : 'extracted';
+  work.manifest.put(entryFor(rec, task.output, 'done', result.bytesWritten, attempts, origin));
+  s.bytesWritten += result.status === 'written' ? result.bytesWritten : 0;
+  if (result.status === 'adopted') s.adopted++;
+  else s.written[rec.kind]++;
+  if (result.audioDropped && !audioNotices.has(`${s.camera}:${result.audioDropped}`)) {
+    audioNotices.add(`${s.camera}:${result.audioDropped}`);
+    s.audioDropped.push(result.audioDropped);
+    log.info(`${s.tag}: audio dropped (${result.audioDropped}); use --container mov to keep it`);
+  }
+}
+
+/** For the backfill warning: the camera whose oldest planned hiv file is overwritten soonest, and when. */
+function ringWarning(queue: Array<{ work: CameraWork; task: PlannedTask }>, nowCamera: number): { camera: string; seconds: number } | undefined {
+  let best: { camera: string; seconds: number } | undefined;
+  const seen = new Set<CameraWork>();
+  for (const { work } of queue) {
+    if (seen.has(work)) continue;
+    seen.add(work);
+    const recs: Recording[] = work.scan.recordings.filter((r) => r.kind === 'video');
+    if (recs.length < 2) continue;
+    const files = new Set(recs.map((r) => `${r.datadir}/${r.fileNo}`)).size;
+    const span = Math.min(nowCamera, recs[recs.length - 1]!.end.sec) - recs[0]!.start.sec;
+    if (files < 2 || span <= 0) continue;
+    const perFile = span / files;
+    if (!best || perFile < best.seconds) best = { camera: work.tag, seconds: perFile };
+  }
+  return best;
+}

@@ -1,0 +1,53 @@
+/**
+ * The unit of work sent to a worker: one output file. It carries paths and offsets, never media bytes.
+ */
+import type { Recording } from '../hikvision/types.js';
+import type { VideoContainer } from './naming.js';
+
+export interface ExtractTask {
+  recording: Recording;
+  /** Absolute final path of the output file. */
+  outputAbs: string;
+  /** Absolute temporary path in the same folder (renamed to outputAbs when complete). Chosen by the main thread so it can clean up after an aborted worker. */
+  tempAbs: string;
+  container: VideoContainer;
+  /** mtime for the output: the recording's start as a real instant (camera time zone applied). */
+  mtimeMs: number;
+  /**
+   * 'create': the target must not exist (written with an atomic rename that refuses to overwrite);
+   * 'foreign': a file hiksync did not write sits at the target: adopt a valid MP4/JPEG, replace a raw MPEG-PS file,
+   * leave anything else alone.
+   * 'replace': the target is ours (manifest) and is re-extracted.
+   */
+  mode: 'create' | 'foreign' | 'replace';
+  /** fsync the output before the rename (default on). */
+  fsync: boolean;
+  /** Marker written into MP4 metadata so a lost manifest can be rebuilt: "hiksync:<recording id>". */
+  marker: string;
+}
+
+export type ExtractFailure =
+  | 'bad-content' // no pack header / SOI at the start of the range: overwritten or half-written bytes
+  | 'no-video' // no key frame with parameter sets in the range
+  | 'unsupported-codec'
+  | 'truncated-source' // the hiv file is shorter than the index says
+  | 'source-changed' // the camera rewrote the slot while it was copied (rule 5)
+  | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
+  | 'io-error'
+  | 'aborted'
+  | 'internal';
+
+export type ExtractResult =
+  | {
+      status: 'written' | 'adopted';
+      bytesRead: number;
+      bytesWritten: number;
+      frames?: number;
+      videoCodec?: string;
+      audioCodec?: string;
+      /** Set when the source audio could not go into the chosen container (e.g. G.711 in MP4). */
+      audioDropped?: string;
+      /** A raw MPEG-PS file saved under .mp4 by an older tool was replaced. */
+      replacedLegacy?: boolean;
+    }
+  | { status: 'failed'; reason: ExtractFailure; message: string; bytesRead: number };

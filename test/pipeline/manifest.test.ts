@@ -1,0 +1,78 @@
+import test from 'ava';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Manifest } from '../../lib/pipeline/manifest.js';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-types.js';
+
+function entry(id: string, over: Partial<ManifestEntry> = {}): ManifestEntry {
+  return {
+    id,
+    kind: 'video',
+    output: `cam/video/${id}.mp4`,
+    status: 'done',
+    size: 100,
+    startSec: 1_700_000_000,
+    startUsec: 0,
+    endSec: 1_700_000_060,
+    source: { datadir: 'datadir0', fileNo: 0, slot: 0, startOffset: 0, endOffset: 4096 },
+    attempts: 1,
+    updatedAt: 1,
+    ...over,
+  };
+}
+
+async function tmpState(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-manifest-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('entries survive a reopen; the last line for an id wins; removals forget', async (t) => {
+  const dir = await tmpState(t);
+  const m = await Manifest.open(dir, 'Camera Tuin/1');
+  t.false(m.report.existed);
+  m.put(entry('a'));
+  m.put(entry('b'));
+  m.put(entry('a', { status: 'failed', attempts: 2 }));
+  m.remove('b');
+  await m.flush();
+  const again = await Manifest.open(dir, 'Camera Tuin/1');
+  t.true(again.report.existed);
+  t.deepEqual(again.entries().map((e) => [e.id, e.status, e.attempts]), [['a', 'failed', 2]]);
+  t.is(again.ownerOf('cam/video/a.mp4')?.id, 'a');
+  t.is(again.ownerOf('cam/video/b.mp4'), undefined);
+  t.deepEqual(await Manifest.listCameras(dir), ['Camera Tuin/1']);
+});
+
+test('a torn last line (crash mid-append) is ignored and the next append starts on a fresh line', async (t) => {
+  const dir = await tmpState(t);
+  const m = await Manifest.open(dir, 'cam');
+  m.put(entry('a'));
+  await m.flush();
+  await fs.appendFile(m.file, '{"id":"b","kind":"vid');
+  const torn = await Manifest.open(dir, 'cam');
+  t.is(torn.report.badLines, 1);
+  t.deepEqual(torn.entries().map((e) => e.id), ['a']);
+  torn.put(entry('c'));
+  await torn.flush();
+  const after = await Manifest.open(dir, 'cam');
+  t.deepEqual(after.entries().map((e) => e.id).sort(), ['a', 'c']);
+  t.is(after.report.badLines, 1, 'the torn fragment stays an isolated bad line, it does not swallow the next entry');
+});
+
+test('compaction rewrites only live entries, atomically', async (t) => {
+  const dir = await tmpState(t);
+  const m = await Manifest.open(dir, 'cam');
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 600; i++) m.put(entry(`r${i}`, { attempts: round }));
+    await m.flush();
+  }
+  const lines = (await fs.readFile(m.file, 'utf8')).trim().split('\n');
+  t.true(lines.length < 1800, `compacted: ${lines.length} lines`);
+  const again = await Manifest.open(dir, 'cam');
+  t.is(again.size, 600);
+  t.true(again.entries().every((e) => e.attempts === 2));
+  const leftovers = (await fs.readdir(path.dirname(m.file))).filter((n) => n.endsWith('.tmp'));
+  t.deepEqual(leftovers, []);
+});
