@@ -1,0 +1,108 @@
+/**
+ * The shared part of every hiksync command: the common options, building the validated Config from flags + env,
+ * and the ONE place errors become exit codes and user-facing lines.
+ *
+ * clipanion 3.2 only lets String options read `env`, so options are passed to loadConfig as raw strings and the
+ * env merge (and its validation, naming the flag or variable) happens there.
+ */
+import { Command, Option } from 'clipanion';
+import { ConfigError, loadConfig, type Config, type RawSettings } from '../config.js';
+import { HiksyncError } from '../hikvision/errors.js';
+import { flushLogs } from '../log.js';
+import { LockHeldError } from '../ops/lock.js';
+import { INTERRUPTED_EXIT } from '../ops/schedule.js';
+import { InvalidDateError } from '../time.js';
+
+export const ExitCode = {
+  OK: 0,
+  /** Some files failed (the others are done); also "retention blocked" for the retention command. */
+  SOME_FAILED: 1,
+  /** Bad command line (sysexits EX_USAGE). */
+  USAGE: 64,
+  /** An unexpected internal error (EX_SOFTWARE): a bug, with a stack trace. */
+  INTERNAL: 70,
+  /** Another run holds the lock: try again later (EX_TEMPFAIL). */
+  LOCK_HELD: 75,
+  /** A bad setting (EX_CONFIG). */
+  CONFIG: 78,
+  /** Stopped by SIGINT/SIGTERM before the work was done (128 + SIGINT). */
+  INTERRUPTED: INTERRUPTED_EXIT,
+} as const;
+
+function codeOf(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+}
+
+function isUsageError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { clipanion?: { type?: string } }).clipanion?.type === 'usage';
+}
+
+/** The exit code for an error that ended a command. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof ConfigError || codeOf(err) === 'CONFIG') return ExitCode.CONFIG;
+  if (err instanceof LockHeldError || codeOf(err) === 'LOCK_HELD') return ExitCode.LOCK_HELD;
+  if (err instanceof InvalidDateError || isUsageError(err)) return ExitCode.USAGE;
+  if (err instanceof Error && err.name === 'AbortError') return ExitCode.INTERRUPTED;
+  if (err instanceof HiksyncError) return ExitCode.SOME_FAILED;
+  return ExitCode.INTERNAL;
+}
+
+/** Whether the error is the user's to fix (one line, no stack) rather than a bug. */
+export function isUserError(err: unknown): boolean {
+  return err instanceof HiksyncError || err instanceof InvalidDateError || isUsageError(err);
+}
+
+/** The text to print for an error: one line for user errors, the stack for bugs. */
+export function describeError(err: unknown): string {
+  if (isUserError(err)) return `hiksync: ${(err as Error).message.split('\n')[0]}`;
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return `hiksync: internal error: ${detail}`;
+}
+
+export abstract class BaseCommand extends Command {
+  input = Option.String('--input', { description: 'Camera share, one folder per camera (INPUT_DIR, default /input)' });
+  output = Option.String('--output', { description: 'Output folder (OUTPUT_DIR, default /output)' });
+  workers = Option.String('--workers', { description: 'Worker threads (WORKERS, default: CPU count)' });
+  cameraTz = Option.String('--camera-tz', { description: "The cameras' IANA time zone (CAMERA_TZ, default: the host's)" });
+  logFormat = Option.String('--log-format', { description: 'pretty | json | auto (LOG_FORMAT, default auto)' });
+  logLevel = Option.String('--log-level', { description: 'debug | info | warn | error (LOG_LEVEL, default info)' });
+  shard = Option.String('--shard', { description: 'K/N: handle shard K (from 0) of N (SHARD)' });
+  json = Option.Boolean('--json', false, { description: 'Print the result as JSON on stdout' });
+  lockFile = Option.String('--lock-file', { description: 'Lock path (LOCK_FILE, default <output>/.hiksync/lock)' });
+  retentionDays = Option.String('--retention-days', { description: 'Delete outputs older than this many days, 0 = keep all (RETENTION_DAYS, default 90)' });
+  cameraTranslation = Option.String('--camera-translation', { description: 'Folder:tag pairs, e.g. Camera-Tuin:garden (CAMERA_TRANSLATION)' });
+
+  /** Flag values by Config key; subclasses add theirs by overriding and spreading super.settings(). */
+  protected settings(): RawSettings {
+    return {
+      inputDir: this.input,
+      outputDir: this.output,
+      workers: this.workers,
+      cameraTz: this.cameraTz,
+      logFormat: this.logFormat,
+      logLevel: this.logLevel,
+      shard: this.shard,
+      lockFile: this.lockFile,
+      retentionDays: this.retentionDays,
+      cameraTranslation: this.cameraTranslation,
+    };
+  }
+
+  /** The validated settings (throws ConfigError naming the flag or variable). The command line defaults to once. */
+  config(env: NodeJS.ProcessEnv = process.env): Config {
+    return loadConfig(this.settings(), env, { runMode: 'once' });
+  }
+
+  /** Every error ends here: one line (or a stack for bugs) on stderr, and its exit code. Logs are flushed. */
+  override async validateAndExecute(): Promise<number> {
+    try {
+      return await super.validateAndExecute();
+    } catch (err) {
+      await flushLogs();
+      this.context.stderr.write(describeError(err) + '\n');
+      return exitCodeFor(err);
+    } finally {
+      await flushLogs();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * `hiksync health`: exit 0 when this shard's service is healthy, 1 when not, with the reason on stdout. Docker's
+ * HEALTHCHECK understands 0 and 1 only, so every failure (a bad setting included) is 1 here.
+ */
+import { Command } from 'clipanion';
+import { checkHealth } from '../../ops/health.js';
+import { BaseCommand, describeError } from '../base.js';
+
+/** After a time-out the hung fs call keeps the process alive: leave anyway, shortly after printing. */
+const EXIT_AFTER_TIMEOUT_MS = 500;
+
+export class HealthCommand extends BaseCommand {
+  static override paths = [['health']];
+  static override usage = Command.Usage({
+    description: 'Check that the service is working (for Docker HEALTHCHECK and Kubernetes probes)',
+    details: `
+      Healthy (exit 0) while a pass runs and keeps its lock fresh, or when the last completed pass ended within
+      twice the interval (CRON_INTERVAL) plus 5 minutes. Unhealthy (exit 1) when passes stop completing, or when the
+      input folder is missing, empty, unreadable or does not answer within 5 seconds (an unmounted or hung share).
+      Reads the status file of this shard in <output>/.hiksync.
+    `,
+    examples: [
+      ['Check the service in a container', '$0 health'],
+      ['Machine-readable', '$0 health --json'],
+    ],
+  });
+
+  async execute(): Promise<number> {
+    let healthy = false;
+    let reason: string;
+    let timedOut = false;
+    try {
+      const result = await checkHealth(this.config(), Date.now());
+      healthy = result.healthy;
+      reason = result.reason;
+      timedOut = result.timedOut === true;
+    } catch (err) {
+      reason = describeError(err).replace(/^hiksync: /, '');
+    }
+    const code = healthy ? 0 : 1;
+    if (this.json) this.context.stdout.write(JSON.stringify({ healthy, reason }) + '\n');
+    else this.context.stdout.write(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}\n`);
+    if (timedOut) setTimeout(() => process.exit(code), EXIT_AFTER_TIMEOUT_MS).unref();
+    return code;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `hiksync run`: extract every new recording to MP4 and every picture to JPG, once or every CRON_INTERVAL minutes.
+ */
+import { Command, Option } from 'clipanion';
+import type { Config } from '../../config.js';
+import { createLogger, type AppLogger } from '../../log.js';
+import { acquireLock } from '../../ops/lock.js';
+import { realClock, runSchedule } from '../../ops/schedule.js';
+import { installSignalHandlers } from '../../ops/signals.js';
+import { readStatus, StatusRecorder, statusFileFor } from '../../ops/status.js';
+import { runPass, type RunOptions } from '../../pipeline/run-pass.js';
+import { formatSummary, type PassSummary } from '../../pipeline/summary.js';
+import { parseCameraDate } from '../../time.js';
+import { BaseCommand } from '../base.js';
+
+export class RunCommand extends BaseCommand {
+  static override paths = [['run']];
+  static override usage = Command.Usage({
+    description: 'Extract new recordings to MP4 and pictures to JPG',
+    details: `
+      Scans every camera folder, plans what is new (the manifest under <output>/.hiksync remembers what was written),
+      extracts it in a worker pool, oldest first, then applies retention. With RUN_MODE=cron (or --run-mode cron) it
+      runs a pass now and then every CRON_INTERVAL minutes until stopped (SIGTERM/SIGINT stop it cleanly).
+
+      Exit codes: 0 all done, 1 some recordings failed (the rest is done), 64 bad command line, 75 another run holds
+      the lock, 78 bad setting, 130 interrupted before the pass finished (once mode).
+    `,
+    examples: [
+      ['Extract everything new once', '$0 run --input /volume1/cameras --output /volume1/footage'],
+      ['Preview the plan', '$0 run --dry-run'],
+      ['Backfill one camera for one day', '$0 run --camera garden --since 2024-05-01 --until 2024-05-02'],
+      ['Run every 10 minutes', 'RUN_MODE=cron CRON_INTERVAL=10 $0 run'],
+      ['Keep G.711 audio (MOV files)', '$0 run --container mov'],
+    ],
+  });
+
+  runMode = Option.String('--run-mode', { description: 'once | cron (RUN_MODE, default once on the command line)' });
+  cronInterval = Option.String('--cron-interval', { description: 'Minutes between pass starts in cron mode, 1-1440 (CRON_INTERVAL, default 10)' });
+  container = Option.String('--container', { description: 'mp4 | mov: mov keeps G.711 audio (CONTAINER, default mp4)' });
+  since = Option.String('--since', { description: 'Only recordings at/after this camera-local date or date-time (ISO 8601)' });
+  until = Option.String('--until', { description: 'Only recordings before this camera-local date or date-time (ISO 8601)' });
+  camera = Option.Array('--camera', { description: 'Only this camera (folder name or tag); repeatable' });
+  images = Option.Boolean('--images', true, { description: 'Extract pictures (--no-images to skip them)' });
+  video = Option.Boolean('--video', true, { description: 'Extract video (--no-video to skip it)' });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Print the plan, write nothing' });
+  adoptExisting = Option.Boolean('--adopt-existing', false, {
+    description: 'Take over files at target names that hiksync did not write: adopt valid MP4/JPEG, replace raw MPEG-PS .mp4 files of older tools',
+  });
+  fsync = Option.Boolean('--fsync', true, { description: 'fsync each output before it gets its final name (--no-fsync: faster, less safe on power loss)' });
+  forceRetention = Option.Boolean('--force-retention', false, { description: 'Apply retention even when a safety valve would block it' });
+
+  protected override settings() {
+    return { ...super.settings(), runMode: this.runMode, cronIntervalMin: this.cronInterval, container: this.container };
+  }
+
+  async execute(): Promise<number> {
+    const cfg = this.config();
+    const since = this.since !== undefined ? parseCameraDate(this.since, '--since') : undefined;
+    const until = this.until !== undefined ? parseCameraDate(this.until, '--until') : undefined;
+    const log = createLogger({ format: cfg.logFormat, level: cfg.logLevel });
+    const options: RunOptions = {
+      inputDir: cfg.inputDir,
+      outputDir: cfg.outputDir,
+      stateDir: cfg.stateDir,
+      cameraTranslation: cfg.cameraTranslation,
+      workers: cfg.workers,
+      ioConcurrency: cfg.ioConcurrency,
+      cameraTz: cfg.cameraTz,
+      shard: cfg.shard,
+      container: cfg.container,
+      maxAttempts: cfg.maxAttempts,
+      retentionDays: cfg.retentionDays,
+      retentionMaxShare: cfg.retentionMaxShare,
+      cameras: this.camera ?? [],
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      kinds: { video: this.video, picture: this.images },
+      dryRun: this.dryRun,
+      adoptExisting: this.adoptExisting,
+      fsync: this.fsync,
+      retention: true,
+      retentionForce: this.forceRetention,
+    };
+
+    const signals = installSignalHandlers({ log });
+    const status = this.dryRun
+      ? undefined
+      : new StatusRecorder(statusFileFor(cfg.stateDir, cfg.shard), {
+          shard: cfg.shard,
+          runMode: cfg.runMode,
+          intervalMin: cfg.cronIntervalMin,
+          previous: await readStatus(statusFileFor(cfg.stateDir, cfg.shard)).catch(() => undefined),
+        });
+    let last: PassSummary | undefined;
+    try {
+      return await runSchedule({
+        mode: cfg.runMode,
+        intervalMs: cfg.cronIntervalMin * 60_000,
+        clock: realClock,
+        signal: signals.signal,
+        log,
+        pass: async (signal) => {
+          last = await this.pass(cfg, options, log, signal);
+          this.report(last, cfg, log);
+          return last;
+        },
+        ...(status
+          ? {
+              onPassStart: (t: number) => status.passStarted(t),
+              onPassEnd: (r) =>
+                status.passEnded({
+                  startedAt: r.startedAt,
+                  endedAt: r.endedAt,
+                  ...(r.result ? { exitCode: r.result.exitCode, interrupted: r.result.interrupted } : {}),
+                  ...(r.error !== undefined ? { error: r.error } : {}),
+                  ...(last ? { counts: { ...last.totals } } : {}),
+                  ...(r.nextAt !== undefined ? { nextAt: r.nextAt } : {}),
+                }),
+            }
+          : {}),
+      });
+    } finally {
+      signals.dispose();
+    }
+  }
+
+  /** One pass under the lock (a dry run writes nothing and needs none). A lost lock stops the pass cleanly. */
+  private async pass(cfg: Config, options: RunOptions, log: AppLogger, signal: AbortSignal): Promise<PassSummary> {
+    const tty = Boolean(process.stderr.isTTY) && cfg.logFormat === 'pretty';
+    if (options.dryRun) return runPass(options, { log, signal, tty: false });
+    const passAbort = new AbortController();
+    const onOuterAbort = () => passAbort.abort(signal.reason);
+    signal.addEventListener('abort', onOuterAbort, { once: true });
+    const lock = await acquireLock(cfg.lockFile, {
+      onLost: (err) => {
+        log.error(`lost the lock ${cfg.lockFile} (${err.message}): stopping this pass`);
+        passAbort.abort(err);
+      },
+    });
+    if (lock.warning) log.warn(lock.warning);
+    try {
+      return await runPass(options, { log, signal: passAbort.signal, tty });
+    } finally {
+      signal.removeEventListener('abort', onOuterAbort);
+      await lock.release();
+    }
+  }
+
+  private report(summary: PassSummary, cfg: Config, log: AppLogger): void {
+    if (this.json) {
+      this.context.stdout.write(JSON.stringify(summary) + '\n');
+      return;
+    }
+    if (cfg.logFormat === 'pretty') {
+      this.context.stdout.write(formatSummary(summary).join('\n') + '\n');
+      return;
+    }
+    log.info({ event: 'pass-summary', summary }, formatSummary(summary)[0]);
+  }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * hiksync command-line entry. Parsing errors are usage errors (exit 64, one line); everything a command throws
+ * is mapped to an exit code in ONE place (lib/cli/base.ts: exitCodeFor).
+ */
+import { readFileSync } from 'node:fs';
+import { Builtins, Cli } from 'clipanion';
+import { exitCodeFor, ExitCode } from './base.js';
+import { HealthCommand } from './commands/health.js';
+import { RetentionCommand } from './commands/retention.js';
+import { RunCommand } from './commands/run.js';
+import { ScanCommand } from './commands/scan.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildCli(): Cli {
+  const cli = new Cli({ binaryName: 'hiksync', binaryLabel: 'hiksync', binaryVersion: pkg.version, enableColors: false });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(ScanCommand);
+  cli.register(RunCommand);
+  cli.register(RetentionCommand);
+  cli.register(HealthCommand);
+  return cli;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cli = buildCli();
+  let command;
+  try {
+    command = cli.process(argv, Cli.defaultContext);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    process.stderr.write(`hiksync: ${message} (see hiksync --help)\n`);
+    return ExitCode.USAGE;
+  }
+  try {
+    return await cli.run(command, Cli.defaultContext);
+  } catch (err) {
+    return exitCodeFor(err);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
