@@ -1,0 +1,223 @@
+/**
+ * Reassembles video access units (frames) from the elementary-stream bytes of one PES stream.
+ *
+ * Frame boundaries come from the NAL units themselves (Hikvision writes no access unit delimiters and one NAL per
+ * PES): a new access unit starts at the first VCL NAL of a picture (first_mb_in_slice == 0 /
+ * first_slice_segment_in_pic_flag) or at a parameter set / SEI / AUD that follows the previous picture's slices.
+ *
+ * PTS are assigned by elementary-stream position, as ISO 13818-1 defines them: a PES header's PTS belongs to the
+ * first access unit that starts in that PES, which is not always the data right after the header (a PES can begin
+ * with the tail of the previous frame).
+ */
+import {
+  findStartCode,
+  H264,
+  H265,
+  isFirstSliceOfPicture,
+  isKeyNal,
+  isVcl,
+  nalHeaderLength,
+  nalType,
+  startsAccessUnit,
+  type VideoCodec,
+} from './nal.js';
+
+export interface AccessUnit {
+  /** Annex-B bytes of the whole access unit, owned by the receiver (a copy). */
+  data: Buffer;
+  /** 90 kHz 33-bit PTS from the PES that carried the start of this access unit, when it had one. */
+  pts?: number;
+  dts?: number;
+  key: boolean;
+  /** The access unit carries the parameter sets needed to start decoding (SPS+PPS, or VPS+SPS+PPS). */
+  hasParameterSets: boolean;
+}
+
+export interface AssemblerStats {
+  accessUnits: number;
+  /** Access units before the first key frame with parameter sets. */
+  droppedBeforeKey: number;
+  /** The unfinished last access unit thrown away at end(). */
+  droppedTail: number;
+  /** Access units larger than MAX_ACCESS_UNIT_BYTES (corrupt data). */
+  droppedOversize: number;
+}
+
+/** No real camera frame comes near this; a larger one means a lost start code in corrupt data. */
+export const MAX_ACCESS_UNIT_BYTES = 32 * 1024 * 1024;
+const INITIAL_CAPACITY = 1024 * 1024;
+
+interface PtsMark {
+  pos: number;
+  pts: number;
+  dts: number | undefined;
+}
+
+const PS_SPS = 1;
+const PS_PPS = 2;
+const PS_VPS = 4;
+
+export class AccessUnitAssembler {
+  readonly stats: AssemblerStats = { accessUnits: 0, droppedBeforeKey: 0, droppedTail: 0, droppedOversize: 0 };
+
+  private buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private len = 0;
+  /** Elementary-stream position of buf[0]. */
+  private base = 0;
+  private scanPos = 0;
+  private marks: PtsMark[] = [];
+
+  private curStart = -1;
+  private curPts: number | undefined;
+  private curDts: number | undefined;
+  private curHasVcl = false;
+  private curKey = false;
+  private curParams = 0;
+  private started = false;
+  private readonly allParams: number;
+
+  constructor(
+    readonly codec: VideoCodec,
+    private readonly onAccessUnit: (au: AccessUnit) => void,
+  ) {
+    this.allParams = codec === 'h264' ? PS_SPS | PS_PPS : PS_SPS | PS_PPS | PS_VPS;
+  }
+
+  /**
+   * Append elementary-stream bytes. `pts` is given when a PES packet's payload begins with these bytes.
+   * `data` may be a view into a reused buffer: it is copied.
+   */
+  push(data: Uint8Array, pts?: number, dts?: number): void {
+    if (pts !== undefined) this.addMark(this.base + this.len, pts, dts);
+    if (data.length === 0) return;
+    this.append(data);
+    this.scan();
+  }
+
+  /**
+   * End of input. The last access unit is dropped unless the caller knows it is complete: at the end of a byte
+   * range it may be cut, and a cut frame is worse than a missing one.
+   */
+  end(options: { lastComplete?: boolean } = {}): void {
+    if (this.curStart >= 0 && this.curHasVcl) {
+      if (options.lastComplete) this.finish(this.len);
+      else this.stats.droppedTail++;
+    }
+    this.curStart = -1;
+    this.len = 0;
+    this.scanPos = 0;
+    this.marks = [];
+  }
+
+  private addMark(pos: number, pts: number, dts: number | undefined): void {
+    // A frame split over several PES packets may repeat its PTS on each: only the first one marks a frame start.
+    if (this.curStart >= 0 && this.curPts === pts && pos > this.base + this.curStart) return;
+    const last = this.marks[this.marks.length - 1];
+    if (last && last.pts === pts) return;
+    this.marks.push({ pos, pts, dts });
+  }
+
+  private append(data: Uint8Array): void {
+    if (this.len + data.length > this.buf.length) this.makeRoom(data.length);
+    this.buf.set(data, this.len);
+    this.len += data.length;
+  }
+
+  private makeRoom(extra: number): void {
+    const keepFrom = Math.max(0, Math.min(this.curStart >= 0 ? this.curStart : this.scanPos, this.scanPos));
+    if (keepFrom > 0) {
+      this.buf.copyWithin(0, keepFrom, this.len);
+      this.len -= keepFrom;
+      this.base += keepFrom;
+      this.scanPos -= keepFrom;
+      if (this.curStart >= 0) this.curStart -= keepFrom;
+    }
+    if (this.len + extra > this.buf.length) {
+      let cap = this.buf.length;
+      while (cap < this.len + extra) cap *= 2;
+      const grown = Buffer.allocUnsafe(cap);
+      this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
+  }
+
+  private scan(): void {
+    const buf = this.buf;
+    const hdr = nalHeaderLength(this.codec);
+    for (;;) {
+      const sc = findStartCode(buf, this.scanPos, this.len);
+      if (sc < 0) {
+        this.scanPos = Math.max(this.scanPos, this.len - 2);
+        break;
+      }
+      // Need the NAL header and the first payload byte to classify the NAL.
+      if (sc + 3 + hdr + 1 > this.len) {
+        this.scanPos = sc;
+        break;
+      }
+      const type = nalType(this.codec, buf[sc + 3]!);
+      const vcl = isVcl(this.codec, type);
+      const opensPicture = vcl && isFirstSliceOfPicture(buf[sc + 3 + hdr]!);
+      if (this.curStart < 0) {
+        this.begin(sc);
+      } else if (this.curHasVcl && (opensPicture || startsAccessUnit(this.codec, type))) {
+        this.finish(sc);
+        this.begin(sc);
+      }
+      if (vcl) {
+        this.curHasVcl = true;
+        if (isKeyNal(this.codec, type)) this.curKey = true;
+      } else {
+        this.curParams |= paramBit(this.codec, type);
+      }
+      this.scanPos = sc + 3;
+    }
+    if (this.curStart >= 0 && this.len - this.curStart > MAX_ACCESS_UNIT_BYTES) {
+      this.stats.droppedOversize++;
+      this.curStart = -1;
+    }
+  }
+
+  private begin(sc: number): void {
+    this.curStart = sc;
+    this.curHasVcl = false;
+    this.curKey = false;
+    this.curParams = 0;
+    this.curPts = undefined;
+    this.curDts = undefined;
+    // The latest PTS mark at or before this start code (or inside it: a PES may begin mid start code) is ours.
+    const limit = this.base + sc + 3;
+    let taken = 0;
+    while (taken < this.marks.length && this.marks[taken]!.pos <= limit) taken++;
+    if (taken > 0) {
+      const mark = this.marks[taken - 1]!;
+      this.curPts = mark.pts;
+      this.curDts = mark.dts;
+      this.marks.splice(0, taken);
+    }
+  }
+
+  private finish(end: number): void {
+    const start = this.curStart;
+    while (end > start && this.buf[end - 1] === 0) end--; // trailing zeros are the next start code's
+    const key = this.curKey;
+    const hasParameterSets = (this.curParams & this.allParams) === this.allParams;
+    if (!this.started) {
+      if (!(key && hasParameterSets)) {
+        this.stats.droppedBeforeKey++;
+        return;
+      }
+      this.started = true;
+    }
+    const au: AccessUnit = { data: Buffer.from(this.buf.subarray(start, end)), key, hasParameterSets };
+    if (this.curPts !== undefined) au.pts = this.curPts;
+    if (this.curDts !== undefined) au.dts = this.curDts;
+    this.stats.accessUnits++;
+    this.onAccessUnit(au);
+  }
+}
+
+function paramBit(codec: VideoCodec, type: number): number {
+  if (codec === 'h264') return type === H264.SPS ? PS_SPS : type === H264.PPS ? PS_PPS : 0;
+  return type === H265.VPS ? PS_VPS : type === H265.SPS ? PS_SPS : type === H265.PPS ? PS_PPS : 0;
+}

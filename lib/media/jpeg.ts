@@ -1,0 +1,105 @@
+/**
+ * Pictures: a .pic byte range holds one JPEG plus padding. Find SOI..EOI by walking the JPEG marker segments
+ * (so an FF D9 inside a segment's payload is not mistaken for the end) and copy those bytes verbatim.
+ */
+import * as fs from 'node:fs/promises';
+import { BadContentError, TruncatedSourceError } from './errors.js';
+
+/** Larger than any camera snapshot; a range beyond this is a bad index record, not a picture. */
+export const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The first complete JPEG in `buf`: [start, end) from SOI (FF D8 FF) to just after EOI (FF D9), or null.
+ * After SOS the entropy-coded data can only contain FF as FF 00 (stuffing) or FF D0..D7 (restart markers),
+ * so the next other marker ends the scan; progressive files have several scans.
+ */
+export function findJpeg(buf: Uint8Array): { start: number; end: number } | null {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let soi = b.indexOf(SOI);
+  while (soi >= 0) {
+    const end = walkSegments(b, soi + 2);
+    if (end === 'incomplete') return null;
+    if (end > 0) return { start: soi, end };
+    soi = b.indexOf(SOI, soi + 2);
+  }
+  return null;
+}
+const SOI = Buffer.from([0xff, 0xd8, 0xff]);
+
+/** End offset after EOI, 0 when the structure is not JPEG, 'incomplete' when the buffer ends first. */
+function walkSegments(b: Buffer, pos: number): number | 'incomplete' {
+  for (;;) {
+    if (pos >= b.length) return 'incomplete';
+    if (b[pos] !== 0xff) return 0;
+    while (pos < b.length && b[pos] === 0xff) pos++; // fill bytes before a marker are allowed
+    if (pos >= b.length) return 'incomplete';
+    const marker = b[pos]!;
+    pos++;
+    if (marker === 0xd9) return pos;
+    if (marker === 0x00 || marker === 0xd8) return 0;
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue; // no length field
+    if (pos + 2 > b.length) return 'incomplete';
+    const length = b.readUInt16BE(pos);
+    if (length < 2) return 0;
+    pos += length;
+    if (marker !== 0xda) continue;
+    // Entropy-coded data: skip to the next FF that is not stuffing or a restart marker.
+    for (;;) {
+      const ff = b.indexOf(0xff, pos);
+      if (ff < 0 || ff + 1 >= b.length) return 'incomplete';
+      const next = b[ff + 1]!;
+      if (next === 0x00 || (next >= 0xd0 && next <= 0xd7) || next === 0xff) {
+        pos = next === 0xff ? ff + 1 : ff + 2;
+        continue;
+      }
+      pos = ff;
+      break;
+    }
+  }
+}
+
+export interface CopyPictureOptions {
+  source: string;
+  startOffset: number;
+  endOffset: number;
+  output: string;
+}
+
+/**
+ * Copy the JPEG inside [startOffset, endOffset) of `source` to `output`, byte for byte.
+ * Returns its size and its absolute offsets in the source. Throws BadContentError when the range holds no complete
+ * JPEG and TruncatedSourceError when the file is shorter than the range; `output` is not left behind on error.
+ */
+export async function copyPicture(opts: CopyPictureOptions): Promise<{ bytes: number; start: number; end: number }> {
+  const { source, startOffset, endOffset, output } = opts;
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0 || !Number.isSafeInteger(endOffset) || endOffset <= startOffset) {
+    throw new RangeError(`bad picture range [${startOffset}, ${endOffset})`);
+  }
+  if (endOffset - startOffset > MAX_PICTURE_BYTES) {
+    throw new BadContentError(`picture range of ${endOffset - startOffset} bytes is larger than ${MAX_PICTURE_BYTES}`);
+  }
+  const fh = await fs.open(source, 'r');
+  let bytes: Buffer;
+  try {
+    const { size } = await fh.stat();
+    if (size < endOffset) throw new TruncatedSourceError(`${source} has ${size} bytes, the picture ends at ${endOffset}`);
+    bytes = Buffer.allocUnsafe(endOffset - startOffset);
+    let got = 0;
+    while (got < bytes.length) {
+      const { bytesRead } = await fh.read(bytes, got, bytes.length - got, startOffset + got);
+      if (bytesRead === 0) throw new TruncatedSourceError(`${source} ended at ${startOffset + got}, before ${endOffset}`);
+      got += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  const found = findJpeg(bytes);
+  if (!found) throw new BadContentError(`no complete JPEG (SOI..EOI) in ${source} [${startOffset}, ${endOffset})`);
+  try {
+    await fs.writeFile(output, bytes.subarray(found.start, found.end));
+  } catch (err) {
+    await fs.rm(output, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  return { bytes: found.end - found.start, start: startOffset + found.start, end: startOffset + found.end };
+}

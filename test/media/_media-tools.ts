@@ -1,0 +1,100 @@
+/**
+ * Test helper: makes small real streams with the static ffmpeg from @ffmpeg-installer/ffmpeg (25 fps, closed GOP
+ * of 25, no B-frames, parameter sets before every IDR, like a camera) and checks outputs with ffprobe/ffmpeg.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { AudioPacket, VideoFrame } from './_ps-writer.js';
+
+const require = createRequire(import.meta.url);
+export const FFMPEG: string = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+export const FFPROBE: string = (require('@ffprobe-installer/ffprobe') as { path: string }).path;
+const run = promisify(execFile);
+
+export async function ffmpeg(...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(FFMPEG, ['-nostdin', '-hide_banner', ...args], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+export async function ffprobeJson(...args: string[]): Promise<any> {
+  const { stdout } = await run(FFPROBE, ['-v', 'error', '-of', 'json', ...args], { maxBuffer: 64 * 1024 * 1024 });
+  return JSON.parse(stdout);
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hiksync-media-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export type Codec = 'h264' | 'h265';
+
+export async function makeAnnexB(dir: string, codec: Codec, opts: { size?: string; frames?: number; noise?: boolean } = {}): Promise<string> {
+  const file = path.join(dir, `src-${codec}-${opts.size ?? '160x120'}.${codec}`);
+  const frames = String(opts.frames ?? 50);
+  const input = ['-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '160x120'}:rate=25`, '-frames:v', frames];
+  const vf = opts.noise ? ['-vf', 'noise=alls=24:allf=t'] : [];
+  if (codec === 'h264') {
+    await ffmpeg('-loglevel', 'error', '-y', ...input, ...vf, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-bf', '0', '-g', '25',
+      '-x264-params', 'repeat-headers=1:open-gop=0:scenecut=0:bframes=0', ...(opts.noise ? ['-b:v', '2500k'] : ['-crf', '28']), '-f', 'h264', file);
+  } else {
+    await ffmpeg('-loglevel', 'error', '-y', ...input, ...vf, '-c:v', 'libx265', '-pix_fmt', 'yuv420p', ...(opts.noise ? ['-b:v', '2500k'] : ['-crf', '30']),
+      '-x265-params', 'keyint=25:min-keyint=25:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:info=0:log-level=error', '-f', 'hevc', file);
+  }
+  return file;
+}
+
+/** Frames of an Annex-B file as ffprobe's parser splits them (ground truth independent of lib/media). */
+export async function readFrames(file: string, codec: Codec, firstPts = 900000): Promise<VideoFrame[]> {
+  const probe = await ffprobeJson('-f', codec === 'h264' ? 'h264' : 'hevc', '-show_entries', 'packet=pos,size,flags', file);
+  const bytes = readFileSync(file);
+  return (probe.packets as Array<{ pos: string; size: string; flags: string }>).map((p, i) => {
+    const pos = Number(p.pos);
+    return { data: bytes.subarray(pos, pos + Number(p.size)), pts: firstPts + i * 3600, key: p.flags.startsWith('K') };
+  });
+}
+
+/** Per-frame md5 of the decoded pictures. */
+export async function frameMd5(file: string, inputArgs: string[] = []): Promise<string[]> {
+  const { stdout } = await ffmpeg('-loglevel', 'error', ...inputArgs, '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-');
+  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
+}
+
+export async function makeAac(dir: string): Promise<string> {
+  const file = path.join(dir, 'audio.aac');
+  await ffmpeg('-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=2', '-ac', '1',
+    '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', '32k', '-f', 'adts', file);
+  return file;
+}
+
+export async function makeAlaw(dir: string): Promise<string> {
+  const file = path.join(dir, 'audio.alaw');
+  await ffmpeg('-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=8000:duration=2', '-ac', '1',
+    '-c:a', 'pcm_alaw', '-f', 'alaw', file);
+  return file;
+}
+
+/** ADTS frames of an .aac file, one per audio packet, on the 90 kHz clock starting at firstPts. */
+export function adtsPackets(file: string, firstPts: number): AudioPacket[] {
+  const b = readFileSync(file);
+  const out: AudioPacket[] = [];
+  let pos = 0;
+  let i = 0;
+  while (pos + 7 <= b.length) {
+    const len = ((b[pos + 3]! & 3) << 11) | (b[pos + 4]! << 3) | (b[pos + 5]! >> 5);
+    out.push({ data: b.subarray(pos, pos + len), pts: firstPts + Math.round((i * 1024 * 90000) / 16000) });
+    pos += len;
+    i++;
+  }
+  return out;
+}
+
+/** G.711 as cameras send it: 320-byte (40 ms) packets. */
+export function alawPackets(file: string, firstPts: number): AudioPacket[] {
+  const b = readFileSync(file);
+  const out: AudioPacket[] = [];
+  for (let pos = 0, i = 0; pos < b.length; pos += 320, i++) out.push({ data: b.subarray(pos, pos + 320), pts: firstPts + i * 3600 });
+  return out;
+}

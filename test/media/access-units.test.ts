@@ -1,0 +1,140 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { AccessUnitAssembler, type AccessUnit } from '../../lib/media/access-units.js';
+import { PsDemuxer } from '../../lib/media/ps-demux.js';
+import { buildPs, type PsLayout, type VideoFrame } from './_ps-writer.js';
+import { makeAnnexB, readFrames, tempDir, type Codec } from './_media-tools.js';
+
+const tmp = tempDir();
+test.after.always(() => tmp.cleanup());
+const sources = new Map<Codec, Promise<VideoFrame[]>>();
+function framesOf(codec: Codec): Promise<VideoFrame[]> {
+  if (!sources.has(codec)) sources.set(codec, makeAnnexB(tmp.dir, codec).then((f) => readFrames(f, codec)));
+  return sources.get(codec)!;
+}
+
+/** A frame as the assembler returns it: from its first 3-byte start code, without trailing zero bytes. */
+function norm(b: Buffer): Buffer {
+  const start = b.indexOf(Buffer.from([0, 0, 1]));
+  let end = b.length;
+  while (end > start && b[end - 1] === 0) end--;
+  return b.subarray(start, end);
+}
+
+function assemble(codec: Codec, ps: Buffer, chunkSizes: number[] = [ps.length], lastComplete = false): { aus: AccessUnit[]; asm: AccessUnitAssembler } {
+  const aus: AccessUnit[] = [];
+  const asm = new AccessUnitAssembler(codec, (au) => aus.push(au));
+  const demuxer = new PsDemuxer({
+    payload: (p) => {
+      if (p.streamId === 0xe0) asm.push(p.data, p.start ? p.pts : undefined);
+    },
+  });
+  const reused = Buffer.alloc(Math.max(...chunkSizes));
+  let i = 0;
+  for (let pos = 0; pos < ps.length; ) {
+    const n = Math.min(chunkSizes[i++ % chunkSizes.length]!, ps.length - pos);
+    ps.copy(reused, 0, pos, pos + n);
+    demuxer.push(reused.subarray(0, n));
+    reused.fill(0x55);
+    pos += n;
+  }
+  demuxer.end();
+  asm.end({ lastComplete });
+  return { aus, asm };
+}
+
+function expectFrames(t: any, aus: AccessUnit[], frames: VideoFrame[]): void {
+  t.is(aus.length, frames.length);
+  aus.forEach((au, i) => {
+    t.true(au.data.equals(norm(frames[i]!.data)), `frame ${i} bytes`);
+    t.is(au.pts, frames[i]!.pts, `frame ${i} pts`);
+    t.is(au.key, frames[i]!.key, `frame ${i} key`);
+  });
+}
+
+const layouts: Array<[string, Partial<PsLayout>]> = [
+  ['one PES per frame', { pesPayload: 65000 }],
+  ['frames split over many PES', { pesPayload: 100 }],
+  ['every PES starts with the tail of the previous frame', { cut: 'shifted', shift: 9, pesPayload: 300 }],
+];
+
+for (const codec of ['h264', 'h265'] as const) {
+  for (const [name, layout] of layouts) {
+    test(`${codec}: ${name}`, async (t) => {
+      const frames = await framesOf(codec);
+      const ps = buildPs(frames, { videoType: codec === 'h264' ? 0x1b : 0x24, ...layout });
+      const { aus, asm } = assemble(codec, ps);
+      expectFrames(t, aus, frames.slice(0, -1));
+      t.is(asm.stats.droppedTail, 1, 'the last frame may be cut: dropped');
+      t.true(aus[0]!.hasParameterSets);
+      t.deepEqual(aus.flatMap((a, i) => (a.key ? [i] : [])), [0, 25]);
+    });
+  }
+
+  test(`${codec}: the last frame is kept when the caller knows it is complete`, async (t) => {
+    const frames = await framesOf(codec);
+    const { aus } = assemble(codec, buildPs(frames, { videoType: 0x1b }), undefined, true);
+    expectFrames(t, aus, frames);
+  });
+
+  test(`${codec}: everything before the first key frame with parameter sets is dropped`, async (t) => {
+    const frames = await framesOf(codec);
+    const { aus, asm } = assemble(codec, buildPs(frames.slice(3), { videoType: 0x1b }));
+    expectFrames(t, aus, frames.slice(25, -1));
+    t.is(asm.stats.droppedBeforeKey, 22);
+  });
+
+  test(`${codec}: property: random read chunking yields the same frames`, async (t) => {
+    const frames = (await framesOf(codec)).slice(0, 12);
+    const ps = buildPs(frames, { videoType: 0x1b, cut: 'shifted', shift: 5, pesPayload: 700 });
+    const whole = assemble(codec, ps).aus;
+    t.is(whole.length, 11);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 30 }), (sizes) => {
+        const aus = assemble(codec, ps, sizes).aus;
+        return aus.length === whole.length && aus.every((a, i) => a.data.equals(whole[i]!.data) && a.pts === whole[i]!.pts);
+      }),
+      { numRuns: 150 },
+    );
+  });
+}
+
+test('H.264: several slices of one picture stay one access unit; SEI and AUD open the next one', (t) => {
+  const nal = (hex: string) => Buffer.from('000001' + hex, 'hex');
+  const es = Buffer.concat([
+    nal('674d401e'), nal('68ee3c80'), nal('65888421'), nal('65401234'), // IDR: first_mb 0, then first_mb 1 ('010')
+    nal('060501ff80'), nal('419a0011'), nal('41400022'), // SEI opens AU 2: P slices first_mb 0, 1
+    nal('0910'), nal('419a0033'), // AUD opens AU 3
+    nal('419a0044'), // first_mb 0: AU 4
+  ]);
+  const aus: AccessUnit[] = [];
+  const asm = new AccessUnitAssembler('h264', (au) => aus.push(au));
+  asm.push(es, 1000);
+  asm.end({ lastComplete: true });
+  t.deepEqual(aus.map((a) => a.data.toString('hex')), [
+    '000001674d401e00000168ee3c800000016588842100000165401234',
+    '000001060501ff80000001419a001100000141400022',
+    '0000010910000001419a0033',
+    '000001419a0044',
+  ]);
+  t.deepEqual(aus.map((a) => [a.key, a.hasParameterSets]), [[true, true], [false, false], [false, false], [false, false]]);
+  t.is(aus[0]!.pts, 1000);
+  t.is(aus[1]!.pts, undefined);
+});
+
+test('H.265: a PES boundary inside a start code still gives the PTS to the frame it starts', (t) => {
+  const vps = Buffer.from('0000000140010c01ffff016000000300900000030000030078959809', 'hex');
+  const sps = Buffer.from('0000000142010101600000030090000003000003007', 'hex');
+  const pps = Buffer.from('000000014401c172b46240', 'hex');
+  const idr = Buffer.from('000000012601af0950', 'hex');
+  const p1 = Buffer.from('000000010201d0aabb', 'hex');
+  const aus: AccessUnit[] = [];
+  const asm = new AccessUnitAssembler('h265', (au) => aus.push(au));
+  asm.push(Buffer.concat([vps, sps, pps, idr, Buffer.from([0x00, 0x00])]), 1000); // x265 trailing zero + half a start code
+  asm.push(Buffer.concat([p1.subarray(2)]), 4600); // this PES begins inside the start code of frame 2
+  asm.end({ lastComplete: true });
+  t.is(aus.length, 2);
+  t.deepEqual(aus.map((a) => a.pts), [1000, 4600]);
+  t.true(aus[0]!.key);
+  t.is(aus[1]!.data.toString('hex'), '0000010201d0aabb');
+});

@@ -1,0 +1,138 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { PsDemuxer, type PesPiece, type StreamMap } from '../../lib/media/ps-demux.js';
+import { pes, pesMpeg1, packHeader, streamMap, systemHeader } from './_ps-writer.js';
+
+interface Collected {
+  streams: Map<number, Buffer[]>;
+  pts: Array<[number, number | undefined]>;
+  maps: StreamMap[];
+  demuxer: PsDemuxer;
+}
+
+/** Demux `bytes` pushed in the given chunk sizes; chunks are copied into one reused buffer, as a file reader does. */
+function demux(bytes: Buffer, chunkSizes: number[] = [bytes.length]): Collected {
+  const streams = new Map<number, Buffer[]>();
+  const pts: Array<[number, number | undefined]> = [];
+  const maps: StreamMap[] = [];
+  const demuxer = new PsDemuxer({
+    payload: (p: PesPiece) => {
+      if (!streams.has(p.streamId)) streams.set(p.streamId, []);
+      streams.get(p.streamId)!.push(Buffer.from(p.data));
+      if (p.start) pts.push([p.streamId, p.pts]);
+    },
+    streamMap: (m) => maps.push(m),
+  });
+  const reused = Buffer.alloc(Math.max(1, ...chunkSizes));
+  let pos = 0;
+  let i = 0;
+  while (pos < bytes.length) {
+    const n = Math.min(chunkSizes[i++ % chunkSizes.length]!, bytes.length - pos);
+    bytes.copy(reused, 0, pos, pos + n);
+    demuxer.push(reused.subarray(0, n));
+    reused.fill(0xaa); // a consumer that kept a view would now see garbage
+    pos += n;
+  }
+  demuxer.end();
+  return { streams, pts, maps, demuxer };
+}
+
+const video1 = Buffer.from('00000001674d401e' + 'ab'.repeat(300), 'hex');
+const video2 = Buffer.from('0000000165888' + '4'.repeat(3) + 'cd'.repeat(200), 'hex');
+const audio1 = Buffer.from('fff15080' + '21'.repeat(100), 'hex');
+
+function sample(): Buffer {
+  return Buffer.concat([
+    packHeader(0, 1),
+    systemHeader(),
+    streamMap([{ type: 0x24, id: 0xe0 }, { type: 0x90, id: 0xc0 }]),
+    pes(0xe0, video1.subarray(0, 200), 2 ** 33 - 10),
+    pes(0xe0, video1.subarray(200)),
+    pes(0xc0, audio1, 12345, 3),
+    pes(0xbd, Buffer.from([0, 0, 1, 0xba, 1, 2, 3])),
+    packHeader(3600, 2),
+    pes(0xbe, Buffer.alloc(50, 0xff)),
+    pes(0xe0, video2, 3600),
+    Buffer.from([0, 0, 1, 0xb9]),
+  ]);
+}
+
+test('parses packs, system header, stream map, PES with PTS; skips private and padding by length', (t) => {
+  const r = demux(sample());
+  t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat([video1, video2]));
+  t.deepEqual(Buffer.concat(r.streams.get(0xc0)!), audio1);
+  t.false(r.streams.has(0xbd));
+  t.deepEqual(r.pts, [[0xe0, 2 ** 33 - 10], [0xe0, undefined], [0xc0, 12345], [0xe0, 3600]]);
+  t.is(r.maps.length, 1);
+  t.deepEqual(r.maps[0]!.entries.map((e) => [e.streamId, e.codec, e.kind]), [[0xe0, 'h265', 'video'], [0xc0, 'alaw', 'audio']]);
+  const s = r.demuxer.stats;
+  t.is(s.packs, 2);
+  t.is(s.systemHeaders, 1);
+  t.is(s.pesPackets, 4);
+  t.is(s.skippedPackets, 2);
+  t.is(s.garbageBytes, 0);
+  t.false(s.truncatedTail);
+});
+
+test('stream types: H.264, AAC and private speech codecs', (t) => {
+  const r = demux(Buffer.concat([packHeader(0), streamMap([{ type: 0x1b, id: 0xe0 }, { type: 0x0f, id: 0xc0 }, { type: 0x92, id: 0xc1 }])]));
+  t.deepEqual(r.maps[0]!.entries.map((e) => e.codec), ['h264', 'aac', 'stream-type-0x92']);
+});
+
+test('garbage before a pack header and between packs is skipped by resynchronising', (t) => {
+  const junk = Buffer.from('00000001e0ffff000001' + '77'.repeat(37) + '000001', 'hex');
+  const bytes = Buffer.concat([junk, sample().subarray(0, 500), Buffer.from('00000001ba00', 'hex'), junk, sample()]);
+  const r = demux(bytes, [7]);
+  const v = Buffer.concat(r.streams.get(0xe0)!);
+  t.true(v.subarray(v.length - video1.length - video2.length).equals(Buffer.concat([video1, video2])));
+  t.true(r.demuxer.stats.resyncs >= 2);
+  t.true(r.demuxer.stats.garbageBytes >= junk.length, "at least the leading junk is counted");
+});
+
+test('a 40-byte IMKH file header is tolerated', (t) => {
+  const imkh = Buffer.concat([Buffer.from('IMKH'), Buffer.alloc(36, 0x01)]);
+  const r = demux(Buffer.concat([imkh, sample()]), [3]);
+  t.true(r.demuxer.stats.imkhHeader);
+  t.is(r.demuxer.stats.garbageBytes, 0);
+  t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat([video1, video2]));
+});
+
+test('MPEG-1 packs and MPEG-1 PES syntax are tolerated', (t) => {
+  const mpeg1Pack = Buffer.from([0, 0, 1, 0xba, 0x21, 0, 1, 0, 1, 0x80, 0, 1]);
+  const r = demux(Buffer.concat([mpeg1Pack, pesMpeg1(0xe0, video1, 90000), pesMpeg1(0xe0, video2)]));
+  t.is(r.demuxer.stats.mpeg1Packs, 1);
+  t.deepEqual(r.pts, [[0xe0, 90000], [0xe0, undefined]]);
+  t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat([video1, video2]));
+});
+
+test('input cut inside a packet is reported as a truncated tail', (t) => {
+  const bytes = sample();
+  const r = demux(bytes.subarray(0, bytes.length - 100));
+  t.true(r.demuxer.stats.truncatedTail);
+});
+
+test('property: any chunking gives the same payloads and timestamps as one push', (t) => {
+  const bytes = Buffer.concat([Buffer.from('deadbeef00', 'hex'), sample(), sample()]);
+  const whole = demux(bytes);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 40 }), (sizes) => {
+      const r = demux(bytes, sizes);
+      for (const id of [0xe0, 0xc0]) {
+        if (!Buffer.concat(r.streams.get(id)!).equals(Buffer.concat(whole.streams.get(id)!))) return false;
+      }
+      return JSON.stringify(r.pts) === JSON.stringify(whole.pts) && r.demuxer.stats.garbageBytes === whole.demuxer.stats.garbageBytes;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test('every single split point of a small stream', (t) => {
+  const bytes = sample();
+  const whole = demux(bytes);
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const r = demux(bytes, [cut, bytes.length]);
+    t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat(whole.streams.get(0xe0)!), `cut at ${cut}`);
+    t.deepEqual(r.pts, whole.pts, `cut at ${cut}`);
+  }
+});

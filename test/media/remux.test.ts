@@ -1,0 +1,200 @@
+import test from 'ava';
+import { existsSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { remuxRange, type RemuxOptions } from '../../lib/media/remux.js';
+import { buildPs, type PsLayout, type VideoFrame } from './_ps-writer.js';
+import {
+  adtsPackets,
+  alawPackets,
+  ffmpeg,
+  ffprobeJson,
+  frameMd5,
+  makeAac,
+  makeAlaw,
+  makeAnnexB,
+  readFrames,
+  tempDir,
+  type Codec,
+} from './_media-tools.js';
+
+const tmp = tempDir();
+test.after.always(() => tmp.cleanup());
+const FIRST_PTS = 900000;
+
+const memo = new Map<string, Promise<any>>();
+function once<T>(key: string, make: () => Promise<T>): Promise<T> {
+  if (!memo.has(key)) memo.set(key, make());
+  return memo.get(key)!;
+}
+const source = (codec: Codec) =>
+  once(codec, async () => {
+    const file = await makeAnnexB(tmp.dir, codec);
+    return { file, frames: (await readFrames(file, codec, FIRST_PTS)) as VideoFrame[] };
+  });
+const aacFile = () => once('aac', () => makeAac(tmp.dir));
+const alawFile = () => once('alaw', () => makeAlaw(tmp.dir));
+
+let n = 0;
+function writePs(bytes: Buffer): string {
+  const file = path.join(tmp.dir, `in-${n++}.ps`);
+  writeFileSync(file, bytes);
+  return file;
+}
+const outPath = (ext = 'mp4') => path.join(tmp.dir, `out-${n++}.${ext}`);
+const videoType = (codec: Codec) => (codec === 'h264' ? 0x1b : 0x24);
+
+async function remux(ps: Buffer, extra: Partial<RemuxOptions> = {}) {
+  const source = writePs(ps);
+  const output = outPath(extra.container ?? 'mp4');
+  const result = await remuxRange({ source, startOffset: 0, endOffset: ps.length, output, ...extra });
+  return { result, output };
+}
+
+for (const codec of ['h264', 'h265'] as const) {
+  test(`${codec}: PS with AAC -> MP4 with every frame bit-exact, AAC kept`, async (t) => {
+    const src = await source(codec);
+    const audio = adtsPackets(await aacFile(), FIRST_PTS);
+    const layout: PsLayout = { videoType: videoType(codec), audioType: 0x0f, audio, pesPayload: 900, cut: 'shifted', shift: 3, noise: true };
+    const { result, output } = await remux(buildPs(src.frames, layout), { marker: 'hiksync:rec-1' });
+
+    t.is(result.videoCodec, codec);
+    t.is(result.width, 160);
+    t.is(result.height, 120);
+    t.is(result.frames, 50, 'every frame of a closed segment, the last one included');
+    t.is(result.audioCodec, 'aac');
+    t.true(result.audioKept);
+    t.is(result.audioDropReason, undefined);
+
+    const probe = await ffprobeJson('-count_frames', '-show_streams', '-show_format', output);
+    t.regex(probe.format.format_name, /mp4/);
+    t.is(probe.format.tags.comment, 'hiksync:rec-1');
+    const v = probe.streams.find((s: any) => s.codec_type === 'video');
+    t.is(v.codec_name, codec === 'h264' ? 'h264' : 'hevc');
+    t.is(v.codec_tag_string, codec === 'h264' ? 'avc1' : 'hvc1');
+    t.is(Number(v.nb_read_frames), 50);
+    t.true(Math.abs(Number(v.duration) - 50 / 25) < 0.03, `video duration ${v.duration}`);
+    t.true(Math.abs(result.durationSec - 50 / 25) < 0.001);
+    const a = probe.streams.find((s: any) => s.codec_type === 'audio');
+    t.is(a.codec_name, 'aac');
+    t.is(Number(a.sample_rate), 16000);
+
+    const { stderr } = await ffmpeg('-v', 'error', '-i', output, '-f', 'null', '-');
+    t.is(stderr, '', 'ffmpeg decodes the output without a single error');
+    const got = await frameMd5(output);
+    const want = await frameMd5(src.file, ['-f', codec === 'h264' ? 'h264' : 'hevc']);
+    t.deepEqual(got, want);
+  });
+}
+
+test('G.711 A-law is dropped from MP4 (with a reason) and kept in MOV', async (t) => {
+  const src = await source('h264');
+  const audio = alawPackets(await alawFile(), FIRST_PTS);
+  const ps = buildPs(src.frames, { videoType: 0x1b, audioType: 0x90, audio });
+
+  const mp4 = await remux(ps);
+  t.is(mp4.result.audioCodec, 'alaw');
+  t.false(mp4.result.audioKept);
+  t.regex(mp4.result.audioDropReason ?? '', /MP4/);
+  const p1 = await ffprobeJson('-show_streams', mp4.output);
+  t.deepEqual(p1.streams.map((s: any) => s.codec_type), ['video']);
+
+  const mov = await remux(ps, { container: 'mov' });
+  t.true(mov.result.audioKept);
+  const p2 = await ffprobeJson('-show_streams', '-show_format', mov.output);
+  t.regex(p2.format.format_name, /mov/);
+  const a = p2.streams.find((s: any) => s.codec_type === 'audio');
+  t.is(a.codec_name, 'pcm_alaw');
+  t.is(Number(a.sample_rate), 8000);
+  t.true(Math.abs(Number(a.duration) - 2) < 0.1, `alaw duration ${a.duration}`);
+  const { stderr } = await ffmpeg('-v', 'error', '-i', mov.output, '-f', 'null', '-');
+  t.is(stderr, '');
+});
+
+test('a range in the middle of a file: starts at its pack header, ends where the index says', async (t) => {
+  const src = await source('h265');
+  const first = buildPs(src.frames.slice(0, 25), { videoType: 0x24 });
+  const second = buildPs(src.frames.slice(25), { videoType: 0x24 });
+  const tail = Buffer.alloc(5000, 0x33);
+  const file = writePs(Buffer.concat([first, second, tail]));
+  const output = outPath();
+  const r = await remuxRange({ source: file, startOffset: first.length, endOffset: first.length + second.length, output });
+  t.is(r.frames, 25);
+  t.is(r.bytesRead, second.length);
+  t.deepEqual(await frameMd5(output), (await frameMd5(src.file, ['-f', 'hevc'])).slice(25, 50));
+});
+
+test('a range cut inside the last PES drops the cut frame and keeps the rest bit-exact', async (t) => {
+  const src = await source('h264');
+  const ps = buildPs(src.frames, { videoType: 0x1b });
+  const file = writePs(ps);
+  const output = outPath();
+  const r = await remuxRange({ source: file, startOffset: 0, endOffset: ps.length - 7, output });
+  t.is(r.frames, 49);
+  t.deepEqual(await frameMd5(output), (await frameMd5(src.file, ['-f', 'h264'])).slice(0, 49));
+});
+
+test('PTS wrapping at 2^33 inside the range gives a continuous timeline', async (t) => {
+  const src = await source('h264');
+  const frames = src.frames.map((f, i) => ({ ...f, pts: (2 ** 33 - 20 * 3600 + i * 3600) % 2 ** 33 }));
+  const { result, output } = await remux(buildPs(frames, { videoType: 0x1b }));
+  t.is(result.frames, 50);
+  const probe = await ffprobeJson('-show_entries', 'packet=pts_time', output);
+  const times = probe.packets.map((p: any) => Number(p.pts_time));
+  times.forEach((x: number, i: number) => t.true(Math.abs(x - i * 0.04) < 1e-3, `frame ${i} at ${x}`));
+});
+
+test('a clock jump inside the range continues the timeline at the frame rate', async (t) => {
+  const src = await source('h264');
+  const frames = src.frames.map((f, i) => ({ ...f, pts: FIRST_PTS + i * 3600 + (i >= 30 ? 90000 * 3600 : 0) }));
+  const { result } = await remux(buildPs(frames, { videoType: 0x1b }));
+  t.is(result.frames, 50);
+  t.true(Math.abs(result.durationSec - 2.0) < 0.001);
+});
+
+test('named errors: bad content, truncated source, no video, unsupported codec; nothing left behind', async (t) => {
+  const src = await source('h264');
+  const ps = buildPs(src.frames, { videoType: 0x1b });
+
+  const garbage = writePs(Buffer.concat([Buffer.alloc(100, 7), ps]));
+  const o1 = outPath();
+  await t.throwsAsync(remuxRange({ source: garbage, startOffset: 0, endOffset: ps.length, output: o1 }), { name: 'BadContentError', code: 'BAD_CONTENT' });
+  t.false(existsSync(o1));
+
+  const file = writePs(ps);
+  const o2 = outPath();
+  await t.throwsAsync(remuxRange({ source: file, startOffset: 0, endOffset: ps.length + 1, output: o2 }), { name: 'TruncatedSourceError' });
+  t.false(existsSync(o2));
+
+  const noKey = buildPs(src.frames.slice(1, 25), { videoType: 0x1b });
+  const o3 = outPath();
+  await t.throwsAsync(remuxRange({ source: writePs(noKey), startOffset: 0, endOffset: noKey.length, output: o3 }), { name: 'NoVideoError' });
+  t.false(existsSync(o3));
+
+  const mpeg4 = buildPs(src.frames, { videoType: 0x10 });
+  const o4 = outPath();
+  await t.throwsAsync(remuxRange({ source: writePs(mpeg4), startOffset: 0, endOffset: mpeg4.length, output: o4 }), { name: 'UnsupportedCodecError' });
+  t.false(existsSync(o4));
+
+  await t.throwsAsync(remuxRange({ source: file, startOffset: 0, endOffset: ps.length, output: outPath(), chunkSize: 1000 }), { instanceOf: RangeError });
+});
+
+test('an abort mid-way closes and deletes the output', async (t) => {
+  const src = await source('h264');
+  // Big enough for several 1 MiB reads: the same GOPs repeated with increasing PTS.
+  const parts: Buffer[] = [];
+  for (let r = 0; r < 60; r++) {
+    parts.push(buildPs(src.frames.map((f, i) => ({ ...f, pts: FIRST_PTS + (r * 50 + i) * 3600 })), { videoType: 0x1b }));
+  }
+  const ps = Buffer.concat(parts);
+  const file = writePs(ps);
+  const output = outPath();
+  const ac = new AbortController();
+  const p = remuxRange({ source: file, startOffset: 0, endOffset: ps.length, output, chunkSize: 1024 * 1024, signal: ac.signal });
+  setImmediate(() => ac.abort());
+  await t.throwsAsync(p, { name: 'AbortError' });
+  t.false(existsSync(output));
+
+  const ok = await remuxRange({ source: file, startOffset: 0, endOffset: ps.length, output, chunkSize: 1024 * 1024 });
+  t.is(ok.frames, 60 * 50);
+  t.true(Math.abs(ok.durationSec - (60 * 50) / 25) < 0.001);
+});

@@ -1,0 +1,63 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { BitReader, splitNals, unescapeRbsp } from '../../lib/media/nal.js';
+import { parseH264Sps, parseH265Sps, parseH265Vps } from '../../lib/media/sps.js';
+import { ffprobeJson, makeAnnexB, tempDir } from './_media-tools.js';
+
+const tmp = tempDir();
+test.after.always(() => tmp.cleanup());
+
+test('unescapeRbsp removes emulation prevention bytes only', (t) => {
+  t.deepEqual([...unescapeRbsp(new Uint8Array([0x67, 0, 0, 3, 1, 0, 0, 3, 0, 0, 3]))], [0x67, 0, 0, 1, 0, 0, 0, 0]);
+  const plain = new Uint8Array([1, 2, 0, 0, 1]);
+  t.is(unescapeRbsp(plain), plain);
+});
+
+test('BitReader reads Exp-Golomb codes', (t) => {
+  // 1 | 010 | 011 | 00100 | 00101 -> ue 0,1,2,3 and se(4) = +2... 00101 is codeNum 4 -> se -2
+  const r = new BitReader(new Uint8Array([0b10100110, 0b01000010, 0b10000000]));
+  t.deepEqual([r.ue(), r.ue(), r.ue(), r.ue(), r.se()], [0, 1, 2, 3, -2]);
+  t.throws(() => new BitReader(new Uint8Array([0, 0, 0, 0, 0])).ue());
+});
+
+const cases = [
+  { codec: 'h264' as const, size: '160x120' },
+  { codec: 'h264' as const, size: '176x100' }, // cropped: 100 is not a multiple of 16
+  { codec: 'h265' as const, size: '160x120' },
+  { codec: 'h265' as const, size: '200x100' }, // conformance window
+];
+
+for (const c of cases) {
+  test(`${c.codec} ${c.size}: SPS parse matches ffprobe`, async (t) => {
+    const file = await makeAnnexB(tmp.dir, c.codec, { size: c.size, frames: 2 });
+    const probe = (await ffprobeJson('-f', c.codec === 'h264' ? 'h264' : 'hevc', '-show_streams', file)).streams[0];
+    const bytes = readFileSync(file);
+    const nals = splitNals(bytes).map(({ start, end }) => bytes.subarray(start, end));
+    if (c.codec === 'h264') {
+      const sps = parseH264Sps(nals.find((n) => (n[0]! & 0x1f) === 7)!);
+      t.is(sps.width, probe.width);
+      t.is(sps.height, probe.height);
+      t.is(sps.profileIdc, ({ Main: 77, High: 100 } as Record<string, number>)[probe.profile as string] ?? -1);
+      t.is(sps.levelIdc, probe.level);
+      t.regex(sps.codecString, /^avc1\.[0-9A-F]{6}$/);
+      t.is(sps.codecString.slice(5, 7), sps.profileIdc.toString(16).toUpperCase().padStart(2, '0'));
+      t.is(sps.codecString.slice(9), sps.levelIdc.toString(16).toUpperCase().padStart(2, '0'));
+    } else {
+      const vps = parseH265Vps(nals.find((n) => ((n[0]! >> 1) & 0x3f) === 32)!);
+      t.is(vps.id, 0);
+      const sps = parseH265Sps(nals.find((n) => ((n[0]! >> 1) & 0x3f) === 33)!);
+      t.is(sps.width, probe.width);
+      t.is(sps.height, probe.height);
+      t.is(sps.profileIdc, 1); // Main
+      t.is(probe.profile, 'Main');
+      t.is(sps.levelIdc, probe.level);
+      // Main profile (compat flags 1 and 2 -> 6), main tier, then the non-zero constraint bytes (x265: 0x90).
+      t.is(sps.codecString, `hvc1.1.6.L${probe.level}.90`);
+    }
+  });
+}
+
+test('a truncated SPS is a ParameterSetError, not a crash', (t) => {
+  t.throws(() => parseH264Sps(new Uint8Array([0x67, 0x4d, 0x40, 0x0c])), { name: 'ParameterSetError' });
+  t.throws(() => parseH265Sps(new Uint8Array([0x42, 0x01, 0x01, 0x01, 0x60, 0x00])), { name: 'ParameterSetError' });
+});
