@@ -41,7 +41,7 @@ function isUsageError(err: unknown): boolean {
 export function exitCodeFor(err: unknown): number {
   if (err instanceof ConfigError || codeOf(err) === 'CONFIG') return ExitCode.CONFIG;
   if (err instanceof LockHeldError || codeOf(err) === 'LOCK_HELD') return ExitCode.LOCK_HELD;
-  if (err instanceof InvalidDateError || isUsageError(err)) return ExitCode.USAGE;
+  if (err instanceof InvalidDateError || codeOf(err) === 'INVALID_DATE' || isUsageError(err)) return ExitCode.USAGE;
   if (err instanceof Error && err.name === 'AbortError') return ExitCode.INTERRUPTED;
   if (err instanceof HiksyncError) return ExitCode.SOME_FAILED;
   return ExitCode.INTERNAL;
@@ -49,7 +49,7 @@ export function exitCodeFor(err: unknown): number {
 
 /** Whether the error is the user's to fix (one line, no stack) rather than a bug. */
 export function isUserError(err: unknown): boolean {
-  return err instanceof HiksyncError || err instanceof InvalidDateError || isUsageError(err);
+  return err instanceof HiksyncError || isUsageError(err);
 }
 
 /** The text to print for an error: one line for user errors, the stack for bugs. */

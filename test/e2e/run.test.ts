@@ -16,8 +16,8 @@ const CLI = path.join(root, 'dist', 'lib', 'cli', 'main.js');
 const FIXTURES = path.join(root, 'test', 'fixtures');
 
 const CAMERAS = [
-  { name: 'Camera-Tuin', codec: 'h265' as const, audio: 'aac' as const, datadirs: 2, infoBin: true, events: 14, pictures: 5 },
-  { name: 'Camera-Oprit', codec: 'h264' as const, audio: 'alaw' as const, sdLayout: true, events: 8, pictures: 3 },
+  { name: 'Camera-Tuin', codec: 'h265' as const, audio: 'aac' as const, datadirs: 2, infoBin: true, events: 24, pictures: 5 },
+  { name: 'Camera-Oprit', codec: 'h264' as const, audio: 'alaw' as const, sdLayout: true, events: 14, pictures: 3 },
 ];
 const TAGS: Record<string, string> = { 'Camera-Tuin': 'garden', 'Camera-Oprit': 'driveway' };
 const TRANSLATION = 'Camera-Tuin:garden,Camera-Oprit:driveway';

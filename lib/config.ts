@@ -1,0 +1,326 @@
+/**
+ * Settings, validated once at start. Sources, strongest first: command-line flags, environment variables (the names
+ * of the tool hiksync replaces keep working), defaults. A bad value stops the program with ONE line naming the
+ * variable or flag, the value and what is allowed (ConfigError, exit 78).
+ *
+ * Where things live (all on the output volume, so a recreated container loses nothing):
+ *   stateDir  = <output>/.hiksync         manifests, status files, the lock
+ *   cacheDir  = CACHE_DIR or <stateDir>/cache   DISPOSABLE caches only; deleting it costs a re-read, never data
+ *   lockFile  = LOCK_FILE or <stateDir>/lock, with "-shard-K-of-N" appended when sharded
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HiksyncError } from './hikvision/errors.js';
+import { parseShard, shardSuffix, type Shard } from './ops/shard.js';
+import { isValidTimeZone } from './time.js';
+
+export interface Config {
+  runMode: 'once' | 'cron';
+  cronIntervalMin: number;
+  retentionDays: number;
+  inputDir: string;
+  outputDir: string;
+  /** <output>/.hiksync: manifests, status, lock. */
+  stateDir: string;
+  /** Disposable caches only (see the module comment). */
+  cacheDir: string;
+  /** Resolved lock path, per shard. */
+  lockFile: string;
+  /** Camera folder name -> tag used for output folders and file names. */
+  cameraTranslation: Map<string, string>;
+  workers: number;
+  ioConcurrency: number;
+  logFormat: 'pretty' | 'json';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** IANA zone of the cameras' clocks. */
+  cameraTz: string;
+  shard: Shard;
+  container: 'mp4' | 'mov';
+  maxAttempts: number;
+  /** Retention deletes nothing when a pass would remove more than this share of a camera's files. */
+  retentionMaxShare: number;
+}
+
+export type RawSettings = Partial<Record<keyof Config | string, string | number | boolean | undefined>>;
+
+export interface ConfigDefaults {
+  runMode?: 'once' | 'cron';
+  /** Whether log output (stderr) is a terminal: decides LOG_FORMAT=auto. Default: process.stderr.isTTY. */
+  logIsTTY?: boolean;
+  /** Default worker count. Default: os.availableParallelism(). */
+  parallelism?: number;
+  /** Default camera zone. Default: the process zone (TZ) via Intl. */
+  processTz?: string;
+}
+
+/** A bad setting; the message is the one line shown to the user. */
+export class ConfigError extends HiksyncError {
+  constructor(message: string) {
+    super(message, 'CONFIG');
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULTS = {
+  cronIntervalMin: 10,
+  retentionDays: 90,
+  inputDir: '/input',
+  outputDir: '/output',
+  ioConcurrency: 8,
+  logLevel: 'info',
+  container: 'mp4',
+  maxAttempts: 3,
+  retentionMaxShare: 0.5,
+} as const;
+
+export const STATE_DIR_NAME = '.hiksync';
+export const MAX_TRANSLATION_ENTRIES = 1000;
+/** Most file systems cap one name at 255 bytes; a tag also gets a time stamp and extension appended. */
+export const MAX_TAG_BYTES = 200;
+
+/** Where a value came from, for the error message: a flag (`--workers`) or a variable (`WORKERS`). */
+interface Source {
+  label: string;
+  value: string | number | boolean;
+}
+
+/** One setting: its key in RawSettings (flags), its environment name and its flag name. */
+interface Setting {
+  key: string;
+  env: string;
+  flag: string;
+}
+
+const S = {
+  runMode: { key: 'runMode', env: 'RUN_MODE', flag: '--run-mode' },
+  cronIntervalMin: { key: 'cronIntervalMin', env: 'CRON_INTERVAL', flag: '--cron-interval' },
+  retentionDays: { key: 'retentionDays', env: 'RETENTION_DAYS', flag: '--retention-days' },
+  inputDir: { key: 'inputDir', env: 'INPUT_DIR', flag: '--input' },
+  outputDir: { key: 'outputDir', env: 'OUTPUT_DIR', flag: '--output' },
+  cacheDir: { key: 'cacheDir', env: 'CACHE_DIR', flag: '--cache-dir' },
+  lockFile: { key: 'lockFile', env: 'LOCK_FILE', flag: '--lock-file' },
+  cameraTranslation: { key: 'cameraTranslation', env: 'CAMERA_TRANSLATION', flag: '--camera-translation' },
+  workers: { key: 'workers', env: 'WORKERS', flag: '--workers' },
+  ioConcurrency: { key: 'ioConcurrency', env: 'IO_CONCURRENCY', flag: '--io-concurrency' },
+  logFormat: { key: 'logFormat', env: 'LOG_FORMAT', flag: '--log-format' },
+  logLevel: { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level' },
+  cameraTz: { key: 'cameraTz', env: 'CAMERA_TZ', flag: '--camera-tz' },
+  shard: { key: 'shard', env: 'SHARD', flag: '--shard' },
+  container: { key: 'container', env: 'CONTAINER', flag: '--container' },
+  maxAttempts: { key: 'maxAttempts', env: 'MAX_ATTEMPTS', flag: '--max-attempts' },
+  retentionMaxShare: { key: 'retentionMaxShare', env: 'RETENTION_MAX_SHARE', flag: '--retention-max-share' },
+} satisfies Record<string, Setting>;
+
+/** Every environment variable hiksync reads (for docs and tests). */
+export const ENV_NAMES = [...Object.values(S).map((s) => s.env), 'JOB_COMPLETION_INDEX', 'SHARD_COUNT'];
+
+function show(src: Source): string {
+  return src.label.startsWith('--') ? `${src.label} ${JSON.stringify(String(src.value))}` : `${src.label}=${JSON.stringify(String(src.value))}`;
+}
+
+function bad(src: Source, allowed: string): ConfigError {
+  return new ConfigError(`${show(src)} is not valid: ${allowed}`);
+}
+
+/** The strongest source that set this setting, or undefined when neither did (the default applies). */
+function pick(setting: Setting, flags: RawSettings, env: NodeJS.ProcessEnv): Source | undefined {
+  const f = flags[setting.key];
+  if (f !== undefined) return { label: setting.flag, value: f };
+  const e = env[setting.env];
+  if (e !== undefined) return { label: setting.env, value: e };
+  return undefined;
+}
+
+/** A non-empty string; an empty value is refused (unset the variable to get the default). */
+function text(src: Source, fallback: string): string {
+  const v = typeof src.value === 'string' ? src.value.trim() : String(src.value);
+  if (v.length === 0) throw new ConfigError(`${show(src)} is empty: give a value or unset it to use the default (${fallback})`);
+  return v;
+}
+
+/** Strict integer: digits only ("10abc", "1.5", "", "1e3", " " are errors). */
+function integer(src: Source, min: number, max: number, unit: string): number {
+  const allowed = `expected a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}`;
+  let n: number;
+  if (typeof src.value === 'number') n = src.value;
+  else if (typeof src.value === 'string' && /^\s*\d{1,9}\s*$/.test(src.value)) n = Number(src.value);
+  else throw bad(src, allowed);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw bad(src, allowed);
+  return n;
+}
+
+function oneOf<T extends string>(src: Source, values: readonly T[], aliases: Record<string, T> = {}): T {
+  const v = String(src.value).trim().toLowerCase();
+  if ((values as readonly string[]).includes(v)) return v as T;
+  if (v in aliases) return aliases[v]!;
+  const names = [...values, ...Object.keys(aliases)];
+  throw bad(src, `expected one of ${names.join(', ')}`);
+}
+
+function folder(src: Source | undefined, fallback: string): string {
+  return path.resolve(src ? text(src, fallback) : fallback);
+}
+
+/**
+ * Parses "Camera-Tuin:garden,Camera-Oprit:driveway" into folder name -> tag. A tag becomes a folder and part of every
+ * file name, so it must be a single safe path component, and two cameras must never share one (compared ignoring
+ * case: the output may be browsed over SMB from a case-insensitive client).
+ */
+export function parseCameraTranslation(value: string, label = S.cameraTranslation.env): Map<string, string> {
+  const src: Source = { label, value };
+  const map = new Map<string, string>();
+  const raw = String(src.value);
+  if (raw.trim().length === 0) return map;
+  const entries = raw.split(',');
+  if (entries.length > MAX_TRANSLATION_ENTRIES) throw bad(src, `at most ${MAX_TRANSLATION_ENTRIES} entries`);
+  const targets = new Map<string, string>();
+  for (const [i, entryRaw] of entries.entries()) {
+    const entry = entryRaw.trim();
+    if (entry.length === 0) {
+      if (i === entries.length - 1 && i > 0) continue; // a trailing comma is harmless
+      throw bad(src, `entry ${i + 1} is empty; expected folder:tag pairs separated by commas, e.g. Camera-Tuin:garden,Camera-Oprit:driveway`);
+    }
+    const parts = entry.split(':');
+    if (parts.length !== 2 || parts[0]!.trim() === '' || parts[1]!.trim() === '') {
+      throw bad(src, `entry "${entry}" is not folder:tag; expected pairs like Camera-Tuin:garden separated by commas`);
+    }
+    const source = parts[0]!.trim();
+    const tag = parts[1]!.trim();
+    const tagProblem = checkTag(tag);
+    if (tagProblem) throw bad(src, `tag "${tag}" (for ${source}) ${tagProblem}`);
+    if (map.has(source)) throw bad(src, `camera folder "${source}" is listed twice; give each folder one tag`);
+    const clash = targets.get(tag.toLowerCase());
+    if (clash !== undefined) throw bad(src, `tag "${tag}" is given to both "${clash}" and "${source}"; two cameras would write into one folder`);
+    targets.set(tag.toLowerCase(), source);
+    map.set(source, tag);
+  }
+  return map;
+}
+
+/** Why a tag cannot be a folder name, or undefined when it can. */
+export function checkTag(tag: string): string | undefined {
+  if (tag.includes('/') || tag.includes('\\')) return 'contains a slash; a tag becomes one folder name';
+  if (tag === '.' || tag === '..' || tag.includes('..')) return 'contains ".."; a tag becomes one folder name';
+  if (tag.startsWith('.')) return 'starts with "."; hidden names are reserved (the state folder is .hiksync)';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(tag)) return 'contains a control character';
+  if (/[<>:"|?*]/.test(tag)) return 'contains one of < > : " | ? * (not allowed in file names on SMB shares)';
+  if (Buffer.byteLength(tag, 'utf8') > MAX_TAG_BYTES) return `is longer than ${MAX_TAG_BYTES} bytes`;
+  return undefined;
+}
+
+function parseShardSetting(flags: RawSettings, env: NodeJS.ProcessEnv): Shard {
+  const src = pick(S.shard, flags, env);
+  if (src) {
+    const v = text(src, 'no sharding');
+    const parsed = parseShard(v);
+    if ('error' in parsed) throw bad(src, parsed.error);
+    return parsed;
+  }
+  // Kubernetes Indexed Job: JOB_COMPLETION_INDEX is set on every pod of such a Job; it only shards with SHARD_COUNT.
+  const countRaw = env.SHARD_COUNT;
+  if (countRaw === undefined) return { index: 0, count: 1 };
+  const count = integer({ label: 'SHARD_COUNT', value: countRaw }, 1, 1000, '');
+  const indexRaw = env.JOB_COMPLETION_INDEX;
+  if (indexRaw === undefined) {
+    throw new ConfigError(
+      `SHARD_COUNT=${JSON.stringify(countRaw)} needs JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job); outside Kubernetes use SHARD=K/N`,
+    );
+  }
+  const index = integer({ label: 'JOB_COMPLETION_INDEX', value: indexRaw }, 0, count - 1, '');
+  return { index, count };
+}
+
+function parseShare(src: Source): number {
+  const allowed = 'expected a fraction greater than 0 and at most 1, e.g. 0.5';
+  const v = typeof src.value === 'number' ? src.value : /^\s*(?:0|1)?(?:\.\d+)?\s*$/.test(String(src.value)) ? Number(src.value) : NaN;
+  if (String(src.value).trim() === '' || !Number.isFinite(v) || v <= 0 || v > 1) throw bad(src, allowed);
+  return v;
+}
+
+/** Validates every setting once. Flags override environment, environment overrides defaults. */
+export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults: ConfigDefaults = {}): Config {
+  const get = (s: Setting) => pick(s, flags, env);
+
+  const modeSrc = get(S.runMode);
+  const runMode = modeSrc ? oneOf(modeSrc, ['once', 'cron'] as const, { scheduled: 'cron' }) : (defaults.runMode ?? 'once');
+
+  const intervalSrc = get(S.cronIntervalMin);
+  const cronIntervalMin = intervalSrc ? integer(intervalSrc, 1, 1440, 'minutes') : DEFAULTS.cronIntervalMin;
+
+  const retentionSrc = get(S.retentionDays);
+  const retentionDays = retentionSrc ? integer(retentionSrc, 0, 36_500, 'days (0 = keep everything)') : DEFAULTS.retentionDays;
+
+  const inputDir = folder(get(S.inputDir), DEFAULTS.inputDir);
+  const outputDir = folder(get(S.outputDir), DEFAULTS.outputDir);
+  if (inputDir === outputDir || outputDir.startsWith(inputDir + path.sep)) {
+    const src = get(S.outputDir) ?? { label: 'OUTPUT_DIR', value: outputDir };
+    throw bad(src, `the output must not be the input folder ${inputDir} or inside it (the camera share stays read-only)`);
+  }
+  const stateDir = path.join(outputDir, STATE_DIR_NAME);
+  const cacheDir = folder(get(S.cacheDir), path.join(stateDir, 'cache'));
+
+  const shard = parseShardSetting(flags, env);
+  const lockSrc = get(S.lockFile);
+  const lockBase = lockSrc ? path.resolve(text(lockSrc, path.join(stateDir, 'lock'))) : path.join(stateDir, 'lock');
+  // One lock per shard even when LOCK_FILE is set: shards work on different cameras and must run side by side.
+  const lockFile = lockBase + shardSuffix(shard);
+
+  const trSrc = get(S.cameraTranslation);
+  const cameraTranslation = trSrc ? parseCameraTranslation(String(trSrc.value), trSrc.label) : new Map<string, string>();
+
+  const parallelism = defaults.parallelism ?? os.availableParallelism();
+  const workersSrc = get(S.workers);
+  const workers = workersSrc ? integer(workersSrc, 1, 256, 'worker threads') : Math.max(1, Math.min(256, parallelism));
+
+  const ioSrc = get(S.ioConcurrency);
+  const ioConcurrency = ioSrc ? integer(ioSrc, 1, 256, 'concurrent reads') : DEFAULTS.ioConcurrency;
+
+  const fmtSrc = get(S.logFormat);
+  const fmt = fmtSrc ? oneOf(fmtSrc, ['pretty', 'json', 'auto'] as const) : 'auto';
+  const logIsTTY = defaults.logIsTTY ?? Boolean(process.stderr.isTTY);
+  const logFormat = fmt === 'auto' ? (logIsTTY ? 'pretty' : 'json') : fmt;
+
+  const levelSrc = get(S.logLevel);
+  const logLevel = levelSrc ? oneOf(levelSrc, ['debug', 'info', 'warn', 'error'] as const) : DEFAULTS.logLevel;
+
+  const tzSrc = get(S.cameraTz);
+  let cameraTz: string;
+  if (tzSrc) {
+    const tz = text(tzSrc, 'the host zone');
+    if (!isValidTimeZone(tz)) throw bad(tzSrc, 'expected an IANA time zone name such as Europe/Amsterdam or UTC');
+    cameraTz = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+  } else {
+    cameraTz = defaults.processTz ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  }
+
+  const containerSrc = get(S.container);
+  const container = containerSrc ? oneOf(containerSrc, ['mp4', 'mov'] as const) : DEFAULTS.container;
+
+  const attemptsSrc = get(S.maxAttempts);
+  const maxAttempts = attemptsSrc ? integer(attemptsSrc, 1, 100, 'attempts') : DEFAULTS.maxAttempts;
+
+  const shareSrc = get(S.retentionMaxShare);
+  const retentionMaxShare = shareSrc ? parseShare(shareSrc) : DEFAULTS.retentionMaxShare;
+
+  return {
+    runMode,
+    cronIntervalMin,
+    retentionDays,
+    inputDir,
+    outputDir,
+    stateDir,
+    cacheDir,
+    lockFile,
+    cameraTranslation,
+    workers,
+    ioConcurrency,
+    logFormat,
+    logLevel,
+    cameraTz,
+    shard,
+    container,
+    maxAttempts,
+    retentionMaxShare,
+  };
+}
