@@ -150,13 +150,15 @@ test.serial('run extracts exactly the real recordings as playable MP4s and verba
   t.deepEqual(await snapshot(out), before);
 
   // The camera records more and wraps its ring: the next run writes exactly the new recordings.
-  const truth2 = await writeSyntheticShare({ root: share, seed: 7, cameras: CAMERAS.map((c) => ({ ...c, events: c.events + 10 })) });
+  // (The writer only writes into a fresh folder: the camera's later state goes to a new folder, same camera names.)
+  const share2 = await tmp(t, 'hiksync-e2e-share2-');
+  const truth2 = await writeSyntheticShare({ root: share2, seed: 7, cameras: CAMERAS.map((c) => ({ ...c, events: c.events + 10 })) });
   t.true(truth2.cameras.some((c) => c.ringWrapped), 'the ring wrapped');
   const key = (r: TruthRecording) => `${r.camera}|${r.datadir}|${r.kind}|${r.fileNo}|${r.slot}|${r.start.sec}.${r.start.usec}|${r.startOffset}|${r.endOffset}`;
   const old = new Set(truth.cameras.flatMap((c) => c.recordings.map(key)));
   const fresh = truth2.cameras.flatMap((c) => c.recordings).filter((r) => !old.has(key(r)));
   t.true(fresh.length > 0);
-  const third = runCli(runArgs(share, out));
+  const third = runCli(runArgs(share2, out));
   t.is(third.code, 0, third.stderr);
   const s3 = JSON.parse(third.stdout.trim().split('\n').pop()!);
   t.is(s3.totals.written, fresh.length);
