@@ -347,7 +347,7 @@ function record(
   if (result.audioDropped && !audioNotices.has(`${s.camera}:${result.audioDropped}`)) {
     audioNotices.add(`${s.camera}:${result.audioDropped}`);
     s.audioDropped.push(result.audioDropped);
-    log.info(`${s.tag}: audio dropped (${result.audioDropped}); use --container mov to keep it`);
+    log.info(`${s.tag}: audio dropped from its recordings: ${result.audioDropped}`);
   }
 }
 

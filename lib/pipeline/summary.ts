@@ -73,9 +73,12 @@ export function addCount(into: Record<string, number>, key: string, n = 1): void
   if (n !== 0) into[key] = (into[key] ?? 0) + n;
 }
 
-function fmtCounts(c: Record<string, number>): string {
+/** Never-used index slots: counted in JSON, but not "skipped recordings" a person needs to read about. */
+const QUIET_REASONS = new Set(['empty']);
+
+export function fmtCounts(c: Record<string, number>): string {
   const parts = Object.entries(c)
-    .filter(([, n]) => n > 0)
+    .filter(([k, n]) => n > 0 && !QUIET_REASONS.has(k))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, n]) => `${k} ${n}`);
   return parts.length ? parts.join(', ') : 'none';

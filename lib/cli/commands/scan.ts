@@ -5,7 +5,7 @@ import { Command } from 'clipanion';
 import { discoverCameras, scanCamera } from '../../hikvision/source.js';
 import type { Recording } from '../../hikvision/types.js';
 import { naturalNames } from '../../pipeline/outputs.js';
-import { formatBytes } from '../../pipeline/summary.js';
+import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
 import { shardOf } from '../../ops/shard.js';
 import { formatStamp } from '../../pipeline/naming.js';
 import { BaseCommand } from '../base.js';
@@ -65,11 +65,9 @@ export class ScanCommand extends BaseCommand {
           `  ${videos.length} recordings, ${pictures.length} pictures, ${formatBytes(bytes)}` +
           (first && last ? `, ${formatStamp(first.start.sec)} .. ${formatStamp(last.end.sec)} (camera time)` : '') +
           '\n' +
-          `  skipped: ${
-            Object.entries(scan.skipped)
-              .map(([k, n]) => `${k} ${n}`)
-              .join(', ') || 'none'
-          }\n`,
+          `  skipped: ${fmtCounts(scan.skipped as Record<string, number>)}` +
+          (scan.skipped.empty ? ` (and ${scan.skipped.empty} never-used index slots)` : '') +
+          '\n',
       );
       for (const e of scan.errors) this.context.stdout.write(`  error: ${e}\n`);
     }

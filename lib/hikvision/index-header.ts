@@ -1,0 +1,132 @@
+/**
+ * The 1280-byte header shared by index00.bin (video) and index00p.bin (pictures), and the arithmetic of where
+ * the file and slot records live. Pure: bytes in, values out. All counts here are untrusted input.
+ */
+import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from './errors.js';
+
+export const HEADER_SIZE = 1280;
+export const FILE_RECORD_SIZE = 32;
+export const SEGMENT_RECORD_SIZE = 80;
+export const VIDEO_SLOTS_PER_FILE = 256;
+export const CURRENT_ENTRY_OFFSET = 24;
+export const CURRENT_ENTRY_SIZE = 24;
+export const CURRENT_ENTRIES = 49;
+/** The channel an IP camera records on (its entry sits at 0x30). */
+export const IP_CAMERA_CHANNEL = 1;
+/** 0xFFFF in a current-file entry or a file record: nothing there. */
+export const UNUSED_U16 = 0xffff;
+/** Far above any real datadir (a 16 MiB video index holds about 800 files), small enough to never hurt. */
+export const MAX_AV_FILES = 4096;
+/** Largest index prefix we ever read into memory (video at MAX_AV_FILES needs about 84 MB). */
+export const MAX_INDEX_READ_BYTES = 96 * 1024 * 1024;
+/** Format versions seen in the wild; both share this layout. */
+export const KNOWN_VERSIONS: readonly number[] = [2, 3];
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** The channel's "file being written now" entry. */
+export interface CurrentFileEntry {
+  /** Entry index 0..48 (the channel). */
+  channel: number;
+  fileNo: number;
+  /** Slot of the segment being recorded now. */
+  segNo: number;
+  startTime: number;
+  endTime: number;
+  status: number;
+}
+
+export interface IndexHeader {
+  /** The u64 write counter as a decimal string (kept off Recording: it changes on every index write). */
+  modifyTimes: string;
+  version: number;
+  avFiles: number;
+  nextFileRecNo: number;
+  lastFileRecNo: number;
+  /** Entries whose fileNo is not 0xFFFF, in channel order. */
+  usedEntries: CurrentFileEntry[];
+  /** The entry that names the file being written (channel 1 preferred), if any names a file of this index. */
+  current?: CurrentFileEntry;
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The write counter as a decimal string, from the first 8 bytes. */
+export function readModifyTimes(bytes: Uint8Array): string {
+  if (bytes.length < 8) throw new IndexCorruptError(`index too short for its write counter (${bytes.length} bytes)`);
+  return viewOf(bytes).getBigUint64(0, true).toString();
+}
+
+/** True when the bytes start like a SQLite database (index of firmware 5.5+, or a renamed one). */
+export function isSqlite(bytes: Uint8Array): boolean {
+  if (bytes.length < SQLITE_MAGIC.length) return false;
+  for (let i = 0; i < SQLITE_MAGIC.length; i++) if (bytes[i] !== SQLITE_MAGIC.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Parse the header. Throws IndexCorruptError (too short, impossible version), LimitExceededError (avFiles past
+ * MAX_AV_FILES) or UnsupportedFormatError (SQLite bytes, a small version number we do not know).
+ */
+export function parseIndexHeader(bytes: Uint8Array): IndexHeader {
+  if (isSqlite(bytes)) {
+    throw new UnsupportedFormatError('this index is a SQLite database (firmware 5.5+ record_db/event_db format), which hiksync does not read');
+  }
+  if (bytes.length < HEADER_SIZE) {
+    throw new IndexCorruptError(`index truncated: ${bytes.length} bytes, the header alone needs ${HEADER_SIZE}`);
+  }
+  const v = viewOf(bytes);
+  const version = v.getUint32(8, true);
+  if (!KNOWN_VERSIONS.includes(version)) {
+    // A small number is plausibly a real but newer/older layout: say so rather than guess at it.
+    if (version >= 1 && version <= 16) {
+      throw new UnsupportedFormatError(`index format version ${version} is not one hiksync knows (${KNOWN_VERSIONS.join(', ')})`);
+    }
+    throw new IndexCorruptError(`index header is not plausible: version field is ${version}`);
+  }
+  const avFiles = v.getUint32(12, true);
+  if (avFiles > MAX_AV_FILES) throw new LimitExceededError('avFiles', avFiles, MAX_AV_FILES, 'index header');
+  const usedEntries: CurrentFileEntry[] = [];
+  for (let k = 0; k < CURRENT_ENTRIES; k++) {
+    const at = CURRENT_ENTRY_OFFSET + k * CURRENT_ENTRY_SIZE;
+    const fileNo = v.getUint16(at, true);
+    if (fileNo === UNUSED_U16) continue;
+    usedEntries.push({
+      channel: k,
+      fileNo,
+      segNo: v.getUint16(at + 2, true),
+      startTime: v.getUint32(at + 4, true),
+      endTime: v.getUint32(at + 8, true),
+      status: v.getUint8(at + 12),
+    });
+  }
+  const inRange = usedEntries.filter((e) => e.fileNo < avFiles);
+  const current = inRange.find((e) => e.channel === IP_CAMERA_CHANNEL) ?? inRange[0];
+  const header: IndexHeader = {
+    modifyTimes: v.getBigUint64(0, true).toString(),
+    version,
+    avFiles,
+    nextFileRecNo: v.getUint32(16, true),
+    lastFileRecNo: v.getUint32(20, true),
+    usedEntries,
+  };
+  if (current) header.current = current;
+  return header;
+}
+
+/** Byte offset of file record `fileNo`. */
+export function fileRecordOffset(fileNo: number): number {
+  return HEADER_SIZE + FILE_RECORD_SIZE * fileNo;
+}
+
+/** Byte offset of slot `slot` of hiv file `fileNo`. */
+export function slotOffset(avFiles: number, slotsPerFile: number, fileNo: number, slot: number): number {
+  return HEADER_SIZE + FILE_RECORD_SIZE * avFiles + (fileNo * slotsPerFile + slot) * SEGMENT_RECORD_SIZE;
+}
+
+/** Bytes of the index that hold data: header + file records + every slot of every file. The rest is padding. */
+export function usedIndexLength(avFiles: number, slotsPerFile: number): number {
+  return HEADER_SIZE + FILE_RECORD_SIZE * avFiles + avFiles * slotsPerFile * SEGMENT_RECORD_SIZE;
+}

@@ -1,0 +1,101 @@
+/**
+ * The video index (index00.bin / index01.bin): header + 32-byte file records + 256 x 80-byte slots per hiv
+ * file, turned into the list of segments that are real (section 3 of the storage doc). Pure: bytes and hiv file
+ * sizes in, records and skip counts out.
+ */
+import { IndexCorruptError } from './errors.js';
+import {
+  fileRecordOffset,
+  parseIndexHeader,
+  SEGMENT_RECORD_SIZE,
+  slotOffset,
+  UNUSED_U16,
+  usedIndexLength,
+  VIDEO_SLOTS_PER_FILE,
+  type IndexHeader,
+} from './index-header.js';
+import { addSkip, isZeroedSlot, walkFileSlots, type IndexedRecord } from './slot-rules.js';
+import type { SkipCounts } from './types.js';
+
+export interface FileRecord {
+  fileNo: number;
+  chan: number;
+  /** Index of the LAST used slot (count = segRecNums + 1). */
+  segRecNums: number;
+  startTime: number;
+  endTime: number;
+}
+
+export interface IndexTable {
+  header: IndexHeader;
+  slotsPerFile: number;
+  records: IndexedRecord[];
+  skipped: SkipCounts;
+}
+
+export function readFileRecord(view: DataView, fileNo: number): FileRecord {
+  const at = fileRecordOffset(fileNo);
+  return {
+    fileNo: view.getUint32(at, true),
+    chan: view.getUint16(at + 4, true),
+    segRecNums: view.getUint16(at + 6, true),
+    startTime: view.getUint32(at + 8, true),
+    endTime: view.getUint32(at + 12, true),
+  };
+}
+
+/** Throws IndexCorruptError when the bytes are shorter than the part the header says is in use. */
+export function requireUsedLength(bytes: Uint8Array, header: IndexHeader, slotsPerFile: number): void {
+  const need = usedIndexLength(header.avFiles, slotsPerFile);
+  if (bytes.length < need) {
+    throw new IndexCorruptError(
+      `index truncated or implausible: header says ${header.avFiles} files (${need} bytes with ${slotsPerFile} slots each), only ${bytes.length} bytes present`,
+    );
+  }
+}
+
+/**
+ * Read the video table. `hivSizes` maps fileNo -> real size of hivNNNNN.mp4 (absent = missing file).
+ * Rules: closed file -> slots 0..segRecNums, skipped when chan is 0xFFFF or segRecNums does not fit a block;
+ * current file (header entry) -> its file record is from the previous cycle: slots 0..segNo-1, segNo open;
+ * then the per-slot rules and the monotonic-start cross-check of slot-rules.ts.
+ */
+export function readVideoIndex(bytes: Uint8Array, hivSizes: ReadonlyMap<number, number>): IndexTable {
+  const header = parseIndexHeader(bytes);
+  const S = VIDEO_SLOTS_PER_FILE;
+  requireUsedLength(bytes, header, S);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: IndexedRecord[] = [];
+  const skipped: SkipCounts = {};
+  const current = header.current;
+  for (let f = 0; f < header.avFiles; f++) {
+    const base = slotOffset(header.avFiles, S, f, 0);
+    const fileSize = hivSizes.get(f);
+    if (current && current.fileNo === f) {
+      const segNo = Math.min(current.segNo, S);
+      walkFileSlots(view, base, { fileNo: f, slotsPerFile: S, candidates: segNo, openSlot: segNo < S ? segNo : -1, endAtFirstEmpty: false, requireType: true, fileSize }, records, skipped);
+      continue;
+    }
+    const rec = readFileRecord(view, f);
+    if (rec.chan === UNUSED_U16) {
+      // An empty file record: zeroed slots were never used, anything else is left from an earlier cycle.
+      countUnusableBlock(view, base, S, skipped, 'stale');
+      continue;
+    }
+    if (rec.fileNo !== f || rec.segRecNums >= S) {
+      // A file record that contradicts its own position or block size: nothing in the block can be trusted.
+      countUnusableBlock(view, base, S, skipped, 'bad-header');
+      continue;
+    }
+    walkFileSlots(view, base, { fileNo: f, slotsPerFile: S, candidates: rec.segRecNums + 1, openSlot: -1, endAtFirstEmpty: false, requireType: true, fileSize }, records, skipped);
+  }
+  return { header, slotsPerFile: S, records, skipped };
+}
+
+/** Count a block whose file record says nothing usable: zeroed slots are 'empty', the rest `reason`. */
+function countUnusableBlock(view: DataView, base: number, slots: number, skipped: SkipCounts, reason: 'stale' | 'bad-header'): void {
+  let empty = 0;
+  for (let j = 0; j < slots; j++) if (isZeroedSlot(view, base + j * SEGMENT_RECORD_SIZE)) empty++;
+  addSkip(skipped, 'empty', empty);
+  addSkip(skipped, reason, slots - empty);
+}

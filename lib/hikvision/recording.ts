@@ -1,0 +1,69 @@
+/**
+ * Turning an index record into a Recording, and the recording id. The id is a hash of everything that tells one
+ * recording from another one the ring later writes into the same slot (start to the microsecond and the byte
+ * range), plus where it lives (datadir, kind, file, slot). Never the slot position alone: the ring reuses slots.
+ */
+import { hash } from 'node:crypto';
+import * as path from 'node:path';
+import type { IndexedRecord } from './slot-rules.js';
+import type { MediaKind, Recording } from './types.js';
+
+export interface RecordingContext {
+  camera: string;
+  /** "datadir0" ... or "." for the SD-card layout. */
+  datadir: string;
+  kind: MediaKind;
+  /** Absolute folder holding the hiv files. */
+  dirAbs: string;
+  indexPath: string;
+  slotsPerFile: number;
+}
+
+export const ID_HEX_CHARS = 20;
+
+export function recordingId(datadir: string, kind: MediaKind, r: Pick<IndexedRecord, 'fileNo' | 'slot' | 'start' | 'startOffset' | 'endOffset'>): string {
+  const key = `${datadir}\u0000${kind}\u0000${r.fileNo}\u0000${r.slot}\u0000${r.start.sec}.${r.start.usec}\u0000${r.startOffset}\u0000${r.endOffset}`;
+  return hash('sha1', key, 'hex').slice(0, ID_HEX_CHARS);
+}
+
+/** hiv00012.mp4 / hiv00012.pic */
+export function hivFileName(fileNo: number, kind: MediaKind): string {
+  return `hiv${String(fileNo).padStart(5, '0')}.${kind === 'video' ? 'mp4' : 'pic'}`;
+}
+
+/** Absolute hiv path; plain concatenation (dirAbs is already normalized) because it runs once per record. */
+export function hivPath(dirAbs: string, fileNo: number, kind: MediaKind): string {
+  return dirAbs.endsWith(path.sep) ? dirAbs + hivFileName(fileNo, kind) : dirAbs + path.sep + hivFileName(fileNo, kind);
+}
+
+export function toRecording(r: IndexedRecord, ctx: RecordingContext): Recording {
+  const rec: Recording = {
+    id: recordingId(ctx.datadir, ctx.kind, r),
+    camera: ctx.camera,
+    datadir: ctx.datadir,
+    kind: ctx.kind,
+    fileNo: r.fileNo,
+    slot: r.slot,
+    source: hivPath(ctx.dirAbs, r.fileNo, ctx.kind),
+    indexPath: ctx.indexPath,
+    slotsPerFile: ctx.slotsPerFile,
+    start: r.start,
+    end: r.end,
+    startOffset: r.startOffset,
+    endOffset: r.endOffset,
+  };
+  if (ctx.kind === 'picture') rec.codec = 'jpeg';
+  return rec;
+}
+
+/** Order of CameraScan.recordings: start time, then where it lives. */
+export function compareRecordings(a: Recording, b: Recording): number {
+  return (
+    a.start.sec - b.start.sec ||
+    a.start.usec - b.start.usec ||
+    (a.datadir < b.datadir ? -1 : a.datadir > b.datadir ? 1 : 0) ||
+    (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
+    a.fileNo - b.fileNo ||
+    a.slot - b.slot
+  );
+}

@@ -1,0 +1,368 @@
+/**
+ * The I/O edge of the Hikvision readers: scan a camera folder (datadirs, index tables, hiv sizes) into the list
+ * of real recordings, and re-check one recording after the worker copied it. Read-only, bounded reads: per
+ * datadir one header read + one read of the used part of each index, one stat per hiv file, and at most a
+ * handful of 3-byte reads of .pic files to detect the picture layout.
+ *
+ * Errors: scanCamera never throws for what it finds on disk. An unreadable folder or index, a corrupt index, or a
+ * format hiksync does not read (UnsupportedFormatError, for the whole camera or one datadir) becomes a line in
+ * `errors` and a counted skip ('unreadable' / 'bad-header' / 'unsupported'); the other datadirs are still scanned.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { listDatadirs, type CameraDir, type ListedDatadir } from './discovery.js';
+import { HiksyncError, IndexCorruptError, LimitExceededError, UnsupportedFormatError } from './errors.js';
+import {
+  FILE_RECORD_SIZE,
+  fileRecordOffset,
+  HEADER_SIZE,
+  parseIndexHeader,
+  readModifyTimes,
+  SEGMENT_RECORD_SIZE,
+  slotOffset,
+  UNUSED_U16,
+  usedIndexLength,
+  VIDEO_SLOTS_PER_FILE,
+} from './index-header.js';
+import { readVideoIndex, type IndexTable } from './index-table.js';
+import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
+import { readAt, readIndexConsistent, type LoadedIndex } from './read-file.js';
+import { compareRecordings, hivFileName, toRecording } from './recording.js';
+import { addSkip, MAX_CLOCK_STEP_BACK_SEC, USEC_PER_SEC } from './slot-rules.js';
+import type { MediaKind, Recording, SkipCounts, SkipReason } from './types.js';
+
+export { discoverCameras, discoverDatadirs, type CameraDir, type DatadirRef } from './discovery.js';
+
+export interface DatadirScan {
+  name: string;
+  path: string;
+  /** Absolute path of the video index used (index00.bin, or index01.bin as fallback). */
+  videoIndex?: string;
+  pictureIndex?: string;
+  version?: number;
+  avFiles?: number;
+  modifyTimes?: string;
+  pictureSlotsPerFile?: number;
+  /** Bytes read from index files and .pic sniffs. */
+  bytesRead: number;
+  /** Why the copy (index01*.bin) was used instead of index00*.bin, when it was. */
+  fallbacks?: string[];
+  error?: string;
+}
+
+export interface CameraScan {
+  camera: string;
+  path: string;
+  datadirs: DatadirScan[];
+  recordings: Recording[];
+  skipped: SkipCounts;
+  errors: string[];
+}
+
+export interface ScanOptions {
+  kinds?: { video: boolean; picture: boolean };
+}
+
+/** Parallel stat calls per camera: enough to hide NFS latency, small enough to be polite. */
+export const STAT_CONCURRENCY = 16;
+const SOI = [0xff, 0xd8, 0xff];
+
+const VIDEO_INDEXES = ['index00.bin', 'index01.bin'];
+const PICTURE_INDEXES = ['index00p.bin', 'index01p.bin'];
+
+function errorText(err: unknown): string {
+  if (err instanceof HiksyncError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string') return `${e.code}: ${e.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function skipReasonOf(err: unknown): SkipReason {
+  if (err instanceof UnsupportedFormatError) return 'unsupported';
+  if (err instanceof IndexCorruptError || err instanceof LimitExceededError) return 'bad-header';
+  return 'unreadable';
+}
+
+/** Sizes of hivNNNNN.<ext> for f < avFiles, stat'ed in parallel; files absent from the listing are missing. */
+async function statHivFiles(dir: ListedDatadir, kind: MediaKind, avFiles: number, limit: LimitFunction): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  const jobs: Array<Promise<void>> = [];
+  for (let f = 0; f < avFiles; f++) {
+    const name = hivFileName(f, kind);
+    if (!dir.files?.has(name)) continue;
+    jobs.push(
+      limit(async () => {
+        try {
+          const st = await fs.stat(path.join(dir.path, name));
+          if (st.isFile()) sizes.set(f, st.size);
+        } catch {
+          /* vanished or unreadable: counted as missing-file by the reader */
+        }
+      }),
+    );
+  }
+  await Promise.all(jobs);
+  return sizes;
+}
+
+interface KindResult {
+  table: IndexTable;
+  loaded: LoadedIndex;
+}
+
+interface Attempt {
+  file: string;
+  error?: unknown;
+  result?: KindResult;
+}
+
+/**
+ * Read one kind's index with fallback: index00 first; index01 when 00 is missing, unreadable, truncated or
+ * implausible, or when 00 lists no valid record while 01 lists some.
+ */
+async function loadKind(
+  dir: ListedDatadir,
+  kind: MediaKind,
+  limit: LimitFunction,
+  counters: { bytesRead: number },
+): Promise<{ result?: KindResult; attempts: Attempt[] }> {
+  const names = (kind === 'video' ? VIDEO_INDEXES : PICTURE_INDEXES).filter((n) => dir.files?.has(n));
+  const attempts: Attempt[] = [];
+  for (const name of names) {
+    const file = path.join(dir.path, name);
+    const attempt: Attempt = { file };
+    attempts.push(attempt);
+    try {
+      attempt.result = kind === 'video' ? await loadVideo(dir, file, limit, counters) : await loadPictures(dir, file, limit, counters);
+    } catch (err) {
+      attempt.error = err;
+      continue;
+    }
+    if (attempt.result.table.records.length > 0) break;
+  }
+  const ok = attempts.filter((a) => a.result);
+  const best = ok.find((a) => a.result!.table.records.length > 0) ?? ok[0];
+  return best ? { result: best.result!, attempts } : { attempts };
+}
+
+async function loadVideo(dir: ListedDatadir, file: string, limit: LimitFunction, counters: { bytesRead: number }): Promise<KindResult> {
+  const lengths = { required: (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE), wanted: (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE) };
+  const loaded = await readIndexConsistent(file, lengths);
+  counters.bytesRead += loaded.bytesRead;
+  const sizes = await statHivFiles(dir, 'video', loaded.header.avFiles, limit);
+  return { loaded, table: readVideoIndex(loaded.bytes, sizes) };
+}
+
+async function loadPictures(dir: ListedDatadir, file: string, limit: LimitFunction, counters: { bytesRead: number }): Promise<KindResult> {
+  const smallest = Math.min(...PICTURE_SLOT_CANDIDATES);
+  const largest = Math.max(...PICTURE_SLOT_CANDIDATES);
+  const loaded = await readIndexConsistent(file, {
+    required: (h) => usedIndexLength(h.avFiles, smallest),
+    wanted: (h) => usedIndexLength(h.avFiles, largest),
+  });
+  counters.bytesRead += loaded.bytesRead;
+  const sizes = await statHivFiles(dir, 'picture', loaded.header.avFiles, limit);
+  const probe = async (fileNo: number, offset: number): Promise<boolean> => {
+    let fh: fs.FileHandle | undefined;
+    try {
+      fh = await fs.open(path.join(dir.path, hivFileName(fileNo, 'picture')), 'r');
+      const b = await readAt(fh, offset, SOI.length);
+      counters.bytesRead += b.length;
+      return b.length === SOI.length && b[0] === SOI[0] && b[1] === SOI[1] && b[2] === SOI[2];
+    } catch {
+      return false;
+    } finally {
+      await fh?.close().catch(() => undefined);
+    }
+  };
+  const layout = await detectPictureLayout(loaded.bytes, sizes, probe);
+  return { loaded, table: readPictureIndex(loaded.bytes, sizes, layout.slotsPerFile) };
+}
+
+function addCounts(into: SkipCounts, from: SkipCounts): void {
+  for (const [reason, n] of Object.entries(from) as Array<[SkipReason, number | undefined]>) addSkip(into, reason, n ?? 0);
+}
+
+async function scanDatadir(
+  camera: CameraDir,
+  dir: ListedDatadir,
+  kinds: { video: boolean; picture: boolean },
+  limit: LimitFunction,
+  out: CameraScan,
+): Promise<DatadirScan> {
+  const counters = { bytesRead: 0 };
+  const scan: DatadirScan = { name: dir.name, path: dir.path, bytesRead: 0 };
+  const problems: string[] = [];
+  const where = dir.name === '.' ? camera.name : `${camera.name}/${dir.name}`;
+  if (!dir.files) {
+    const msg = dir.listError ?? `cannot list ${dir.path}`;
+    out.errors.push(`${where}: ${msg}`);
+    addSkip(out.skipped, 'unreadable');
+    scan.error = msg;
+    return scan;
+  }
+  for (const kind of ['video', 'picture'] as const) {
+    if (!kinds[kind]) continue;
+    const names = kind === 'video' ? VIDEO_INDEXES : PICTURE_INDEXES;
+    if (!names.some((n) => dir.files!.has(n))) {
+      // A datadir without a video index is broken; pictures are optional (many cameras store none).
+      if (kind === 'video') {
+        problems.push(`no ${names.join(' or ')}`);
+        addSkip(out.skipped, 'unreadable');
+      }
+      continue;
+    }
+    const { result, attempts } = await loadKind(dir, kind, limit, counters);
+    const failed = attempts.filter((a) => a.error !== undefined);
+    if (!result) {
+      for (const a of failed) problems.push(`${path.basename(a.file)}: ${errorText(a.error)}`);
+      addSkip(out.skipped, skipReasonOf(failed[0]?.error));
+      continue;
+    }
+    const primary = attempts[0]!;
+    if (!dir.files.has(names[0]!)) {
+      scan.fallbacks = [...(scan.fallbacks ?? []), `${names[0]} is missing`];
+    } else if (primary.file !== result.loaded.path) {
+      const why = primary.error !== undefined ? errorText(primary.error) : 'lists no valid record while its copy does';
+      scan.fallbacks = [...(scan.fallbacks ?? []), `${names[0]}: ${why}`];
+    }
+    const { table, loaded } = result;
+    addCounts(out.skipped, table.skipped);
+    const ctx = {
+      camera: camera.name,
+      datadir: dir.name,
+      kind,
+      dirAbs: dir.path,
+      indexPath: loaded.path,
+      slotsPerFile: table.slotsPerFile,
+    };
+    for (const r of table.records) out.recordings.push(toRecording(r, ctx));
+    if (kind === 'video') {
+      scan.videoIndex = loaded.path;
+    } else {
+      scan.pictureIndex = loaded.path;
+      scan.pictureSlotsPerFile = table.slotsPerFile;
+    }
+    if (kind === 'video' || scan.version === undefined) {
+      scan.version = table.header.version;
+      scan.avFiles = table.header.avFiles;
+      scan.modifyTimes = table.header.modifyTimes;
+    }
+  }
+  scan.bytesRead = counters.bytesRead;
+  if (problems.length) {
+    scan.error = problems.join('; ');
+    for (const p of problems) out.errors.push(`${where}: ${p}`);
+  }
+  return scan;
+}
+
+/** Scan one camera folder: every datadir's index tables -> the real recordings, sorted by start time. */
+export async function scanCamera(camera: CameraDir, opts: ScanOptions = {}): Promise<CameraScan> {
+  const kinds = opts.kinds ?? { video: true, picture: true };
+  const out: CameraScan = { camera: camera.name, path: camera.path, datadirs: [], recordings: [], skipped: {}, errors: [] };
+  let listing;
+  try {
+    listing = await listDatadirs(camera.path);
+  } catch (err) {
+    out.errors.push(`${camera.name}: ${errorText(err)}`);
+    addSkip(out.skipped, err instanceof UnsupportedFormatError ? 'unsupported' : 'unreadable');
+    return out;
+  }
+  for (const name of listing.missing) {
+    out.errors.push(`${camera.name}: ${name} is missing (info.bin lists ${listing.infoBinDatadirs} datadirs)`);
+    addSkip(out.skipped, 'unreadable');
+  }
+  if (listing.datadirs.length === 0) {
+    out.errors.push(`${camera.name}: no datadir* folder, index00.bin or info.bin found in ${camera.path}`);
+    return out;
+  }
+  const limit = pLimit(STAT_CONCURRENCY);
+  out.datadirs = await Promise.all(listing.datadirs.map((d) => scanDatadir(camera, d, kinds, limit, out)));
+  out.recordings.sort(compareRecordings);
+  return out;
+}
+
+export type RecheckResult = { ok: true } | { ok: false; reason: string };
+
+export const RECHECK_ATTEMPTS = 3;
+
+/**
+ * Rule 5 of the storage doc, after the worker copied `rec`'s bytes: is the recording still where the index put
+ * it? Re-reads the header, the hiv file's record, and the slots 0..rec.slot of that file (<= 320 KiB). Not ok when:
+ * - the slot no longer holds the same start (sec + usec) and byte range (the ring reused it);
+ * - the header's current-file entry says the camera writes this hiv file at or before this slot: within one
+ *   cycle the write position only moves forward, so a write position at or before a slot that was already
+ *   closed means a NEW cycle started in this file, overwriting it from offset 0;
+ * - an earlier slot of the file now starts later than this one (beyond a clock step): a new cycle rewrote the
+ *   slots before it and may have moved on, leaving this record stale over overwritten bytes;
+ * - video, file not current: its file record is empty or no longer covers the slot (rule 1).
+ * A write counter that moves during the re-read is retried a few times, then not ok.
+ */
+export async function recheckRecording(rec: Recording): Promise<RecheckResult> {
+  const S = rec.slotsPerFile;
+  if (!Number.isInteger(S) || S <= 0 || S > Math.max(...PICTURE_SLOT_CANDIDATES, VIDEO_SLOTS_PER_FILE) || rec.slot < 0 || rec.slot >= S) {
+    return { ok: false, reason: `slot ${rec.slot} does not fit ${S} slots per file` };
+  }
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(rec.indexPath, 'r');
+  } catch (err) {
+    return { ok: false, reason: `cannot open ${rec.indexPath}: ${errorText(err)}` };
+  }
+  try {
+    for (let attempt = 0; attempt < RECHECK_ATTEMPTS; attempt++) {
+      const head = await readAt(fh, 0, HEADER_SIZE);
+      let header;
+      try {
+        header = parseIndexHeader(head);
+      } catch (err) {
+        return { ok: false, reason: `index header unreadable: ${errorText(err)}` };
+      }
+      if (rec.fileNo >= header.avFiles) return { ok: false, reason: `index now lists ${header.avFiles} files, not file ${rec.fileNo}` };
+      const prefix = await readAt(fh, slotOffset(header.avFiles, S, rec.fileNo, 0), (rec.slot + 1) * SEGMENT_RECORD_SIZE);
+      const fileRec = rec.kind === 'video' ? await readAt(fh, fileRecordOffset(rec.fileNo), FILE_RECORD_SIZE) : undefined;
+      const after = await readAt(fh, 0, 8);
+      if (after.length < 8 || readModifyTimes(after) !== header.modifyTimes) continue;
+      if (prefix.length < (rec.slot + 1) * SEGMENT_RECORD_SIZE) return { ok: false, reason: 'index shorter than the slot' };
+      return judge(rec, header.current, prefix, fileRec);
+    }
+    return { ok: false, reason: `index kept changing while re-checked (${RECHECK_ATTEMPTS} attempts)` };
+  } catch (err) {
+    return { ok: false, reason: `cannot read ${rec.indexPath}: ${errorText(err)}` };
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+function judge(rec: Recording, current: { fileNo: number; segNo: number } | undefined, prefix: Buffer, fileRec: Buffer | undefined): RecheckResult {
+  const at = rec.slot * SEGMENT_RECORD_SIZE;
+  const startSec = prefix.readUInt32LE(at + 8);
+  const startUsec = prefix.readUInt32LE(at + 12);
+  const so = prefix.readUInt32LE(at + 40);
+  const eo = prefix.readUInt32LE(at + 44);
+  if (startSec !== rec.start.sec || startUsec !== rec.start.usec || so !== rec.startOffset || eo !== rec.endOffset) {
+    return { ok: false, reason: `slot ${rec.slot} now holds start ${startSec}.${String(startUsec).padStart(6, '0')} bytes ${so}-${eo}` };
+  }
+  if (current && current.fileNo === rec.fileNo && current.segNo <= rec.slot) {
+    return { ok: false, reason: `the camera is writing ${hivFileName(rec.fileNo, rec.kind)} again (slot ${current.segNo}), a new cycle` };
+  }
+  for (let k = 0; k < rec.slot; k++) {
+    const sec = prefix.readUInt32LE(k * SEGMENT_RECORD_SIZE + 8);
+    const usec = prefix.readUInt32LE(k * SEGMENT_RECORD_SIZE + 12);
+    if (usec >= USEC_PER_SEC) continue;
+    if (sec > rec.start.sec + MAX_CLOCK_STEP_BACK_SEC) {
+      return { ok: false, reason: `slot ${k} of ${hivFileName(rec.fileNo, rec.kind)} was rewritten (starts ${sec}), a new cycle` };
+    }
+  }
+  if (fileRec && !(current && current.fileNo === rec.fileNo)) {
+    const fileNo = fileRec.readUInt32LE(0);
+    const chan = fileRec.readUInt16LE(4);
+    const segRecNums = fileRec.readUInt16LE(6);
+    if (chan === UNUSED_U16 || fileNo !== rec.fileNo || segRecNums < rec.slot || segRecNums >= rec.slotsPerFile) {
+      return { ok: false, reason: `file record of ${hivFileName(rec.fileNo, rec.kind)} no longer covers slot ${rec.slot}` };
+    }
+  }
+  return { ok: true };
+}

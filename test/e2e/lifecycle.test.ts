@@ -1,0 +1,213 @@
+/**
+ * The life of an output tree over many runs, driven through the built CLI: failures retried then given up,
+ * outputs the user deleted, a lost manifest, files hiksync did not write, signals, the lock, shards.
+ */
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSyntheticShare, type GroundTruth } from '../../lib/synthetic/share-writer.js';
+import { decodeErrors, ffprobeJson } from '../helpers/media-tools.js';
+
+const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
+const CLI = path.join(root, 'dist', 'lib', 'cli', 'main.js');
+
+async function tmp(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lines = r.stdout.trim().split('\n').filter(Boolean);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, summary: lines.length ? JSON.parse(lines[lines.length - 1]!) : undefined };
+}
+
+const run = (share: string, out: string, extra: string[] = []) =>
+  runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2', ...extra]);
+
+async function share(t: { teardown(fn: () => unknown): void }, seed = 5, cameras = [{ name: 'cam1', codec: 'h264' as const, audio: 'aac' as const, events: 6, pictures: 2 }]) {
+  const dir = await tmp(t, 'hiksync-life-share-');
+  const truth = await writeSyntheticShare({ root: dir, seed, cameras });
+  return { dir, truth };
+}
+
+async function outputs(out: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const tag of await fs.readdir(out).catch(() => [] as string[])) {
+    if (tag.startsWith('.')) continue;
+    for (const folder of await fs.readdir(path.join(out, tag))) for (const f of await fs.readdir(path.join(out, tag, folder))) files.push(`${tag}/${folder}/${f}`);
+  }
+  return files.sort();
+}
+
+function videoCount(truth: GroundTruth): number {
+  return truth.cameras.reduce((n, c) => n + c.recordings.filter((r) => r.kind === 'video').length, 0);
+}
+
+test('a recording whose bytes are bad fails, is retried on later runs, then given up; the rest is written', async (t) => {
+  const { dir, truth } = await share(t);
+  const out = await tmp(t, 'hiksync-life-out-');
+  const victim = truth.cameras[0]!.recordings.find((r) => r.kind === 'video')!;
+  const fh = await fs.open(path.join(dir, victim.source), 'r+');
+  await fh.write(Buffer.alloc(64, 0xee), 0, 64, victim.startOffset);
+  await fh.close();
+
+  const total = truth.cameras[0]!.recordings.length;
+  const r1 = run(dir, out);
+  t.is(r1.code, 1, 'exit 1: some failed, the others done');
+  t.is(r1.summary.totals.written, total - 1);
+  t.deepEqual(r1.summary.cameras[0].failed, { 'bad-content': 1 });
+  const r2 = run(dir, out);
+  t.is(r2.code, 1);
+  t.is(r2.summary.totals.written, 0);
+  const r3 = run(dir, out);
+  t.is(r3.code, 1);
+  t.is(r3.summary.totals.gaveUp, 1, 'given up after the third attempt (MAX_ATTEMPTS default 3)');
+  const r4 = run(dir, out);
+  t.is(r4.code, 0, 'a recording given up is listed, not retried, and no longer fails the run');
+  t.is(r4.summary.totals.gaveUp, 1);
+  t.is(r4.summary.totals.written, 0);
+  t.is((await outputs(out)).length, total - 1);
+});
+
+test('an output the user deleted comes back under the same name; a lost manifest is rebuilt without re-extracting', async (t) => {
+  const { dir } = await share(t, 6);
+  const out = await tmp(t, 'hiksync-life-out-');
+  t.is(run(dir, out).code, 0);
+  const files = await outputs(out);
+  const deleted = files.find((f) => f.endsWith('.mp4'))!;
+  await fs.rm(path.join(out, deleted));
+  const r = run(dir, out);
+  t.is(r.summary.totals.written, 1);
+  t.deepEqual(await outputs(out), files);
+
+  const inodes = new Map<string, number>();
+  for (const f of files) inodes.set(f, (await fs.stat(path.join(out, f))).ino);
+  await fs.rm(path.join(out, '.hiksync'), { recursive: true });
+  const rebuilt = run(dir, out);
+  t.is(rebuilt.code, 0, rebuilt.stderr);
+  t.is(rebuilt.summary.totals.written, 0, 'nothing re-extracted');
+  t.is(rebuilt.summary.totals.conflicts, 0, 'its own files are recognised, not reported as foreign');
+  for (const f of files) t.is((await fs.stat(path.join(out, f))).ino, inodes.get(f), `${f} untouched`);
+  t.is(run(dir, out).summary.totals.already, files.length, 'the rebuilt manifest knows every file');
+});
+
+test('files hiksync did not write are never overwritten; --adopt-existing adopts valid MP4s and replaces raw MPEG-PS', async (t) => {
+  const { dir, truth } = await share(t, 8);
+  const reference = await tmp(t, 'hiksync-life-ref-');
+  t.is(run(dir, reference).code, 0);
+  const names = (await outputs(reference)).filter((f) => f.endsWith('.mp4'));
+  t.true(names.length >= 2);
+  const [asPs, asMp4] = names;
+
+  const out = await tmp(t, 'hiksync-life-out-');
+  await fs.mkdir(path.join(out, 'cam1', 'video'), { recursive: true });
+  // What the old tool wrote: raw PS bytes under an .mp4 name.
+  const rec = truth.cameras[0]!.recordings.find((r) => r.kind === 'video')!;
+  const src = await fs.readFile(path.join(dir, rec.source));
+  const rawPs = src.subarray(rec.startOffset, rec.endOffset);
+  await fs.writeFile(path.join(out, asPs!), rawPs);
+  // A valid MP4 somebody else wrote (stands in for an earlier good tool).
+  // (hiksync's own marker is blanked: a file with the marker is provably ours and simply taken back.)
+  const foreignMp4 = await fs.readFile(path.join(reference, asMp4!));
+  const at = foreignMp4.indexOf('hiksync:');
+  t.true(at > 0, 'hiksync marks its MP4s');
+  foreignMp4.write('othertool', at, 'latin1');
+  await fs.writeFile(path.join(out, asMp4!), foreignMp4);
+
+  const r1 = run(dir, out);
+  t.is(r1.summary.totals.conflicts, 2);
+  t.true(Buffer.compare(await fs.readFile(path.join(out, asPs!)), rawPs) === 0, 'the raw PS file is left alone');
+  t.is(r1.summary.totals.written, names.length - 2 + truth.cameras[0]!.recordings.filter((r) => r.kind === 'picture').length);
+
+  const r2 = run(dir, out, ['--adopt-existing']);
+  t.is(r2.code, 0, r2.stderr);
+  t.is(r2.summary.totals.adopted, 1);
+  t.is(r2.summary.totals.written, 1, 'the raw PS file is replaced by a real MP4');
+  const probe = await ffprobeJson('-show_format', path.join(out, asPs!));
+  t.regex(probe.format.format_name, /mp4/);
+  t.is(await decodeErrors(path.join(out, asPs!)), '');
+  t.true(Buffer.compare(await fs.readFile(path.join(out, asMp4!)), foreignMp4) === 0, 'a valid MP4 is adopted as it is');
+  t.is(run(dir, out).summary.totals.conflicts, 0);
+});
+
+async function waitForTemp(dir: string, child: ReturnType<typeof spawn>): Promise<boolean> {
+  for (let i = 0; i < 5000 && child.exitCode === null; i++) {
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    if (names.some((n) => n.endsWith('.partial'))) return true;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return false;
+}
+
+for (const mode of ['once', 'cron'] as const) {
+  test(`SIGTERM while a temporary file exists (${mode} mode): no partial file, lock released, exit ${mode === 'once' ? '130' : '0'} promptly`, async (t) => {
+    const dir = await tmp(t, 'hiksync-sig-share-');
+    await writeSyntheticShare({ root: dir, seed: 9, cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
+    const out = await tmp(t, 'hiksync-sig-out-');
+    const child = spawn(process.execPath, [CLI, 'run', '--input', dir, '--output', out, '--retention-days', '0', '--workers', '1', '--run-mode', mode], {
+      env: { ...process.env, LOG_FORMAT: 'json' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child), 'caught a temporary file');
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    t.true(Date.now() - t0 < 10_000, `exited in ${Date.now() - t0} ms`);
+    t.is(code, mode === 'once' ? 130 : 0);
+    const names = await fs.readdir(path.join(out, 'cam1', 'video'));
+    t.deepEqual(names.filter((n) => n.endsWith('.partial')), []);
+    for (const n of names) t.is(await decodeErrors(path.join(out, 'cam1', 'video', n)), '', `${n} complete`);
+    const state = await fs.readdir(path.join(out, '.hiksync'));
+    t.false(state.some((n) => n.startsWith('lock') && !n.endsWith('.json')), `lock released: ${state.join(', ')}`);
+    const again = run(dir, out);
+    t.is(again.code, 0, 'the next run finishes the rest');
+  });
+}
+
+test('two shards run at once on one output volume without overlap; a second run of the same shard exits 75', async (t) => {
+  const cameras = ['cam-a', 'cam-b', 'cam-c', 'cam-d', 'cam-e'].map((name) => ({ name, codec: 'h264' as const, events: 3, pictures: 1 }));
+  const { dir, truth } = await share(t, 12, cameras);
+  const out = await tmp(t, 'hiksync-shard-out-');
+  const spawnRun = (extra: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1', ...extra], {
+        env: { ...process.env, LOG_FORMAT: 'json' },
+      });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  const [s0, s1] = await Promise.all([spawnRun(['--shard', '0/2']), spawnRun(['--shard', '1/2'])]);
+  t.is(s0.code, 0, s0.stderr);
+  t.is(s1.code, 0, s1.stderr);
+  const c0 = JSON.parse(s0.stdout).cameras.map((c: any) => c.camera);
+  const c1 = JSON.parse(s1.stdout).cameras.map((c: any) => c.camera);
+  t.deepEqual([...c0, ...c1].sort(), cameras.map((c) => c.name));
+  t.is((await outputs(out)).length, truth.cameras.reduce((n, c) => n + c.recordings.length, 0));
+
+  // Same shard twice at once: one of them holds the lock, the other exits 75 with one line.
+  const big = await tmp(t, 'hiksync-lock-share-');
+  await writeSyntheticShare({ root: big, seed: 13, cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
+  const out2 = await tmp(t, 'hiksync-lock-out-');
+  const first = spawn(process.execPath, [CLI, 'run', '--input', big, '--output', out2, '--retention-days', '0', '--workers', '1'], { stdio: 'ignore', env: { ...process.env, LOG_FORMAT: 'json' } });
+  const firstExit = new Promise((r) => first.once('exit', r));
+  t.true(await waitForTemp(path.join(out2, 'cam1', 'video'), first));
+  const second = runCli(['run', '--input', big, '--output', out2, '--retention-days', '0']);
+  t.is(second.code, 75);
+  t.regex(second.stderr.trim(), /lock/i);
+  t.is(second.stderr.trim().split('\n').length, 1, 'one clear line');
+  await firstExit;
+  t.is(videoCount(truth) > 0, true);
+});
