@@ -43,7 +43,7 @@ export interface IndexHeader {
   avFiles: number;
   nextFileRecNo: number;
   lastFileRecNo: number;
-  /** Entries whose fileNo is not 0xFFFF, in channel order. */
+  /** Entries in use (fileNo not 0xFFFF, and not all zero), in channel order. */
   usedEntries: CurrentFileEntry[];
   /** The entry that names the file being written (channel 1 preferred), if any names a file of this index. */
   current?: CurrentFileEntry;
@@ -93,14 +93,12 @@ export function parseIndexHeader(bytes: Uint8Array): IndexHeader {
     const at = CURRENT_ENTRY_OFFSET + k * CURRENT_ENTRY_SIZE;
     const fileNo = v.getUint16(at, true);
     if (fileNo === UNUSED_U16) continue;
-    usedEntries.push({
-      channel: k,
-      fileNo,
-      segNo: v.getUint16(at + 2, true),
-      startTime: v.getUint32(at + 4, true),
-      endTime: v.getUint32(at + 8, true),
-      status: v.getUint8(at + 12),
-    });
+    const segNo = v.getUint16(at + 2, true);
+    const startTime = v.getUint32(at + 4, true);
+    const endTime = v.getUint32(at + 8, true);
+    // An all-zero entry was never initialised (a camera writing file 0 slot 0 has a start time): not a channel.
+    if (fileNo === 0 && segNo === 0 && startTime === 0 && endTime === 0) continue;
+    usedEntries.push({ channel: k, fileNo, segNo, startTime, endTime, status: v.getUint8(at + 12) });
   }
   const inRange = usedEntries.filter((e) => e.fileNo < avFiles);
   const current = inRange.find((e) => e.channel === IP_CAMERA_CHANNEL) ?? inRange[0];

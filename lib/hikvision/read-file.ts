@@ -6,8 +6,20 @@ import * as fs from 'node:fs/promises';
 import { IndexCorruptError, LimitExceededError } from './errors.js';
 import { HEADER_SIZE, MAX_INDEX_READ_BYTES, parseIndexHeader, readModifyTimes, type IndexHeader } from './index-header.js';
 
+/** The part of fs.FileHandle the readers use (tests substitute a fake one). */
+export interface ReadableFile {
+  stat(): Promise<{ size: number }>;
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+export type OpenFile = (file: string) => Promise<ReadableFile>;
+
+/** Read-only open: hiksync never writes to the camera share. */
+export const openReadOnly: OpenFile = (file) => fs.open(file, 'r');
+
 /** Read up to `length` bytes at `position`; shorter only at end of file. */
-export async function readAt(fh: fs.FileHandle, position: number, length: number): Promise<Buffer> {
+export async function readAt(fh: ReadableFile, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let got = 0;
   while (got < length) {
@@ -20,9 +32,9 @@ export async function readAt(fh: fs.FileHandle, position: number, length: number
 
 /** The first bytes of a file (for format sniffing); empty when unreadable. */
 export async function readHead(file: string, length: number): Promise<Buffer> {
-  let fh: fs.FileHandle | undefined;
+  let fh: ReadableFile | undefined;
   try {
-    fh = await fs.open(file, 'r');
+    fh = await openReadOnly(file);
     return await readAt(fh, 0, length);
   } catch {
     return Buffer.alloc(0);
@@ -54,8 +66,8 @@ export const INDEX_READ_ATTEMPTS = 5;
  * INDEX_READ_ATTEMPTS times. Throws IndexCorruptError / LimitExceededError / UnsupportedFormatError, or the
  * fs error when the file cannot be opened or read.
  */
-export async function readIndexConsistent(file: string, lengths: IndexLengths): Promise<LoadedIndex> {
-  const fh = await fs.open(file, 'r');
+export async function readIndexConsistent(file: string, lengths: IndexLengths, open: OpenFile = openReadOnly): Promise<LoadedIndex> {
+  const fh = await open(file);
   let bytesRead = 0;
   try {
     const fileSize = (await fh.stat()).size;

@@ -27,9 +27,9 @@ import {
 } from './index-header.js';
 import { readVideoIndex, type IndexTable } from './index-table.js';
 import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
-import { readAt, readIndexConsistent, type LoadedIndex } from './read-file.js';
+import { openReadOnly, readAt, readIndexConsistent, type LoadedIndex, type ReadableFile } from './read-file.js';
 import { compareRecordings, hivFileName, toRecording } from './recording.js';
-import { addSkip, MAX_CLOCK_STEP_BACK_SEC, USEC_PER_SEC } from './slot-rules.js';
+import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { MediaKind, Recording, SkipCounts, SkipReason } from './types.js';
 
 export { discoverCameras, discoverDatadirs, type CameraDir, type DatadirRef } from './discovery.js';
@@ -84,6 +84,19 @@ function skipReasonOf(err: unknown): SkipReason {
   return 'unreadable';
 }
 
+/** Per datadir: index00 and index01 usually agree on avFiles, so their hiv files are stat'ed once. */
+type SizeCache = Map<string, Promise<Map<number, number>>>;
+
+function hivSizes(dir: ListedDatadir, kind: MediaKind, avFiles: number, limit: LimitFunction, cache: SizeCache): Promise<Map<number, number>> {
+  const key = `${kind}:${avFiles}`;
+  let sizes = cache.get(key);
+  if (!sizes) {
+    sizes = statHivFiles(dir, kind, avFiles, limit);
+    cache.set(key, sizes);
+  }
+  return sizes;
+}
+
 /** Sizes of hivNNNNN.<ext> for f < avFiles, stat'ed in parallel; files absent from the listing are missing. */
 async function statHivFiles(dir: ListedDatadir, kind: MediaKind, avFiles: number, limit: LimitFunction): Promise<Map<number, number>> {
   const sizes = new Map<number, number>();
@@ -127,6 +140,7 @@ async function loadKind(
   limit: LimitFunction,
   counters: { bytesRead: number },
 ): Promise<{ result?: KindResult; attempts: Attempt[] }> {
+  const io: DatadirIo = { dir, limit, counters, sizes: new Map() };
   const names = (kind === 'video' ? VIDEO_INDEXES : PICTURE_INDEXES).filter((n) => dir.files?.has(n));
   const attempts: Attempt[] = [];
   for (const name of names) {
@@ -134,7 +148,7 @@ async function loadKind(
     const attempt: Attempt = { file };
     attempts.push(attempt);
     try {
-      attempt.result = kind === 'video' ? await loadVideo(dir, file, limit, counters) : await loadPictures(dir, file, limit, counters);
+      attempt.result = kind === 'video' ? await loadVideo(io, file) : await loadPictures(io, file);
     } catch (err) {
       attempt.error = err;
       continue;
@@ -146,15 +160,22 @@ async function loadKind(
   return best ? { result: best.result!, attempts } : { attempts };
 }
 
-async function loadVideo(dir: ListedDatadir, file: string, limit: LimitFunction, counters: { bytesRead: number }): Promise<KindResult> {
-  const lengths = { required: (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE), wanted: (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE) };
-  const loaded = await readIndexConsistent(file, lengths);
+interface DatadirIo {
+  dir: ListedDatadir;
+  limit: LimitFunction;
+  counters: { bytesRead: number };
+  sizes: SizeCache;
+}
+
+async function loadVideo({ dir, limit, counters, sizes: cache }: DatadirIo, file: string): Promise<KindResult> {
+  const used = (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE);
+  const loaded = await readIndexConsistent(file, { required: used, wanted: used });
   counters.bytesRead += loaded.bytesRead;
-  const sizes = await statHivFiles(dir, 'video', loaded.header.avFiles, limit);
+  const sizes = await hivSizes(dir, 'video', loaded.header.avFiles, limit, cache);
   return { loaded, table: readVideoIndex(loaded.bytes, sizes) };
 }
 
-async function loadPictures(dir: ListedDatadir, file: string, limit: LimitFunction, counters: { bytesRead: number }): Promise<KindResult> {
+async function loadPictures({ dir, limit, counters, sizes: cache }: DatadirIo, file: string): Promise<KindResult> {
   const smallest = Math.min(...PICTURE_SLOT_CANDIDATES);
   const largest = Math.max(...PICTURE_SLOT_CANDIDATES);
   const loaded = await readIndexConsistent(file, {
@@ -162,11 +183,11 @@ async function loadPictures(dir: ListedDatadir, file: string, limit: LimitFuncti
     wanted: (h) => usedIndexLength(h.avFiles, largest),
   });
   counters.bytesRead += loaded.bytesRead;
-  const sizes = await statHivFiles(dir, 'picture', loaded.header.avFiles, limit);
+  const sizes = await hivSizes(dir, 'picture', loaded.header.avFiles, limit, cache);
   const probe = async (fileNo: number, offset: number): Promise<boolean> => {
-    let fh: fs.FileHandle | undefined;
+    let fh: ReadableFile | undefined;
     try {
-      fh = await fs.open(path.join(dir.path, hivFileName(fileNo, 'picture')), 'r');
+      fh = await openReadOnly(path.join(dir.path, hivFileName(fileNo, 'picture')));
       const b = await readAt(fh, offset, SOI.length);
       counters.bytesRead += b.length;
       return b.length === SOI.length && b[0] === SOI[0] && b[1] === SOI[1] && b[2] === SOI[2];
@@ -216,7 +237,10 @@ async function scanDatadir(
     const { result, attempts } = await loadKind(dir, kind, limit, counters);
     const failed = attempts.filter((a) => a.error !== undefined);
     if (!result) {
-      for (const a of failed) problems.push(`${path.basename(a.file)}: ${errorText(a.error)}`);
+      // index01 usually fails the same way as index00: say it once, naming both.
+      const byText = new Map<string, string[]>();
+      for (const a of failed) byText.set(errorText(a.error), [...(byText.get(errorText(a.error)) ?? []), path.basename(a.file)]);
+      for (const [text, files] of byText) problems.push(`${files.join(', ')}: ${text}`);
       addSkip(out.skipped, skipReasonOf(failed[0]?.error));
       continue;
     }
@@ -305,9 +329,9 @@ export async function recheckRecording(rec: Recording): Promise<RecheckResult> {
   if (!Number.isInteger(S) || S <= 0 || S > Math.max(...PICTURE_SLOT_CANDIDATES, VIDEO_SLOTS_PER_FILE) || rec.slot < 0 || rec.slot >= S) {
     return { ok: false, reason: `slot ${rec.slot} does not fit ${S} slots per file` };
   }
-  let fh: fs.FileHandle;
+  let fh: ReadableFile;
   try {
-    fh = await fs.open(rec.indexPath, 'r');
+    fh = await openReadOnly(rec.indexPath);
   } catch (err) {
     return { ok: false, reason: `cannot open ${rec.indexPath}: ${errorText(err)}` };
   }
@@ -342,27 +366,45 @@ function judge(rec: Recording, current: { fileNo: number; segNo: number } | unde
   const startUsec = prefix.readUInt32LE(at + 12);
   const so = prefix.readUInt32LE(at + 40);
   const eo = prefix.readUInt32LE(at + 44);
+  const name = hivFileName(rec.fileNo, rec.kind);
   if (startSec !== rec.start.sec || startUsec !== rec.start.usec || so !== rec.startOffset || eo !== rec.endOffset) {
     return { ok: false, reason: `slot ${rec.slot} now holds start ${startSec}.${String(startUsec).padStart(6, '0')} bytes ${so}-${eo}` };
   }
-  if (current && current.fileNo === rec.fileNo && current.segNo <= rec.slot) {
-    return { ok: false, reason: `the camera is writing ${hivFileName(rec.fileNo, rec.kind)} again (slot ${current.segNo}), a new cycle` };
+  const isCurrent = current !== undefined && current.fileNo === rec.fileNo;
+  if (isCurrent && current.segNo <= rec.slot) {
+    return { ok: false, reason: `the camera is writing ${name} again (slot ${current.segNo}), a new cycle` };
   }
-  for (let k = 0; k < rec.slot; k++) {
-    const sec = prefix.readUInt32LE(k * SEGMENT_RECORD_SIZE + 8);
-    const usec = prefix.readUInt32LE(k * SEGMENT_RECORD_SIZE + 12);
-    if (usec >= USEC_PER_SEC) continue;
-    if (sec > rec.start.sec + MAX_CLOCK_STEP_BACK_SEC) {
-      return { ok: false, reason: `slot ${k} of ${hivFileName(rec.fileNo, rec.kind)} was rewritten (starts ${sec}), a new cycle` };
-    }
-  }
-  if (fileRec && !(current && current.fileNo === rec.fileNo)) {
-    const fileNo = fileRec.readUInt32LE(0);
+  const candidates = rec.slot + 1;
+  if (fileRec && !isCurrent) {
     const chan = fileRec.readUInt16LE(4);
     const segRecNums = fileRec.readUInt16LE(6);
-    if (chan === UNUSED_U16 || fileNo !== rec.fileNo || segRecNums < rec.slot || segRecNums >= rec.slotsPerFile) {
-      return { ok: false, reason: `file record of ${hivFileName(rec.fileNo, rec.kind)} no longer covers slot ${rec.slot}` };
+    if (chan === UNUSED_U16 || fileRec.readUInt32LE(0) !== rec.fileNo || segRecNums < rec.slot || segRecNums >= rec.slotsPerFile) {
+      return { ok: false, reason: `file record of ${name} no longer covers slot ${rec.slot}` };
     }
+  }
+  // The same rules as the scan, over slots 0..rec.slot: an earlier slot rewritten by a new cycle now starts after
+  // this one, which makes this slot part of a stale tail.
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const listed: IndexedRecord[] = [];
+  const skipped: SkipCounts = {};
+  walkFileSlots(
+    view,
+    0,
+    {
+      fileNo: rec.fileNo,
+      slotsPerFile: rec.slot + 1,
+      candidates,
+      openSlot: -1,
+      endAtFirstEmpty: rec.kind === 'picture',
+      requireType: rec.kind === 'video',
+      fileSize: Number.MAX_SAFE_INTEGER,
+    },
+    listed,
+    skipped,
+  );
+  if (!listed.some((r) => r.slot === rec.slot)) {
+    const why = Object.keys(skipped).join(', ');
+    return { ok: false, reason: `slot ${rec.slot} of ${name} is no longer a valid record (${why}): earlier slots were rewritten by a new cycle` };
   }
   return { ok: true };
 }
