@@ -8,6 +8,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { InputDirError } from '../hikvision/errors.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import type { Recording } from '../hikvision/types.js';
 import type { Log } from '../log-types.js';
@@ -83,6 +84,8 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
 
   // 1. Cameras of this shard (and of --camera), with their tags.
   const all = await discoverCameras(opts.inputDir);
+  // An unmounted share is an empty folder: that must fail the pass (and health), not look like "nothing new".
+  if (all.length === 0) throw new InputDirError(`no camera folders in ${opts.inputDir}: is the camera share mounted there?`);
   const wanted = new Set(opts.cameras);
   const cameras = all.filter((c) => {
     if (opts.shard.count > 1 && shardOf(c.name, opts.shard.count) !== opts.shard.index) return false;
