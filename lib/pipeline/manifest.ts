@@ -35,6 +35,7 @@ export class Manifest {
   private pendingLines: string[] = [];
   private lineCount: number;
   private needsNewline: boolean;
+  private flushChain: Promise<void> = Promise.resolve();
 
   private constructor(file: string, camera: string, report: ManifestLoadReport, needsNewline: boolean) {
     this.file = file;
@@ -163,22 +164,38 @@ export class Manifest {
    * output into place, so the 'pending' line is on disk first). Compacts when the file has grown.
    */
   async flush(opts: { durable?: boolean } = {}): Promise<void> {
+    // Flushes are serialised: concurrent callers (one per in-flight task) must neither interleave their appends
+    // nor lose lines put() while an earlier flush was writing.
+    const run = this.flushChain.then(() => this.flushNow(opts));
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(opts: { durable?: boolean }): Promise<void> {
     if (this.pendingLines.length === 0) return;
     if (this.lineCount + this.pendingLines.length > Math.max(COMPACT_MIN_LINES, 2 * this.byId.size)) {
       await this.compact();
       return;
     }
-    const chunk = (this.needsNewline ? '\n' : '') + this.pendingLines.join('\n') + '\n';
-    await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const fh = await fs.open(this.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o644);
-    try {
-      await fh.write(chunk);
-      if (opts.durable) await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    this.lineCount += this.pendingLines.length;
+    const lines = this.pendingLines;
     this.pendingLines = [];
+    const chunk = (this.needsNewline ? '\n' : '') + lines.join('\n') + '\n';
+    try {
+      await fs.mkdir(path.dirname(this.file), { recursive: true });
+      const fh = await fs.open(this.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o644);
+      try {
+        await fh.write(chunk);
+        if (opts.durable) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      // Not written: keep the lines for the next flush (a torn append is ignored on load).
+      this.pendingLines = lines.concat(this.pendingLines);
+      this.needsNewline = true;
+      throw err;
+    }
+    this.lineCount += lines.length;
     this.needsNewline = false;
   }
 
@@ -187,6 +204,8 @@ export class Manifest {
     const dir = path.dirname(this.file);
     await fs.mkdir(dir, { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
+    // Everything put() so far is in byId: the snapshot supersedes the pending lines.
+    this.pendingLines = [];
     const body = [...this.byId.values()].map((e) => JSON.stringify(e)).join('\n');
     const fh = await fs.open(tmp, 'w', 0o644);
     try {
@@ -198,7 +217,6 @@ export class Manifest {
     await fs.rename(tmp, this.file);
     await syncDir(dir);
     this.lineCount = this.byId.size;
-    this.pendingLines = [];
     this.needsNewline = false;
   }
 }

@@ -76,3 +76,18 @@ test('compaction rewrites only live entries, atomically', async (t) => {
   const leftovers = (await fs.readdir(path.dirname(m.file))).filter((n) => n.endsWith('.tmp'));
   t.deepEqual(leftovers, []);
 });
+
+test('concurrent flushes (one per in-flight task) neither lose nor duplicate lines', async (t) => {
+  const dir = await tmpState(t);
+  const m = await Manifest.open(dir, 'cam');
+  const flushes: Promise<void>[] = [];
+  for (let i = 0; i < 200; i++) {
+    m.put(entry(`c${i}`));
+    flushes.push(m.flush({ durable: i % 50 === 0 }));
+  }
+  await Promise.all(flushes);
+  const lines = (await fs.readFile(m.file, 'utf8')).trim().split('\n');
+  t.is(lines.length, 200);
+  t.is(new Set(lines.map((l) => JSON.parse(l).id)).size, 200);
+  t.is((await Manifest.open(dir, 'cam')).size, 200);
+});
