@@ -79,20 +79,32 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     if (size < opts.endOffset) {
       throw new TruncatedSourceError(`${opts.source} has ${size} bytes, the range ends at ${opts.endOffset}`);
     }
-    const buf = Buffer.allocUnsafe(Math.min(chunkSize, opts.endOffset - opts.startOffset));
+    // Two read buffers: the next chunk is read while the current one is demuxed and muxed, so the disk and the
+    // CPU work at the same time. (The demuxer copies what it keeps, so a buffer is free again once pushed.)
+    const size0 = Math.min(chunkSize, opts.endOffset - opts.startOffset);
+    const bufs = [Buffer.allocUnsafe(size0), Buffer.allocUnsafe(size0)];
+    const readAt = async (which: number, at: number) => {
+      const want = Math.min(size0, opts.endOffset - at);
+      const { bytesRead } = await fh.read(bufs[which]!, 0, want, at);
+      if (bytesRead === 0) throw new TruncatedSourceError(`${opts.source} ended at ${at}, before the range end ${opts.endOffset}`);
+      return bufs[which]!.subarray(0, bytesRead);
+    };
     let pos = opts.startOffset;
+    let which = 0;
+    let pending: Promise<Buffer> | undefined = readAt(which, pos);
     let first = true;
-    while (pos < opts.endOffset) {
+    while (pending) {
       throwIfAborted(opts.signal);
-      const want = Math.min(buf.length, opts.endOffset - pos);
-      const { bytesRead } = await fh.read(buf, 0, want, pos);
-      if (bytesRead === 0) throw new TruncatedSourceError(`${opts.source} ended at ${pos}, before the range end ${opts.endOffset}`);
-      const chunk = buf.subarray(0, bytesRead);
+      const chunk = await pending;
+      pos += chunk.length;
+      which ^= 1;
+      pending = pos < opts.endOffset ? readAt(which, pos) : undefined;
+      // An early failure of the read-ahead is reported when it is awaited, not as an unhandled rejection.
+      pending?.catch(() => undefined);
       if (first) {
         checkSegmentStart(chunk, opts.source, opts.startOffset);
         first = false;
       }
-      pos += bytesRead;
       session.push(chunk);
       await session.drain();
     }

@@ -3,37 +3,18 @@
  * outputs the user deleted, a lost manifest, files hiksync did not write, signals, the lock, shards.
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeSyntheticShare, type GroundTruth } from '../../lib/synthetic/share-writer.js';
+import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../lib/synthetic/share-writer.js';
+import { CLI, ROOT as root, runCli, tmp } from '../helpers/cli.js';
 import { decodeErrors, ffprobeJson } from '../helpers/media-tools.js';
 
-const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
-const CLI = path.join(root, 'dist', 'lib', 'cli', 'main.js');
-
-async function tmp(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const lines = r.stdout.trim().split('\n').filter(Boolean);
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, summary: lines.length ? JSON.parse(lines[lines.length - 1]!) : undefined };
-}
 
 const run = (share: string, out: string, extra: string[] = []) =>
   runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2', ...extra]);
 
-async function share(t: { teardown(fn: () => unknown): void }, seed = 5, cameras = [{ name: 'cam1', codec: 'h264' as const, audio: 'aac' as const, events: 6, pictures: 2 }]) {
+async function share(t: { teardown(fn: () => unknown): void }, seed = 5, cameras: SyntheticCamera[] = [{ name: 'cam1', codec: 'h264', audio: 'aac', events: 6, pictures: 2 }]) {
   const dir = await tmp(t, 'hiksync-life-share-');
   const truth = await writeSyntheticShare({ root: dir, seed, cameras });
   return { dir, truth };
@@ -96,7 +77,7 @@ test('an output the user deleted comes back under the same name; a lost manifest
   t.is(rebuilt.code, 0, rebuilt.stderr);
   t.is(rebuilt.summary.totals.written, 0, 'nothing re-extracted');
   t.is(rebuilt.summary.totals.conflicts, 0, 'its own files are recognised, not reported as foreign');
-  for (const f of files) t.is((await fs.stat(path.join(out, f))).ino, inodes.get(f), `${f} untouched`);
+  for (const f of files) t.is((await fs.stat(path.join(out, f))).ino, inodes.get(f)!, `${f} untouched`);
   t.is(run(dir, out).summary.totals.already, files.length, 'the rebuilt manifest knows every file');
 });
 

@@ -3,16 +3,13 @@
  * ffprobe/ffmpeg against the synthetic writer's ground truth and the fixtures' own frames.
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../lib/synthetic/share-writer.js';
+import { CLI, ROOT as root, runCli, tmp } from '../helpers/cli.js';
 import { decodeErrors, ffprobeJson, frameMd5 } from '../helpers/media-tools.js';
 
-const root = path.resolve(fileURLToPath(import.meta.url), '../../..');
-const CLI = path.join(root, 'dist', 'lib', 'cli', 'main.js');
 const FIXTURES = path.join(root, 'test', 'fixtures');
 
 const CAMERAS = [
@@ -21,21 +18,6 @@ const CAMERAS = [
 ];
 const TAGS: Record<string, string> = { 'Camera-Tuin': 'garden', 'Camera-Oprit': 'driveway' };
 const TRANSLATION = 'Camera-Tuin:garden,Camera-Oprit:driveway';
-
-async function tmp(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 function runArgs(share: string, out: string, extra: string[] = []): string[] {
   return ['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--camera-translation', TRANSLATION, '--workers', '2', ...extra];
