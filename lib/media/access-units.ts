@@ -23,7 +23,7 @@ import {
 } from './nal.js';
 
 export interface AccessUnit {
-  /** Annex-B bytes of the whole access unit, owned by the receiver (a copy). */
+  /** The whole access unit, owned by the receiver (a copy): Annex B, or 4-byte length-prefixed NAL units when the assembler was made with `lengthPrefixed`. */
   data: Buffer;
   /** 90 kHz 33-bit PTS from the PES that carried the start of this access unit, when it had one. */
   pts?: number;
@@ -76,10 +76,20 @@ export class AccessUnitAssembler {
   private started = false;
   private readonly allParams: number;
 
+  /** Start-code positions (in buf) of the current access unit's NAL units, for length-prefixed output. */
+  private curNals: number[] = [];
+  private readonly lengthPrefixed: boolean;
+
+  /**
+   * `lengthPrefixed`: deliver each access unit as 4-byte-length-prefixed NAL units (the MP4 sample format)
+   * instead of Annex B, built in the one copy the receiver owns anyway.
+   */
   constructor(
     readonly codec: VideoCodec,
     private readonly onAccessUnit: (au: AccessUnit) => void,
+    options: { lengthPrefixed?: boolean } = {},
   ) {
+    this.lengthPrefixed = options.lengthPrefixed ?? false;
     this.allParams = codec === 'h264' ? PS_SPS | PS_PPS : PS_SPS | PS_PPS | PS_VPS;
   }
 
@@ -131,6 +141,7 @@ export class AccessUnitAssembler {
       this.base += keepFrom;
       this.scanPos -= keepFrom;
       if (this.curStart >= 0) this.curStart -= keepFrom;
+      for (let i = 0; i < this.curNals.length; i++) this.curNals[i]! -= keepFrom;
     }
     if (this.len + extra > this.buf.length) {
       let cap = this.buf.length;
@@ -163,6 +174,8 @@ export class AccessUnitAssembler {
       } else if (this.curHasVcl && (opensPicture || startsAccessUnit(this.codec, type))) {
         this.finish(sc);
         this.begin(sc);
+      } else {
+        this.curNals.push(sc);
       }
       if (vcl) {
         this.curHasVcl = true;
@@ -175,11 +188,13 @@ export class AccessUnitAssembler {
     if (this.curStart >= 0 && this.len - this.curStart > MAX_ACCESS_UNIT_BYTES) {
       this.stats.droppedOversize++;
       this.curStart = -1;
+      this.curNals = [];
     }
   }
 
   private begin(sc: number): void {
     this.curStart = sc;
+    this.curNals = [sc];
     this.curHasVcl = false;
     this.curKey = false;
     this.curParams = 0;
@@ -197,6 +212,31 @@ export class AccessUnitAssembler {
     }
   }
 
+  /** 4-byte big-endian length + payload per NAL (start codes and trailing zero bytes dropped). */
+  private lengthPrefixedCopy(end: number): Buffer {
+    const buf = this.buf;
+    const nals = this.curNals;
+    const spans: number[] = [];
+    let total = 0;
+    for (let i = 0; i < nals.length; i++) {
+      const from = nals[i]! + 3;
+      let to = i + 1 < nals.length ? nals[i + 1]! : end;
+      while (to > from && buf[to - 1] === 0) to--; // trailing zeros belong to the next start code
+      if (to <= from) continue;
+      spans.push(from, to);
+      total += 4 + (to - from);
+    }
+    const out = Buffer.allocUnsafe(total);
+    let pos = 0;
+    for (let i = 0; i < spans.length; i += 2) {
+      const len = spans[i + 1]! - spans[i]!;
+      out.writeUInt32BE(len, pos);
+      buf.copy(out, pos + 4, spans[i]!, spans[i + 1]!);
+      pos += 4 + len;
+    }
+    return out;
+  }
+
   private finish(end: number): void {
     const start = this.curStart;
     while (end > start && this.buf[end - 1] === 0) end--; // trailing zeros are the next start code's
@@ -209,7 +249,8 @@ export class AccessUnitAssembler {
       }
       this.started = true;
     }
-    const au: AccessUnit = { data: Buffer.from(this.buf.subarray(start, end)), key, hasParameterSets };
+    const data = this.lengthPrefixed ? this.lengthPrefixedCopy(end) : Buffer.from(this.buf.subarray(start, end));
+    const au: AccessUnit = { data, key, hasParameterSets };
     if (this.curPts !== undefined) au.pts = this.curPts;
     if (this.curDts !== undefined) au.dts = this.curDts;
     this.stats.accessUnits++;

@@ -10,6 +10,7 @@
  * 230-310 MiB/s warm, 110-180 MiB/s first run; peak RSS the same for 80 and 300 MiB ranges.
  */
 import * as fs from 'node:fs/promises';
+import { avcDecoderConfig, DecoderConfigError, hevcDecoderConfig, lengthPrefixedNals } from './decoder-config.js';
 import {
   EncodedAudioPacketSource,
   EncodedPacket,
@@ -22,7 +23,7 @@ import {
 import { AccessUnitAssembler, type AccessUnit } from './access-units.js';
 import { AdtsFramer, audioSpecificConfig, type AacFrame } from './adts.js';
 import { AbortError, BadContentError, NoVideoError, TruncatedSourceError, UnsupportedCodecError } from './errors.js';
-import { H264, H265, nalType, splitNals, type VideoCodec } from './nal.js';
+import { H264, H265, nalType, type VideoCodec } from './nal.js';
 import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
@@ -54,7 +55,7 @@ export interface RemuxResult {
 }
 
 const MIB = 1024 * 1024;
-export const DEFAULT_CHUNK_SIZE = 4 * MIB;
+export const DEFAULT_CHUNK_SIZE = 2 * MIB;
 /** The system header must follow the pack header closely (Hikvision: immediately). */
 const SYSTEM_HEADER_WINDOW = 1024;
 /** Audio packets kept while waiting for the first key frame; older ones could not be placed anyway. */
@@ -164,6 +165,7 @@ class RemuxSession {
   private videoSource: EncodedVideoPacketSource | null = null;
   private audioSource: EncodedAudioPacketSource | null = null;
   private params: VideoParams | null = null;
+  private description: Uint8Array | null = null;
   private timeline = new VideoTimeline();
   private audioTimeline = new AudioTimeline(this.timeline);
   private frames = 0;
@@ -201,7 +203,7 @@ class RemuxSession {
       if (!this.assembler) {
         const codec = this.videoCodecFor(id, piece.data);
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
-        this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }));
+        this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), { lengthPrefixed: true });
       }
       this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
       return;
@@ -272,7 +274,10 @@ class RemuxSession {
     const packet = new EncodedPacket(au.data, au.key ? 'key' : 'delta', ticks / PTS_HZ, this.timeline.frameTicks / PTS_HZ);
     if (this.frames === 0) {
       const p = this.params!;
-      await this.videoSource!.add(packet, { decoderConfig: { codec: p.codecString, codedWidth: p.width, codedHeight: p.height } });
+      // With a description the muxer takes our length-prefixed samples as they are.
+      await this.videoSource!.add(packet, {
+        decoderConfig: { codec: p.codecString, codedWidth: p.width, codedHeight: p.height, description: this.description! },
+      });
       const early = this.earlyAudio;
       this.earlyAudio = [];
       this.frames++;
@@ -307,11 +312,13 @@ class RemuxSession {
   /** Create the output at the first key frame: its parameter sets give the codec string and picture size. */
   private async open(au: AccessUnit): Promise<void> {
     const codec = this.assembler!.codec;
-    this.params = videoParamsOf(codec, au.data);
+    const config = decoderConfigOf(codec, au.data);
+    this.params = config.params;
+    this.description = config.description;
     if (this.params.fps) this.timeline.frameTicks = Math.round(PTS_HZ / this.params.fps);
     const format = this.container === 'mov' ? new MovOutputFormat({ fastStart: false }) : new Mp4OutputFormat({ fastStart: false });
     this.outputTouched = true;
-    const out = new Output({ format, target: new FilePathTarget(this.outputPath, { chunkSize: 4 * MIB }) });
+    const out = new Output({ format, target: new FilePathTarget(this.outputPath, { chunkSize: 2 * MIB }) });
     this.out = out;
     this.videoSource = new EncodedVideoPacketSource(codec === 'h264' ? 'avc' : 'hevc');
     out.addVideoTrack(this.videoSource);
@@ -381,18 +388,30 @@ class RemuxSession {
 }
 
 /** Decoder parameters from the SPS carried by a key access unit. */
-export function videoParamsOf(codec: VideoCodec, au: Buffer): VideoParams {
-  const spsType = codec === 'h264' ? H264.SPS : H265.SPS;
-  for (const { start, end } of splitNals(au)) {
-    if (nalType(codec, au[start]!) !== spsType) continue;
-    try {
-      return codec === 'h264' ? parseH264Sps(au.subarray(start, end)) : parseH265Sps(au.subarray(start, end));
-    } catch (err) {
-      if (err instanceof ParameterSetError) throw new UnsupportedCodecError(`unusable ${codec} SPS: ${err.message}`);
-      throw err;
-    }
+/**
+ * Video parameters and the avcC/hvcC record from the first key frame (a length-prefixed access unit carrying its
+ * parameter sets). The first SPS decides the size and codec string.
+ */
+export function decoderConfigOf(codec: VideoCodec, au: Uint8Array): { params: VideoParams; description: Uint8Array } {
+  const sets: Record<'vps' | 'sps' | 'pps', Uint8Array[]> = { vps: [], sps: [], pps: [] };
+  for (const nal of lengthPrefixedNals(au)) {
+    const type = nalType(codec, nal[0]!);
+    if (type === (codec === 'h264' ? H264.SPS : H265.SPS)) sets.sps.push(nal);
+    else if (type === (codec === 'h264' ? H264.PPS : H265.PPS)) sets.pps.push(nal);
+    else if (codec === 'h265' && type === H265.VPS) sets.vps.push(nal);
   }
-  throw new UnsupportedCodecError(`no ${codec} SPS in the first key frame`);
+  if (sets.sps.length === 0) throw new UnsupportedCodecError(`no ${codec} SPS in the first key frame`);
+  try {
+    const params = codec === 'h264' ? parseH264Sps(sets.sps[0]!) : parseH265Sps(sets.sps[0]!);
+    const description =
+      codec === 'h264' ? avcDecoderConfig(sets.sps, sets.pps, params) : hevcDecoderConfig(sets.vps, sets.sps, sets.pps, params);
+    return { params, description };
+  } catch (err) {
+    if (err instanceof ParameterSetError || err instanceof DecoderConfigError) {
+      throw new UnsupportedCodecError(`unusable ${codec} parameter sets: ${err.message}`);
+    }
+    throw err;
+  }
 }
 
 /** Codec of a video stream without a program stream map, from its first NAL header. */

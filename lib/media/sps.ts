@@ -15,6 +15,12 @@ export interface VideoParams {
   levelIdc: number;
   /** Frames per second from the VUI timing info, when present and plausible. */
   fps?: number;
+  /** What an ISO 14496-15 decoder configuration record needs besides the parameter sets. */
+  chromaFormatIdc: number;
+  bitDepthLumaMinus8: number;
+  bitDepthChromaMinus8: number;
+  /** H.265 only: general profile_tier_level fields and the temporal layering of the SPS. */
+  hevc?: { profileSpace: number; tier: number; profileIdc: number; compatFlags: number; constraintBytes: number[]; levelIdc: number; maxSubLayers: number; temporalIdNesting: number };
 }
 
 export class ParameterSetError extends Error {
@@ -39,12 +45,14 @@ export function parseH264Sps(nal: Uint8Array): VideoParams {
     r.ue(); // seq_parameter_set_id
     let chromaFormatIdc = 1;
     let separateColourPlane = 0;
+    let bitDepthLumaMinus8 = 0;
+    let bitDepthChromaMinus8 = 0;
     if (H264_HIGH_PROFILES.has(profileIdc)) {
       chromaFormatIdc = r.ue();
       if (chromaFormatIdc > 3) throw new ParameterSetError(`bad chroma_format_idc ${chromaFormatIdc}`);
       if (chromaFormatIdc === 3) separateColourPlane = r.u1();
-      r.ue(); // bit_depth_luma_minus8
-      r.ue(); // bit_depth_chroma_minus8
+      bitDepthLumaMinus8 = r.ue();
+      bitDepthChromaMinus8 = r.ue();
       r.u1(); // qpprime_y_zero_transform_bypass_flag
       if (r.u1()) {
         const lists = chromaFormatIdc === 3 ? 12 : 8;
@@ -94,6 +102,9 @@ export function parseH264Sps(nal: Uint8Array): VideoParams {
       height,
       profileIdc,
       levelIdc,
+      chromaFormatIdc,
+      bitDepthLumaMinus8,
+      bitDepthChromaMinus8,
     };
     const fps = r.bitsLeft > 0 && r.u1() ? readH264VuiFps(r) : undefined;
     if (fps !== undefined) params.fps = fps;
@@ -211,7 +222,7 @@ export function parseH265Sps(nal: Uint8Array): VideoParams {
     r.skip(4); // sps_video_parameter_set_id
     const maxSubLayersMinus1 = r.u(3);
     if (maxSubLayersMinus1 > 6) throw new ParameterSetError('sps_max_sub_layers_minus1 > 6');
-    r.u1(); // sps_temporal_id_nesting_flag
+    const temporalIdNesting = r.u1();
     const ptl = readProfileTierLevel(r, maxSubLayersMinus1);
     r.ue(); // sps_seq_parameter_set_id
     const chromaFormatIdc = r.ue();
@@ -227,6 +238,8 @@ export function parseH265Sps(nal: Uint8Array): VideoParams {
       cropT = r.ue();
       cropB = r.ue();
     }
+    const bitDepthLumaMinus8 = r.ue();
+    const bitDepthChromaMinus8 = r.ue();
     const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
     const subWidthC = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
     const subHeightC = chromaArrayType === 1 ? 2 : 1;
@@ -242,6 +255,10 @@ export function parseH265Sps(nal: Uint8Array): VideoParams {
       height,
       profileIdc: ptl.profileIdc,
       levelIdc: ptl.levelIdc,
+      chromaFormatIdc,
+      bitDepthLumaMinus8,
+      bitDepthChromaMinus8,
+      hevc: { ...ptl, maxSubLayers: maxSubLayersMinus1 + 1, temporalIdNesting },
     };
   } catch (err) {
     if (err instanceof BitstreamError) throw new ParameterSetError(`truncated H.265 SPS: ${err.message}`);

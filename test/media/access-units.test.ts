@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { AccessUnitAssembler, type AccessUnit } from '../../lib/media/access-units.js';
+import { splitNals } from '../../lib/media/nal.js';
 import { PsDemuxer } from '../../lib/media/ps-demux.js';
 import { buildPs, type PsLayout, type VideoFrame } from './_ps-writer.js';
 import { makeAnnexB, readFrames, tempDir, type Codec } from './_media-tools.js';
@@ -21,9 +22,9 @@ function norm(b: Buffer): Buffer {
   return b.subarray(start, end);
 }
 
-function assemble(codec: Codec, ps: Buffer, chunkSizes: number[] = [ps.length], lastComplete = false): { aus: AccessUnit[]; asm: AccessUnitAssembler } {
+function assemble(codec: Codec, ps: Buffer, chunkSizes: number[] = [ps.length], lastComplete = false, lengthPrefixed = false): { aus: AccessUnit[]; asm: AccessUnitAssembler } {
   const aus: AccessUnit[] = [];
-  const asm = new AccessUnitAssembler(codec, (au) => aus.push(au));
+  const asm = new AccessUnitAssembler(codec, (au) => aus.push(au), { lengthPrefixed });
   const demuxer = new PsDemuxer({
     payload: (p) => {
       if (p.streamId === 0xe0) asm.push(p.data, p.start ? p.pts : undefined);
@@ -82,6 +83,26 @@ for (const codec of ['h264', 'h265'] as const) {
     const { aus, asm } = assemble(codec, buildPs(frames.slice(3), { videoType: 0x1b }));
     expectFrames(t, aus, frames.slice(25, -1));
     t.is(asm.stats.droppedBeforeKey, 22);
+  });
+
+  test(`${codec}: length-prefixed output = the Annex-B frames with each start code replaced by the NAL length`, async (t) => {
+    const frames = await framesOf(codec);
+    const ps = buildPs(frames, { videoType: codec === 'h264' ? 0x1b : 0x24, cut: 'shifted', shift: 7, pesPayload: 500 });
+    const annexB = assemble(codec, ps, [4096], true).aus;
+    const prefixed = assemble(codec, ps, [4096], true, true).aus;
+    t.is(prefixed.length, frames.length);
+    prefixed.forEach((au, i) => {
+      const expected = Buffer.concat(
+        splitNals(annexB[i]!.data).flatMap(({ start, end }) => {
+          const len = Buffer.alloc(4);
+          len.writeUInt32BE(end - start);
+          return [len, annexB[i]!.data.subarray(start, end)];
+        }),
+      );
+      t.true(au.data.equals(expected), `frame ${i}`);
+      t.is(au.pts, annexB[i]!.pts);
+      t.is(au.key, annexB[i]!.key);
+    });
   });
 
   test(`${codec}: property: random read chunking yields the same frames`, async (t) => {
