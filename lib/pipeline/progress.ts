@@ -12,6 +12,8 @@ export interface Progress {
   stop(): void;
   /** Seconds left at the current rate (Infinity before there is a rate). */
   etaSeconds(): number;
+  /** A logger that writes above the bar while it is shown (so log lines and the bar do not mangle each other). */
+  wrap(log: Log): Log;
 }
 
 export interface ProgressOptions {
@@ -38,6 +40,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   let bytes = 0;
   let t0 = 0;
   let timer: NodeJS.Timeout | undefined;
+  let multi: cliProgress.MultiBar | undefined;
   let bar: cliProgress.SingleBar | undefined;
 
   const rate = () => {
@@ -61,7 +64,7 @@ export function createProgress(opts: ProgressOptions): Progress {
       t0 = now();
       if (f === 0) return;
       if (opts.tty) {
-        bar = new cliProgress.SingleBar(
+        multi = new cliProgress.MultiBar(
           {
             stream: process.stderr,
             format: 'extracting {bar} {value}/{total} files | {bytesText} | {speed} MB/s | ETA {etaText}',
@@ -71,7 +74,7 @@ export function createProgress(opts: ProgressOptions): Progress {
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(f, 0, payload());
+        bar = multi.create(f, 0, payload());
       } else {
         timer = setInterval(() => {
           const p = payload();
@@ -88,9 +91,21 @@ export function createProgress(opts: ProgressOptions): Progress {
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      bar?.stop();
+      multi?.stop();
+      multi = undefined;
       bar = undefined;
     },
     etaSeconds: eta,
+    wrap(log) {
+      const via =
+        (level: keyof Log) =>
+        (...args: unknown[]) => {
+          if (!multi || level === 'debug') return log[level](...args);
+          const text = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+          multi.log(`${level.toUpperCase()} ${text}\n`);
+          return undefined;
+        };
+      return { debug: via('debug'), info: via('info'), warn: via('warn'), error: via('error') };
+    },
   };
 }

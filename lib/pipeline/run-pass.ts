@@ -221,11 +221,12 @@ async function dispatch(
   deps: RunDeps,
   nowCamera: number,
 ): Promise<boolean> {
-  const log = deps.log;
   const now = deps.now ?? Date.now;
   const ownPool = !deps.pool;
   const pool = deps.pool ?? (deps.createPool ?? (await import('./pool.js')).createPool)(opts.workers);
-  const progress = deps.progress ?? createProgress({ tty: deps.tty ?? false, log });
+  const progress = deps.progress ?? createProgress({ tty: deps.tty ?? false, log: deps.log });
+  // While a progress bar is shown, log lines go above it.
+  const log = progress.wrap(deps.log);
   const deviceLimits = new Map<number, LimitFunction>();
   const limitFor = (dev: number) => {
     let l = deviceLimits.get(dev);
