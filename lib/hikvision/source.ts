@@ -154,10 +154,29 @@ async function loadKind(
       continue;
     }
     if (attempt.result.table.records.length > 0) break;
+    // Nothing listed: the copy is worth reading only if it is not the very same table (same write counter and
+    // file count), which would list nothing too. 16 bytes decide that instead of re-reading the whole table.
+    const next = names[names.indexOf(name) + 1];
+    if (next && (await sameTable(path.join(dir.path, next), attempt.result.loaded.header, counters))) break;
   }
   const ok = attempts.filter((a) => a.result);
   const best = ok.find((a) => a.result!.table.records.length > 0) ?? ok[0];
   return best ? { result: best.result!, attempts } : { attempts };
+}
+
+/** Whether an index copy starts with the same write counter and file count as an already-read header. */
+async function sameTable(file: string, header: { modifyTimes: string; avFiles: number }, counters: { bytesRead: number }): Promise<boolean> {
+  let fh: ReadableFile | undefined;
+  try {
+    fh = await openReadOnly(file);
+    const b = await readAt(fh, 0, 16);
+    counters.bytesRead += b.length;
+    return b.length === 16 && b.readBigUInt64LE(0).toString() === header.modifyTimes && b.readUInt32LE(12) === header.avFiles;
+  } catch {
+    return false;
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
 }
 
 interface DatadirIo {

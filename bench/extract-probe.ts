@@ -1,0 +1,56 @@
+/**
+ * What one hiksync worker does, in one thread, so `node --cpu-prof` can see it: Piscina starts its workers with
+ * an explicit (empty) execArgv, so profiling flags never reach them. This runs the same extract() a worker runs
+ * (remux/copy, recheck, fsync, rename), one recording after the other, on every recording of INPUT.
+ *
+ *   node --cpu-prof dist/bench/extract-probe.js INPUT OUTPUT
+ *
+ * Prints one JSON line: { files, failed, bytes, seconds }.
+ */
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { discoverCameras, scanCamera } from '../lib/hikvision/source.js';
+import { extract } from '../lib/pipeline/extract.js';
+import type { ExtractTask } from '../lib/pipeline/task.js';
+
+async function main(): Promise<void> {
+  const [input, output] = process.argv.slice(2);
+  if (!input || !output) throw new Error('usage: extract-probe INPUT OUTPUT');
+  const t0 = performance.now();
+  let files = 0;
+  let failed = 0;
+  let bytes = 0;
+  let firstError: string | undefined;
+  for (const cam of await discoverCameras(input)) {
+    const scan = await scanCamera(cam);
+    for (const [i, rec] of scan.recordings.entries()) {
+      const outputAbs = path.join(output, cam.name, `${i}.${rec.kind === 'video' ? 'mp4' : 'jpg'}`);
+      const task: ExtractTask = {
+        recording: rec,
+        outputAbs,
+        tempAbs: path.join(path.dirname(outputAbs), `.${path.basename(outputAbs)}.partial`),
+        container: 'mp4',
+        mtimeMs: Date.now(),
+        mode: 'create',
+        fsync: true,
+        marker: `hiksync:${rec.id}`,
+      };
+      const r = await extract(task);
+      bytes += r.bytesRead;
+      if (r.status === 'failed') {
+        failed++;
+        firstError ??= `${r.reason}: ${r.message}`;
+      } else {
+        files++;
+      }
+    }
+  }
+  process.stdout.write(JSON.stringify({ files, failed, bytes, seconds: (performance.now() - t0) / 1000, ...(firstError ? { firstError } : {}) }) + '\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`extract-probe: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

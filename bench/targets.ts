@@ -1,0 +1,144 @@
+/**
+ * The issue's targets and the ratios to the baselines, computed from the medians.
+ */
+import { summarise, type BenchReport, type ScenarioResult, type Summary, type Target } from './report.js';
+import { formatSize, median } from './units.js';
+
+/** Targets from the issue. */
+export const COPY_RATIO_TARGET = 0.7;
+export const FFMPEG_RATIO_TARGET = 2;
+export const RSS_LIMIT = 300e6;
+/** "Flat" from 1x to 4x: the 4x peak may exceed the 1x peak by at most this factor. */
+export const RSS_FLAT_FACTOR = 1.25;
+export const RERUN_LIMIT_SEC = 1;
+/** "Only the used part": header + file records + the slots of every declared file, 10 % and 4 KiB of slack. */
+export const SCAN_USED_SLACK = 1.1;
+export const SCAN_EXTRA_BYTES = 4096;
+
+function median0(r: ScenarioResult | undefined): Summary | undefined {
+  return r ? summarise(r) : undefined;
+}
+
+function extraMedian(r: ScenarioResult | undefined, key: string): number | undefined {
+  if (!r || r.samples.length === 0) return undefined;
+  const xs = r.samples.map((s) => s.extra[key]).filter((x): x is number => typeof x === 'number');
+  if (xs.length === 0) return undefined;
+  xs.sort((a, b) => a - b);
+  return xs[xs.length >> 1];
+}
+
+/**
+ * MB/s ratios of a to b within each repetition (the two ran minutes apart under the same conditions), so slow
+ * drifts of a shared disk or CPU cancel out.
+ */
+export function pairedRatios(a: ScenarioResult | undefined, b: ScenarioResult | undefined): number[] {
+  if (!a || !b) return [];
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(a.samples.length, b.samples.length); i++) {
+    const x = a.samples[i]!;
+    const y = b.samples[i]!;
+    const ra = x.bytes / x.wallSec;
+    const rb = y.bytes / y.wallSec;
+    if (Number.isFinite(ra) && Number.isFinite(rb) && rb > 0) out.push(ra / rb);
+  }
+  return out;
+}
+
+/** The median of the per-repetition ratios; null when not measured. */
+export function pairedRatio(a: ScenarioResult | undefined, b: ScenarioResult | undefined): number | null {
+  const r = pairedRatios(a, b);
+  return r.length ? median(r) : null;
+}
+
+export function buildTargets(results: ReadonlyMap<string, ScenarioResult>, maxWorkers: number, factor: number): { targets: Target[]; ratios: BenchReport['ratios'] } {
+  const get = (name: string) => results.get(name);
+  const hs = median0(get(`hiksync x${maxWorkers}`));
+  const copyCold = median0(get('copy (cold)'));
+  const hsCold = median0(get(`hiksync x${maxWorkers} (cold)`));
+  const mem = median0(get(`memory ${factor}x`));
+  const rerun = median0(get('rerun (nothing new)'));
+  const scan = get('scan');
+  const ratios: BenchReport['ratios'] = [];
+  const targets: Target[] = [];
+  const hsName = `hiksync x${maxWorkers}`;
+  const describe = (aName: string, bName: string) => {
+    const a = median0(get(aName));
+    const b = median0(get(bName));
+    const per = pairedRatios(get(aName), get(bName));
+    return a && b ? `${a.mbPerSec.toFixed(1)} / ${b.mbPerSec.toFixed(1)} MB/s (medians); per repetition ${per.map((x) => x.toFixed(2)).join(', ')}` : 'not measured';
+  };
+
+  const rc = pairedRatio(get(hsName), get('copy'));
+  ratios.push({ name: `${hsName} / copy (MB/s, warm)`, value: rc, note: describe(hsName, 'copy') });
+  const rcc = pairedRatio(get(`${hsName} (cold)`), get('copy (cold)'));
+  if (copyCold || hsCold) ratios.push({ name: `${hsName} / copy (MB/s, cold)`, value: rcc, note: describe(`${hsName} (cold)`, 'copy (cold)') });
+  const rf = pairedRatio(get(hsName), get('ffmpeg-per-segment'));
+  ratios.push({ name: `${hsName} / ffmpeg-per-segment (MB/s)`, value: rf, note: describe(hsName, 'ffmpeg-per-segment') });
+  const h1 = median0(get('hiksync x1'));
+  if (h1 && hs && maxWorkers > 1) ratios.push({ name: `hiksync x${maxWorkers} / hiksync x1 (scaling)`, value: hs.mbPerSec / h1.mbPerSec, note: `ideal ${maxWorkers}` });
+  if (h1 && hs && maxWorkers > 1) {
+    const perWorker = (hs.peakRssBytes - h1.peakRssBytes) / (maxWorkers - 1);
+    ratios.push({ name: `peak RSS hiksync x${maxWorkers} / x1`, value: hs.peakRssBytes / h1.peakRssBytes, note: `${(perWorker / 1e6).toFixed(0)} MB more per extra worker` });
+  }
+  if (mem && hs) ratios.push({ name: `peak RSS ${factor}x / 1x`, value: mem.peakRssBytes / hs.peakRssBytes, note: `${(mem.peakRssBytes / 1e6).toFixed(0)} / ${(hs.peakRssBytes / 1e6).toFixed(0)} MB` });
+
+  targets.push({
+    name: 'throughput vs copy',
+    goal: `hiksync x${maxWorkers} >= ${COPY_RATIO_TARGET} x copy MB/s (warm; median of per-repetition ratios)`,
+    measured: rc === null ? 'not measured' : `${rc.toFixed(3)} x`,
+    met: rc === null ? null : rc >= COPY_RATIO_TARGET,
+  });
+  if (rcc !== null) {
+    targets.push({ name: 'throughput vs copy (cold)', goal: `hiksync x${maxWorkers} >= ${COPY_RATIO_TARGET} x copy MB/s (cold; median of per-repetition ratios)`, measured: `${rcc.toFixed(3)} x`, met: rcc >= COPY_RATIO_TARGET });
+  }
+  targets.push({
+    name: 'throughput vs ffmpeg',
+    goal: `hiksync x${maxWorkers} >= ${FFMPEG_RATIO_TARGET} x ffmpeg-per-segment MB/s (median of per-repetition ratios)`,
+    measured: rf === null ? (get('ffmpeg-per-segment')?.skipped ?? 'not measured') : `${rf.toFixed(3)} x`,
+    met: rf === null ? null : rf >= FFMPEG_RATIO_TARGET,
+  });
+  const hiksyncPeaks = [...results.values()]
+    .filter((r) => (r.group === 'hiksync' || r.group === 'memory') && r.samples.length)
+    .map((r) => ({ name: r.name, peak: Math.max(...r.samples.map((s) => s.peakRssBytes)) }));
+  const worst = hiksyncPeaks.sort((a, b) => b.peak - a.peak)[0];
+  targets.push({
+    name: 'peak RSS',
+    goal: `<= ${RSS_LIMIT / 1e6} MB in every hiksync run (worst repetition)`,
+    measured: worst ? `${(worst.peak / 1e6).toFixed(0)} MB (${worst.name})` : 'not measured',
+    met: worst ? worst.peak <= RSS_LIMIT : null,
+  });
+  targets.push({
+    name: 'RSS flat 1x -> 4x',
+    goal: `peak at ${factor}x <= ${RSS_FLAT_FACTOR} x peak at 1x (same workers)`,
+    measured: mem && hs ? `${(mem.peakRssBytes / 1e6).toFixed(0)} MB vs ${(hs.peakRssBytes / 1e6).toFixed(0)} MB` : 'not measured',
+    met: mem && hs ? mem.peakRssBytes <= RSS_FLAT_FACTOR * hs.peakRssBytes : null,
+  });
+  const rerunCams = extraMedian(get('rerun (nothing new)'), 'cameras');
+  targets.push({
+    name: 'rerun, nothing new',
+    goal: `< ${RERUN_LIMIT_SEC} s wall for 20 cameras (process start included)`,
+    measured: rerun
+      ? `${rerun.wallSec.toFixed(2)} s for ${rerunCams ?? '?'} cameras (pass ${extraMedian(get('rerun (nothing new)'), 'passSeconds')?.toFixed(2) ?? '?'} s), ${rerun.files} written`
+      : 'not measured',
+    met: rerun ? rerun.wallSec < RERUN_LIMIT_SEC && rerun.files === 0 && (rerunCams ?? 0) >= 20 : null,
+  });
+  const reported = extraMedian(scan, 'reportedBytesRead');
+  const rchar = extraMedian(scan, 'rchar');
+  const used = extraMedian(scan, 'usedBound');
+  const onDisk = extraMedian(scan, 'indexBytesOnDisk');
+  const over = extraMedian(scan, 'datadirsOver');
+  const worstRatio = extraMedian(scan, 'worstReadToUsed');
+  const dd = extraMedian(scan, 'datadirs');
+  const measuredScan =
+    reported !== undefined && rchar !== undefined && used !== undefined && onDisk !== undefined
+      ? `${formatSize(reported)} read (rchar ${formatSize(rchar)}) of ${formatSize(onDisk)} of index files (${((100 * reported) / Math.max(1, onDisk)).toFixed(1)} %); ` +
+        `used part ${formatSize(used)}; ${over} of ${dd} datadirs over (worst ${worstRatio?.toFixed(2)} x its used part)`
+      : (scan?.skipped ?? 'not measured');
+  targets.push({
+    name: 'scan reads only the used part',
+    goal: `every datadir: bytes read <= ${SCAN_USED_SLACK} x the used part of its index tables + ${SCAN_EXTRA_BYTES / 1024} KiB`,
+    measured: measuredScan,
+    met: over === undefined ? null : over === 0,
+  });
+  return { targets, ratios };
+}
