@@ -34,7 +34,7 @@ export interface RemuxOptions {
   endOffset: number;
   output: string;
   container?: 'mp4' | 'mov';
-  /** Read size in bytes; default 4 MiB, at least 1 MiB. */
+  /** Read size in bytes; default 2 MiB, at least 1 MiB (two buffers: one is read while the other is demuxed). */
   chunkSize?: number;
   signal?: AbortSignal;
   /** Text stored in the file's metadata (comment tag) so the file can be recognised later. */
