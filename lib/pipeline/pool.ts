@@ -12,10 +12,11 @@ export interface ExtractPool {
   destroy(): Promise<void>;
 }
 
-function workerFile(): { filename: string; execArgv: string[] } {
+function workerFile(): { filename: string; execArgv?: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
   const url = new URL(`../../workers/extract.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  return { filename: url.href, execArgv: fromSource ? ['--import', 'tsx'] : [] };
+  // Compiled: workers inherit the process's flags (so `node --cpu-prof` profiles them too).
+  return fromSource ? { filename: url.href, execArgv: ['--import', 'tsx'] } : { filename: url.href };
 }
 
 export function createPool(threads: number): ExtractPool {
@@ -23,7 +24,7 @@ export function createPool(threads: number): ExtractPool {
   const { filename, execArgv } = workerFile();
   const piscina = new Piscina<ExtractTask, ExtractResult>({
     filename,
-    execArgv,
+    ...(execArgv ? { execArgv } : {}),
     minThreads: Math.min(threads, os.availableParallelism()),
     maxThreads: threads,
     // Each worker handles one file at a time: its memory stays bounded by one remux.
