@@ -1,6 +1,6 @@
 /**
  * The physical baseline (a child process of the harness): copy exactly the byte ranges hiksync reads, with
- * nothing parsed, the way hiksync writes: the same number of files in flight, 2 MiB reads, a temporary file
+ * nothing parsed, the way hiksync writes: the same number of files in flight, 1 MiB reads, a temporary file
  * in the output folder, fsync before the rename.
  *
  *   node dist/bench/copy-baseline.js RANGES.json OUTPUT_DIR CONCURRENCY
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { readRanges, type ByteRange } from './ranges.js';
 
-export const READ_SIZE = 2 * 1024 * 1024;
+export const READ_SIZE = 1024 * 1024;
 
 /** Copy one range to `output` through a temporary name; `fsync` before the rename as hiksync does. */
 export async function copyRange(r: ByteRange, output: string, buf: Buffer, fsync = true): Promise<number> {

@@ -2,7 +2,7 @@
  * `npm run bench`: hiksync's benchmark suite. Builds (or reuses) synthetic camera shares under bench/data/, then
  * runs every scenario on the same data, each repeated (median), the order reversed on every other repetition:
  *
- *   copy                  the physical baseline: the same byte ranges, read in 2 MiB chunks (as hiksync does) and written out with
+ *   copy                  the physical baseline: the same byte ranges, read in 1 MiB chunks (as hiksync does) and written out with
  *                         fsync + rename, as many at once as hiksync has workers; no parsing. The denominator.
  *   hiksync x1 .. xN      `hiksync run` with 1..N worker threads (the scaling curve)
  *   ffmpeg-per-segment    the old tools' way: range -> temp file -> `ffmpeg -c copy`, N at once

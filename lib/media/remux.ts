@@ -34,7 +34,7 @@ export interface RemuxOptions {
   endOffset: number;
   output: string;
   container?: 'mp4' | 'mov';
-  /** Read size in bytes; default 2 MiB, at least 1 MiB (two buffers: one is read while the other is demuxed). */
+  /** Read size in bytes; default 1 MiB, at least 1 MiB (two buffers: one is read while the other is demuxed). */
   chunkSize?: number;
   signal?: AbortSignal;
   /** Text stored in the file's metadata (comment tag) so the file can be recognised later. */
@@ -55,7 +55,7 @@ export interface RemuxResult {
 }
 
 const MIB = 1024 * 1024;
-export const DEFAULT_CHUNK_SIZE = 2 * MIB;
+export const DEFAULT_CHUNK_SIZE = 1 * MIB;
 /** The system header must follow the pack header closely (Hikvision: immediately). */
 const SYSTEM_HEADER_WINDOW = 1024;
 /** Audio packets kept while waiting for the first key frame; older ones could not be placed anyway. */
@@ -318,7 +318,7 @@ class RemuxSession {
     if (this.params.fps) this.timeline.frameTicks = Math.round(PTS_HZ / this.params.fps);
     const format = this.container === 'mov' ? new MovOutputFormat({ fastStart: false }) : new Mp4OutputFormat({ fastStart: false });
     this.outputTouched = true;
-    const out = new Output({ format, target: new FilePathTarget(this.outputPath, { chunkSize: 2 * MIB }) });
+    const out = new Output({ format, target: new FilePathTarget(this.outputPath, { chunkSize: MIB }) });
     this.out = out;
     this.videoSource = new EncodedVideoPacketSource(codec === 'h264' ? 'avc' : 'hevc');
     out.addVideoTrack(this.videoSource);
