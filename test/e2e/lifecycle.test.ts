@@ -185,7 +185,10 @@ test('two shards run at once on one output volume without overlap; a second run 
   const first = spawn(process.execPath, [CLI, 'run', '--input', big, '--output', out2, '--retention-days', '0', '--workers', '1'], { stdio: 'ignore', env: { ...process.env, LOG_FORMAT: 'json' } });
   const firstExit = new Promise((r) => first.once('exit', r));
   t.true(await waitForTemp(path.join(out2, 'cam1', 'video'), first));
+  // Freeze the first run mid-pass (its lock stays held) so the race cannot end before the second run starts.
+  first.kill('SIGSTOP');
   const second = runCli(['run', '--input', big, '--output', out2, '--retention-days', '0']);
+  first.kill('SIGCONT');
   t.is(second.code, 75);
   t.regex(second.stderr.trim(), /lock/i);
   t.is(second.stderr.trim().split('\n').length, 1, 'one clear line');
