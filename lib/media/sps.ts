@@ -30,6 +30,12 @@ export class ParameterSetError extends Error {
   }
 }
 
+/** frame_cropping / conformance_window: flag, then left, right, top, bottom offsets (all 0 when absent). */
+function readCropWindow(r: BitReader): [number, number, number, number] {
+  if (!r.u1()) return [0, 0, 0, 0];
+  return [r.ue(), r.ue(), r.ue(), r.ue()];
+}
+
 const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
 /** Profiles whose SPS carries chroma format, bit depths and scaling matrices (H.264 7.3.2.1.1). */
@@ -78,13 +84,7 @@ export function parseH264Sps(nal: Uint8Array): VideoParams {
     const frameMbsOnly = r.u1();
     if (!frameMbsOnly) r.u1(); // mb_adaptive_frame_field_flag
     r.u1(); // direct_8x8_inference_flag
-    let cropL = 0, cropR = 0, cropT = 0, cropB = 0;
-    if (r.u1()) {
-      cropL = r.ue();
-      cropR = r.ue();
-      cropT = r.ue();
-      cropB = r.ue();
-    }
+    const [cropL, cropR, cropT, cropB] = readCropWindow(r);
     const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
     const subWidthC = chromaFormatIdc === 3 ? 1 : 2;
     const subHeightC = chromaFormatIdc === 1 ? 2 : 1;
@@ -231,13 +231,7 @@ export function parseH265Sps(nal: Uint8Array): VideoParams {
     if (chromaFormatIdc === 3) separateColourPlane = r.u1();
     const lumaWidth = r.ue();
     const lumaHeight = r.ue();
-    let cropL = 0, cropR = 0, cropT = 0, cropB = 0;
-    if (r.u1()) {
-      cropL = r.ue();
-      cropR = r.ue();
-      cropT = r.ue();
-      cropB = r.ue();
-    }
+    const [cropL, cropR, cropT, cropB] = readCropWindow(r);
     const bitDepthLumaMinus8 = r.ue();
     const bitDepthChromaMinus8 = r.ue();
     const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
