@@ -195,3 +195,26 @@ test('two shards run at once on one output volume without overlap; a second run 
   await firstExit;
   t.is(videoCount(truth) > 0, true);
 });
+
+test('run applies retention after extracting: the share valve blocks a mass delete; forced, it deletes only its own files', async (t) => {
+  const { dir, truth } = await share(t, 14);
+  const out = await tmp(t, 'hiksync-ret-out-');
+  t.is(run(dir, out).code, 0);
+  const mine = await outputs(out);
+  t.is(mine.length, truth.cameras[0]!.recordings.length);
+  const userFile = path.join(out, 'cam1', 'video', 'my-notes.mp4');
+  await fs.writeFile(userFile, 'not hiksync');
+
+  // The recordings are from 2024: with 90 days all of them are old, which is more than half of the camera.
+  const blocked = runCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '90']);
+  t.is(blocked.code, 0, blocked.stderr);
+  t.regex(blocked.summary.cameras[0].retention.blocked, /more than/);
+  t.is(blocked.summary.totals.retentionDeleted, 0);
+  t.is((await outputs(out)).length, mine.length + 1);
+
+  const forced = runCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '90', '--force-retention']);
+  t.is(forced.code, 0, forced.stderr);
+  t.is(forced.summary.totals.retentionDeleted, mine.length);
+  t.deepEqual(await outputs(out), ['cam1/video/my-notes.mp4'], 'only the file hiksync did not create is left');
+  t.is(forced.summary.totals.written, 0, 'recordings past the window are not extracted again');
+});
