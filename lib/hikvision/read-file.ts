@@ -8,7 +8,7 @@ import { HEADER_SIZE, MAX_INDEX_READ_BYTES, parseIndexHeader, readModifyTimes, t
 
 /** The part of fs.FileHandle the readers use (tests substitute a fake one). */
 export interface ReadableFile {
-  stat(): Promise<{ size: number }>;
+  stat(): Promise<{ size: number; mtimeMs?: number }>;
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
   close(): Promise<void>;
 }

@@ -186,15 +186,82 @@ interface DatadirIo {
   sizes: SizeCache;
 }
 
-async function loadVideo({ dir, limit, counters, sizes: cache }: DatadirIo, file: string): Promise<KindResult> {
+async function loadVideo(io: DatadirIo, file: string): Promise<KindResult> {
+  const { dir, limit, counters, sizes: cache } = io;
+  const hit = await fromTableCache(io, 'video', file);
+  if (hit) return hit;
   const used = (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE);
   const loaded = await readIndexConsistent(file, { required: used, wanted: used });
   counters.bytesRead += loaded.bytesRead;
   const sizes = await hivSizes(dir, 'video', loaded.header.avFiles, limit, cache);
-  return { loaded, table: readVideoIndex(loaded.bytes, sizes) };
+  return remember(file, sizes, { loaded, table: readVideoIndex(loaded.bytes, sizes) });
 }
 
-async function loadPictures({ dir, limit, counters, sizes: cache }: DatadirIo, file: string): Promise<KindResult> {
+/**
+ * Parsed tables of indexes that did not change since the last pass (storage doc rule 5: the write counter is the
+ * cheap change detector). A long-running (cron) process then reads 8 bytes of an idle camera's index per pass
+ * instead of the whole used part. Keyed by index path; valid while the write counter, the index file size and
+ * every hiv file size are the same. The bytes are not kept, only the parsed table.
+ */
+interface CachedTable {
+  modifyTimes: string;
+  fileSize: number;
+  mtimeMs: number;
+  sizesKey: string;
+  result: KindResult;
+}
+const tableCache = new Map<string, CachedTable>();
+const NO_BYTES = Buffer.alloc(0);
+
+/** Forget every cached index table (tests; a process that wants a full re-read). */
+export function clearIndexTableCache(): void {
+  tableCache.clear();
+}
+
+function sizesKey(sizes: Map<number, number>): string {
+  // Sorted: the stats complete (and fill the map) in any order.
+  return [...sizes]
+    .sort(([a], [b]) => a - b)
+    .map(([f, n]) => `${f}:${n}`)
+    .join(',');
+}
+
+async function remember(file: string, sizes: Map<number, number>, result: KindResult): Promise<KindResult> {
+  // The mtime is taken after the read: a write after it changes it, and a write before it changed the counter.
+  const mtimeMs = await fs.stat(file).then((st) => st.mtimeMs, () => NaN);
+  tableCache.set(file, {
+    modifyTimes: result.loaded.header.modifyTimes,
+    fileSize: result.loaded.fileSize,
+    mtimeMs,
+    sizesKey: sizesKey(sizes),
+    result: { table: result.table, loaded: { ...result.loaded, bytes: NO_BYTES } },
+  });
+  return result;
+}
+
+async function fromTableCache({ dir, limit, counters, sizes: cache }: DatadirIo, kind: MediaKind, file: string): Promise<KindResult | undefined> {
+  const cached = tableCache.get(file);
+  if (!cached) return undefined;
+  let fh: ReadableFile | undefined;
+  try {
+    fh = await openReadOnly(file);
+    const st = await fh.stat();
+    const head = await readAt(fh, 0, 8);
+    counters.bytesRead += head.length;
+    if (head.length < 8 || st.size !== cached.fileSize || st.mtimeMs !== cached.mtimeMs || head.readBigUInt64LE(0).toString() !== cached.modifyTimes) return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+  const sizes = await hivSizes(dir, kind, cached.result.loaded.header.avFiles, limit, cache);
+  return sizesKey(sizes) === cached.sizesKey ? cached.result : undefined;
+}
+
+async function loadPictures(io: DatadirIo, file: string): Promise<KindResult> {
+  const { dir, limit, counters, sizes: cache } = io;
+  const hit = await fromTableCache(io, 'picture', file);
+  if (hit) return hit;
   const smallest = Math.min(...PICTURE_SLOT_CANDIDATES);
   const largest = Math.max(...PICTURE_SLOT_CANDIDATES);
   const loaded = await readIndexConsistent(file, {
@@ -217,7 +284,7 @@ async function loadPictures({ dir, limit, counters, sizes: cache }: DatadirIo, f
     }
   };
   const layout = await detectPictureLayout(loaded.bytes, sizes, probe);
-  return { loaded, table: readPictureIndex(loaded.bytes, sizes, layout.slotsPerFile) };
+  return remember(file, sizes, { loaded, table: readPictureIndex(loaded.bytes, sizes, layout.slotsPerFile) });
 }
 
 function addCounts(into: SkipCounts, from: SkipCounts): void {
