@@ -84,7 +84,8 @@ function fail(reason: ExtractFailure, message: string, bytesRead: number): Extra
   return { status: 'failed', reason, message, bytesRead };
 }
 
-function reasonOf(err: unknown, signal?: AbortSignal): ExtractFailure {
+/** The failure reason of an error thrown while extracting (error classes do not survive the worker boundary). */
+export function reasonOf(err: unknown, signal?: AbortSignal): ExtractFailure {
   if (signal?.aborted) return 'aborted';
   const e = err as { name?: string; code?: string };
   switch (e?.name) {
@@ -101,6 +102,8 @@ function reasonOf(err: unknown, signal?: AbortSignal): ExtractFailure {
     case 'AbortError':
       return 'aborted';
   }
+  if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') return 'output-full';
+  if (e?.code === 'EROFS') return 'output-unwritable';
   if (err instanceof HiksyncError) return 'internal';
   if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return 'io-error';
   return 'internal';

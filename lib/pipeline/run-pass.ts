@@ -249,6 +249,7 @@ async function dispatch(
   const ringWarn = ringWarning(queue, nowCamera);
   let warnedEta = false;
   let seq = 0;
+  let outputProblem: string | undefined;
   progress.start(queue.length, totalBytes);
 
   const runOne = async ({ work, task }: { work: CameraWork; task: PlannedTask }): Promise<void> => {
@@ -280,6 +281,11 @@ async function dispatch(
       result = { status: 'failed', reason: aborted ? 'aborted' : 'internal', message: err instanceof Error ? err.message : String(err), bytesRead: 0 };
     }
     record(work, task, result, attempts, opts.maxAttempts, audioNotices, log);
+    if (result.status === 'failed' && (result.reason === 'output-full' || result.reason === 'output-unwritable') && !outputProblem) {
+      outputProblem = `${result.reason === 'output-full' ? 'the output volume is full' : 'the output volume is read-only'} (${result.message}): stopping this pass; nothing is counted against the recordings`;
+      log.error(outputProblem);
+      work.summary.errors.push(outputProblem);
+    }
     progress.advance(1, result.status === 'failed' ? rec.endOffset - rec.startOffset : result.bytesRead);
     if (!warnedEta && ringWarn && progress.etaSeconds() > ringWarn.seconds && progress.etaSeconds() !== Infinity && now() - started > 20_000) {
       warnedEta = true;
@@ -292,9 +298,9 @@ async function dispatch(
 
   try {
     for (const item of queue) {
-      if (deps.signal?.aborted) break;
+      if (deps.signal?.aborted || outputProblem) break;
       while (inflight.size >= maxInflight) await Promise.race(inflight);
-      if (deps.signal?.aborted) break;
+      if (deps.signal?.aborted || outputProblem) break;
       const p = limitFor(item.work.device)(() => runOne(item)).catch((err: unknown) => {
         log.error(`${item.task.output}: ${err instanceof Error ? err.message : String(err)}`);
       });
@@ -324,10 +330,11 @@ function record(
   const s = work.summary;
   s.bytesRead += result.bytesRead;
   if (result.status === 'failed') {
-    if (result.reason === 'aborted') {
-      // Not the recording's fault: the attempt is not counted against it.
-      work.manifest.put(entryFor(rec, task.output, 'failed', 0, attempts - 1, undefined, 'interrupted'));
-      addCount(s.failed, 'aborted');
+    if (result.reason === 'aborted' || result.reason === 'output-full' || result.reason === 'output-unwritable') {
+      // Not the recording's fault: the attempt is not counted against it (a full disk must not make the
+      // recordings of a whole night "given up").
+      work.manifest.put(entryFor(rec, task.output, 'failed', 0, attempts - 1, undefined, `${result.reason}: ${result.message}`));
+      addCount(s.failed, result.reason);
       return;
     }
     if (result.reason === 'foreign-file') {

@@ -33,6 +33,8 @@ export type ExtractFailure =
   | 'truncated-source' // the hiv file is shorter than the index says
   | 'source-changed' // the camera rewrote the slot while it was copied (rule 5)
   | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
+  | 'output-full' // ENOSPC / EDQUOT on the output volume: not the recording's fault, the pass stops
+  | 'output-unwritable' // EROFS: the output volume is read-only: not the recording's fault, the pass stops
   | 'io-error'
   | 'aborted'
   | 'internal';
