@@ -24,6 +24,8 @@ export interface PlanOptions {
   nowCameraSec: number;
   maxAttempts: number;
   adoptExisting: boolean;
+  /** Try recordings that gave up again, from a fresh attempt count (`--retry-failed`). */
+  retryGaveUp?: boolean;
 }
 
 export interface ManifestView {
@@ -97,7 +99,8 @@ export function planCamera(
       continue;
     }
     const plausible = isPlausibleCameraTime(rec.start.sec, opts.nowCameraSec);
-    const entry = manifest.get(rec.id);
+    const stored = manifest.get(rec.id);
+    const entry = stored?.status === 'gave-up' && opts.retryGaveUp ? { ...stored, status: 'failed' as const, attempts: 0 } : stored;
 
     if (entry?.status === 'gave-up') {
       skip('gave-up');

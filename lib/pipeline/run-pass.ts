@@ -44,6 +44,8 @@ export interface RunOptions {
   kinds: { video: boolean; picture: boolean };
   dryRun: boolean;
   adoptExisting: boolean;
+  /** Recordings that gave up are tried again from a fresh attempt count. */
+  retryFailed?: boolean;
   fsync: boolean;
   /** Apply retention after extracting (run does; scan-only callers do not). */
   retention: boolean;
@@ -131,6 +133,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           nowCameraSec: nowCamera,
           maxAttempts: opts.maxAttempts,
           adoptExisting: opts.adoptExisting,
+          ...(opts.retryFailed ? { retryGaveUp: true } : {}),
         });
         for (const id of plan.gaveUp) {
           const e = manifest.get(id);

@@ -57,6 +57,10 @@ test('a recording whose bytes are bad fails, is retried on later runs, then give
   t.is(r4.summary.totals.gaveUp, 1);
   t.is(r4.summary.totals.written, 0);
   t.is((await outputs(out)).length, total - 1);
+  const r5 = run(dir, out, ['--retry-failed']);
+  t.is(r5.code, 1, '--retry-failed tries the given-up recording again');
+  t.deepEqual(r5.summary.cameras[0].failed, { 'bad-content': 1 });
+  t.is(r5.summary.totals.gaveUp, 0, 'from a fresh attempt count');
 });
 
 test('an output the user deleted comes back under the same name; a lost manifest is rebuilt without re-extracting', async (t) => {

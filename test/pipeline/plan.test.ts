@@ -97,6 +97,11 @@ test('failed recordings are retried with their name until maxAttempts, then give
   const plan = planCamera('c', 'garden', [a, b], m, empty, opts);
   t.deepEqual(plan.tasks.map((x) => [x.recording.id, x.reason, x.attempts]), [['a', 'retry', 2]]);
   t.deepEqual(plan.gaveUp, ['b']);
+  const c = rec('c', T0 + 120);
+  const gaveUp = manifestOf([done(c, 'garden/video/c.mp4', 'gave-up', 3)]);
+  t.deepEqual(planCamera('c', 'garden', [c], gaveUp, empty, opts).tasks, []);
+  const retried = planCamera('c', 'garden', [c], gaveUp, empty, { ...opts, retryGaveUp: true });
+  t.deepEqual(retried.tasks.map((x) => [x.output, x.reason, x.attempts]), [['garden/video/c.mp4', 'retry', 0]]);
 });
 
 test('--since/--until, --no-video and --no-images filter the plan', (t) => {

@@ -46,6 +46,9 @@ export class RunCommand extends BaseCommand {
   adoptExisting = Option.Boolean('--adopt-existing', false, {
     description: 'Take over files at target names that hiksync did not write: adopt valid MP4/JPEG, replace raw MPEG-PS .mp4 files of older tools',
   });
+  retryFailed = Option.Boolean('--retry-failed', false, {
+    description: 'Try recordings that gave up after MAX_ATTEMPTS failures again (e.g. after fixing a share problem)',
+  });
   fsync = Option.Boolean('--fsync', true, { description: 'fsync each output before it gets its final name (--no-fsync: faster, less safe on power loss)' });
   forceRetention = Option.Boolean('--force-retention', false, { description: 'Apply retention even when a safety valve would block it' });
 
@@ -77,6 +80,7 @@ export class RunCommand extends BaseCommand {
       kinds: { video: this.video, picture: this.images },
       dryRun: this.dryRun,
       adoptExisting: this.adoptExisting,
+      retryFailed: this.retryFailed,
       fsync: this.fsync,
       retention: true,
       retentionForce: this.forceRetention,
