@@ -115,14 +115,20 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Mean recording length of the writer's fixed length mix, in seconds. */
-export function meanRecordingSeconds(): number {
-  const secs = LENGTH_MIX.map((k) => (k === 'short' ? SHORT_FRAMES / FPS : k));
+/**
+ * Recording lengths of the main share: the writer's test mix (seconds to 90 s, a same-second pair) plus
+ * recordings of 5 and 10 minutes, as continuous or long motion recordings give (they span several hiv files).
+ */
+export const BENCH_LENGTH_MIX: ReadonlyArray<number | 'short'> = [...LENGTH_MIX, 300, 600];
+
+/** Mean recording length of a length mix, in seconds. */
+export function meanRecordingSeconds(mix: ReadonlyArray<number | 'short'> = LENGTH_MIX): number {
+  const secs = mix.map((k) => (k === 'short' ? SHORT_FRAMES / FPS : k));
   return secs.reduce((a, b) => a + b, 0) / secs.length;
 }
 
-export function lengthMixText(): string {
-  return LENGTH_MIX.map((k) => (k === 'short' ? `${SHORT_FRAMES / FPS} s` : `${k} s`)).join(', ');
+export function lengthMixText(mix: ReadonlyArray<number | 'short'> = LENGTH_MIX): string {
+  return mix.map((k) => (k === 'short' ? `${SHORT_FRAMES / FPS} s` : `${k} s`)).join(', ');
 }
 
 /** The five main cameras: both codecs, every audio choice, NAS with 1-2 datadirs and an SD-card layout. */
@@ -157,7 +163,7 @@ export async function mainRecipe(o: Pick<MainShareOptions, 'size' | 'seed' | 'qu
     // Stream bytes per second: video fixture rate + audio + ~3 % MPEG-PS headers.
     const rate = ((video.bytes * video.fps) / video.frames + (audio ? audio.bytes / audio.durationSec : 0)) * 1.03;
     rates.push(`${kind.codec}${audio ? `+${kind.audio}` : ''} ${((rate * 8) / 1e6).toFixed(1)} Mbit/s`);
-    const events = Math.max(4, Math.round(perCamera / (rate * meanRecordingSeconds())));
+    const events = Math.max(4, Math.round(perCamera / (rate * meanRecordingSeconds(BENCH_LENGTH_MIX))));
     const datadirs = kind.sdLayout ? 1 : (kind.datadirs ?? 1);
     // Room for all of it without the ring wrapping (15 % margin), spread over the datadirs.
     const avFiles = Math.max(2, Math.ceil((perCamera * 1.15) / fileSize / datadirs));
@@ -171,13 +177,14 @@ export async function mainRecipe(o: Pick<MainShareOptions, 'size' | 'seed' | 'qu
       events,
       pictures: Math.max(4, Math.round(events / 2)),
       startTime: '2024-05-01T06:00:00',
+      lengthMix: BENCH_LENGTH_MIX,
     });
   }
   const description = [
     `${MAIN_CAMERAS} cameras: ${cameras.map((c) => `${c.codec}${c.audio && c.audio !== 'none' ? `+${c.audio}` : ''}${c.sdLayout ? ' (SD layout)' : ` (${c.datadirs ?? 1} datadir${(c.datadirs ?? 1) > 1 ? 's' : ''})`}`).join(', ')}`,
     `video from the 'large' fixtures (640x360, 25 fps): ${[...new Set(rates)].join(', ')} incl. audio and PS overhead`,
     `hiv files of ${formatSize(fileSize)}${o.quick ? ' (--quick; real cameras use 256 MiB)' : ''}, ${cameras.map((c) => c.avFiles).join('/')} per datadir`,
-    `recording lengths: the writer's fixed mix cycled per camera (${lengthMixText()}; mean ${meanRecordingSeconds().toFixed(1)} s), recordings crossing into the next hiv file are split as cameras do`,
+    `recording lengths: a fixed mix cycled per camera (${lengthMixText(BENCH_LENGTH_MIX)}; mean ${meanRecordingSeconds(BENCH_LENGTH_MIX).toFixed(1)} s), recordings crossing into the next hiv file are split as cameras do`,
     `pictures: ${cameras.reduce((n, c) => n + (c.pictures ?? 0), 0)} JPEGs`,
   ];
   return { cameras, fileSize, diskBytes, description };

@@ -50,6 +50,8 @@ export interface CameraSimOptions {
   /** Completed recordings; one more (the open one) is written partly. */
   events: number;
   firstStartUsec: number;
+  /** Recording lengths cycled by recording number (default: event-plan's LENGTH_MIX). */
+  lengthMix?: ReadonlyArray<number | 'short'>;
   indexVersion: 2 | 3;
   /** Source path (relative to the share root) of hiv file `fileNo` of volume `volume`. */
   sourceOf(volume: number, fileNo: number): string;
@@ -202,6 +204,7 @@ export async function simulateCamera(o: CameraSimOptions, sink: HivSink): Promis
     firstStartUsec: o.firstStartUsec,
     fixtureKeyFrames: info.keyFrames,
     gop: info.gop,
+    ...(o.lengthMix ? { lengthMix: o.lengthMix } : {}),
   });
 
   openFile();

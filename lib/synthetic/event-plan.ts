@@ -44,6 +44,8 @@ export interface PlanOptions {
   /** Key frame positions of the fixture (recordings start on one). */
   fixtureKeyFrames: readonly number[];
   gop: number;
+  /** Recording lengths cycled by recording number (GOPs, or 'short'); default LENGTH_MIX. */
+  lengthMix?: ReadonlyArray<number | 'short'>;
 }
 
 export function endUsec(e: EventPlan): number {
@@ -67,11 +69,15 @@ export function planEvents(o: PlanOptions): EventPlan[] {
   const n = Math.max(o.count, CLOCK_JUMP_EVENT + 1);
   const timed: Array<Omit<EventPlan, 'firstPts' | 'ptsWraps' | 'clockJump'>> = [];
   let prevEnd = o.firstStartUsec;
+  const mix = o.lengthMix ?? LENGTH_MIX;
+  if (mix.length === 0 || mix.some((k) => k !== 'short' && !(Number.isInteger(k) && k >= 1 && k <= 86_400))) {
+    throw new RangeError(`lengthMix must list GOP counts from 1 to 86400 or 'short', got ${JSON.stringify(mix)}`);
+  }
   for (let i = 0; i < n; i++) {
     const rng = createRng(o.seed, o.camera, 'event', i);
-    const kind = LENGTH_MIX[i % LENGTH_MIX.length]!;
+    const kind = mix[i % mix.length]!;
     const frames = kind === 'short' ? SHORT_FRAMES : kind * o.gop;
-    const prevKind = i > 0 ? LENGTH_MIX[(i - 1) % LENGTH_MIX.length] : undefined;
+    const prevKind = i > 0 ? mix[(i - 1) % mix.length] : undefined;
     let startUsec: number;
     if (prevKind === 'short') {
       // Starts in the same second as the short clip before it (that one starts early in its second).

@@ -51,6 +51,8 @@ export interface SyntheticCamera {
   sparse?: boolean;
   /** Camera-local ISO time of the first recording's neighbourhood; default 2024-05-01T08:00:00. */
   startTime?: string;
+  /** Recording lengths cycled by recording number, in seconds (GOPs) or 'short'; default the fixed test mix. */
+  lengthMix?: ReadonlyArray<number | 'short'>;
   /** Index format version (3 writes "OFNI" at +52 of every record); default 2. */
   indexVersion?: 2 | 3;
   /** Pre-allocated size of index00.bin / index00p.bin; default 1 MiB or what the records need (real: 16 MiB). */
@@ -149,6 +151,7 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
         fileSize,
         events: c.events,
         firstStartUsec,
+        ...(c.lengthMix ? { lengthMix: c.lengthMix } : {}),
         indexVersion: version,
         sourceOf: (v, f) => toPosix(path.join(c.name, datadirs[v]!, hivName(f, 'mp4'))),
       },
