@@ -212,6 +212,25 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   };
 }
 
+/** Failures that a vanished camera share also causes (files or the index gone, reads failing). */
+const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set(['io-error', 'source-changed', 'truncated-source', 'bad-content']);
+/** Failures of the volumes, not of a recording: the pass stops and no attempt is counted. */
+const STOPS_PASS: ReadonlySet<string> = new Set(['output-full', 'output-unwritable', 'input-unavailable']);
+
+/** Whether a folder can still be listed, within a few seconds (a hung NFS mount answers never). */
+async function reachable(dir: string, timeoutMs = 5000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([fs.readdir(dir).then((names) => names.length > 0, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function sum<T>(xs: T[], f: (x: T) => number): number {
   return xs.reduce((n, x) => n + f(x), 0);
 }
@@ -256,6 +275,7 @@ async function dispatch(
   progress.start(queue.length, totalBytes);
 
   const runOne = async ({ work, task }: { work: CameraWork; task: PlannedTask }): Promise<void> => {
+    if (outputProblem) return;
     const rec = task.recording;
     const outputAbs = path.join(opts.outputDir, task.output);
     const attempts = task.attempts + 1;
@@ -283,9 +303,19 @@ async function dispatch(
       const aborted = hardStop.signal.aborted;
       result = { status: 'failed', reason: aborted ? 'aborted' : 'internal', message: err instanceof Error ? err.message : String(err), bytesRead: 0 };
     }
+    if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && !(await reachable(work.scan.path))) {
+      // The camera share went away mid-pass (unmounted, NFS down): not the recording's fault.
+      result = { ...result, reason: 'input-unavailable' };
+    }
     record(work, task, result, attempts, opts.maxAttempts, audioNotices, log);
-    if (result.status === 'failed' && (result.reason === 'output-full' || result.reason === 'output-unwritable') && !outputProblem) {
-      outputProblem = `${result.reason === 'output-full' ? 'the output volume is full' : 'the output volume is read-only'} (${result.message}): stopping this pass; nothing is counted against the recordings`;
+    if (result.status === 'failed' && STOPS_PASS.has(result.reason) && !outputProblem) {
+      const what =
+        result.reason === 'output-full'
+          ? 'the output volume is full'
+          : result.reason === 'output-unwritable'
+            ? 'the output volume is read-only'
+            : `the camera share ${work.scan.path} is no longer readable`;
+      outputProblem = `${what} (${result.message}): stopping this pass; nothing is counted against the recordings`;
       log.error(outputProblem);
       work.summary.errors.push(outputProblem);
     }
@@ -333,7 +363,7 @@ function record(
   const s = work.summary;
   s.bytesRead += result.bytesRead;
   if (result.status === 'failed') {
-    if (result.reason === 'aborted' || result.reason === 'output-full' || result.reason === 'output-unwritable') {
+    if (result.reason === 'aborted' || STOPS_PASS.has(result.reason)) {
       // Not the recording's fault: the attempt is not counted against it (a full disk must not make the
       // recordings of a whole night "given up").
       work.manifest.put(entryFor(rec, task.output, 'failed', 0, attempts - 1, undefined, `${result.reason}: ${result.message}`));

@@ -35,6 +35,7 @@ export type ExtractFailure =
   | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
   | 'output-full' // ENOSPC / EDQUOT on the output volume: not the recording's fault, the pass stops
   | 'output-unwritable' // EROFS: the output volume is read-only: not the recording's fault, the pass stops
+  | 'input-unavailable' // an I/O error while the camera share itself is gone (unmounted): the pass stops
   | 'io-error'
   | 'aborted'
   | 'internal';

@@ -222,3 +222,30 @@ test('run applies retention after extracting: the share valve blocks a mass dele
   t.deepEqual(await outputs(out), ['cam1/video/my-notes.mp4'], 'only the file hiksync did not create is left');
   t.is(forced.summary.totals.written, 0, 'recordings past the window are not extracted again');
 });
+
+test('a camera share that disappears mid-pass stops the pass without counting attempts against its recordings', async (t) => {
+  const dir = await tmp(t, 'hiksync-gone-share-');
+  await writeSyntheticShare({ root: dir, seed: 17, cameras: [{ name: 'cam1', codec: 'h264', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
+  const out = await tmp(t, 'hiksync-gone-out-');
+  const child = spawn(process.execPath, [CLI, 'run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1'], {
+    env: { ...process.env, LOG_FORMAT: 'json' },
+  });
+  let stdout = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child));
+  child.kill('SIGSTOP');
+  await fs.rename(path.join(dir, 'cam1'), path.join(dir, 'unmounted'));
+  child.kill('SIGCONT');
+  t.is(await exited, 1);
+  const summary = JSON.parse(stdout.trim().split('\n').pop()!);
+  t.true((summary.cameras[0].failed['input-unavailable'] ?? 0) >= 1, JSON.stringify(summary.cameras[0].failed));
+  t.is(summary.cameras[0].failed['io-error'], undefined);
+  t.regex(summary.cameras[0].errors.join('\n'), /no longer readable/);
+  const lines = (await fs.readFile(path.join(out, '.hiksync', 'manifests', 'cam1.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const last = new Map<string, any>();
+  for (const e of lines) last.set(e.id, e);
+  const failed = [...last.values()].filter((e) => e.status === 'failed');
+  t.true(failed.length >= 1);
+  t.true(failed.every((e) => e.attempts === 0), JSON.stringify(failed.map((e) => [e.attempts, e.lastError])));
+});
