@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { InputDirError } from '../hikvision/errors.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
-import type { Recording } from '../hikvision/types.js';
 import type { Log } from '../log-types.js';
 import { shardOf } from '../ops/shard.js';
 import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
@@ -18,6 +17,7 @@ import { Manifest } from './manifest.js';
 import type { VideoContainer } from './naming.js';
 import { entryFor, listCameraOutputs, MARKER_PREFIX, rebuildManifest, settlePending, tempNameFor } from './outputs.js';
 import { planCamera, type CameraPlan, type PlannedTask } from './plan.js';
+import { secondsPerHivFile } from './ring-time.js';
 import type { ExtractPool } from './pool.js';
 import { createProgress, formatDuration, type Progress } from './progress.js';
 import { applyRetention, planRetention } from './retention.js';
@@ -402,12 +402,8 @@ function ringWarning(queue: Array<{ work: CameraWork; task: PlannedTask }>, nowC
   for (const { work } of queue) {
     if (seen.has(work)) continue;
     seen.add(work);
-    const recs: Recording[] = work.scan.recordings.filter((r) => r.kind === 'video');
-    if (recs.length < 2) continue;
-    const files = new Set(recs.map((r) => `${r.datadir}/${r.fileNo}`)).size;
-    const span = Math.min(nowCamera, recs[recs.length - 1]!.end.sec) - recs[0]!.start.sec;
-    if (files < 2 || span <= 0) continue;
-    const perFile = span / files;
+    const perFile = secondsPerHivFile(work.scan.recordings, nowCamera);
+    if (perFile === undefined) continue;
     if (!best || perFile < best.seconds) best = { camera: work.tag, seconds: perFile };
   }
   return best;
