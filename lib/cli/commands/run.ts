@@ -7,7 +7,7 @@ import { createLogger, type AppLogger } from '../../log.js';
 import { acquireLock } from '../../ops/lock.js';
 import { realClock, runSchedule } from '../../ops/schedule.js';
 import { installSignalHandlers } from '../../ops/signals.js';
-import { readStatus, StatusRecorder, statusFileFor } from '../../ops/status.js';
+import { readStatus, scheduleHooks, StatusRecorder, statusFileFor } from '../../ops/status.js';
 import { runPass, type RunOptions } from '../../pipeline/run-pass.js';
 import { formatSummary, type PassSummary } from '../../pipeline/summary.js';
 import { parseCameraDate } from '../../time.js';
@@ -95,7 +95,6 @@ export class RunCommand extends BaseCommand {
           intervalMin: cfg.cronIntervalMin,
           previous: await readStatus(statusFileFor(cfg.stateDir, cfg.shard)).catch(() => undefined),
         });
-    let last: PassSummary | undefined;
     try {
       return await runSchedule({
         mode: cfg.runMode,
@@ -104,24 +103,11 @@ export class RunCommand extends BaseCommand {
         signal: signals.signal,
         log,
         pass: async (signal) => {
-          last = await this.pass(cfg, options, log, signal);
-          this.report(last, cfg, log);
-          return last;
+          const summary = await this.pass(cfg, options, log, signal);
+          this.report(summary, cfg, log);
+          return summary;
         },
-        ...(status
-          ? {
-              onPassStart: (t: number) => status.passStarted(t),
-              onPassEnd: (r) =>
-                status.passEnded({
-                  startedAt: r.startedAt,
-                  endedAt: r.endedAt,
-                  ...(r.result ? { exitCode: r.result.exitCode, interrupted: r.result.interrupted } : {}),
-                  ...(r.error !== undefined ? { error: r.error } : {}),
-                  ...(last ? { counts: { ...last.totals } } : {}),
-                  ...(r.nextAt !== undefined ? { nextAt: r.nextAt } : {}),
-                }),
-            }
-          : {}),
+        ...(status ? scheduleHooks(status) : {}),
       });
     } finally {
       signals.dispose();
