@@ -11,6 +11,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { InputDirError } from '../hikvision/errors.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import type { Log } from '../log-types.js';
+import { withTimeout } from '../ops/health.js';
 import { shardOf } from '../ops/shard.js';
 import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
 import { Manifest } from './manifest.js';
@@ -217,18 +218,12 @@ const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set(['io-error', 'source-chang
 /** Failures of the volumes, not of a recording: the pass stops and no attempt is counted. */
 const STOPS_PASS: ReadonlySet<string> = new Set(['output-full', 'output-unwritable', 'input-unavailable']);
 
-/** Whether a folder can still be listed, within a few seconds (a hung NFS mount answers never). */
-async function reachable(dir: string, timeoutMs = 5000): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([fs.readdir(dir).then((names) => names.length > 0, () => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Whether a folder can still be listed (non-empty), within a few seconds (a hung NFS mount answers never). */
+function reachable(dir: string, timeoutMs = 5000): Promise<boolean> {
+  return withTimeout(fs.readdir(dir), timeoutMs, `listing ${dir}`).then(
+    (names) => names.length > 0,
+    () => false,
+  );
 }
 
 function sum<T>(xs: T[], f: (x: T) => number): number {
