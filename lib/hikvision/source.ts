@@ -27,7 +27,7 @@ import {
 } from './index-header.js';
 import { readVideoIndex, type IndexTable } from './index-table.js';
 import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
-import { openReadOnly, readAt, readIndexConsistent, type LoadedIndex, type ReadableFile } from './read-file.js';
+import { openReadOnly, readAt, readHead, readIndexConsistent, type LoadedIndex, type ReadableFile } from './read-file.js';
 import { compareRecordings, hivFileName, toRecording } from './recording.js';
 import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { MediaKind, Recording, SkipCounts, SkipReason } from './types.js';
@@ -166,17 +166,9 @@ async function loadKind(
 
 /** Whether an index copy starts with the same write counter and file count as an already-read header. */
 async function sameTable(file: string, header: { modifyTimes: string; avFiles: number }, counters: { bytesRead: number }): Promise<boolean> {
-  let fh: ReadableFile | undefined;
-  try {
-    fh = await openReadOnly(file);
-    const b = await readAt(fh, 0, 16);
-    counters.bytesRead += b.length;
-    return b.length === 16 && b.readBigUInt64LE(0).toString() === header.modifyTimes && b.readUInt32LE(12) === header.avFiles;
-  } catch {
-    return false;
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
+  const b = await readHead(file, 16);
+  counters.bytesRead += b.length;
+  return b.length === 16 && readModifyTimes(b) === header.modifyTimes && b.readUInt32LE(12) === header.avFiles;
 }
 
 interface DatadirIo {
@@ -248,7 +240,7 @@ async function fromTableCache({ dir, limit, counters, sizes: cache }: DatadirIo,
     const st = await fh.stat();
     const head = await readAt(fh, 0, 8);
     counters.bytesRead += head.length;
-    if (head.length < 8 || st.size !== cached.fileSize || st.mtimeMs !== cached.mtimeMs || head.readBigUInt64LE(0).toString() !== cached.modifyTimes) return undefined;
+    if (head.length < 8 || st.size !== cached.fileSize || st.mtimeMs !== cached.mtimeMs || readModifyTimes(head) !== cached.modifyTimes) return undefined;
   } catch {
     return undefined;
   } finally {
