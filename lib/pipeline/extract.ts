@@ -10,6 +10,7 @@ import { HiksyncError } from '../hikvision/errors.js';
 import { recheckRecording } from '../hikvision/source.js';
 import { copyPicture } from '../media/jpeg.js';
 import { remuxRange } from '../media/remux.js';
+import { findTopLevelBox, hasJpegEnds } from './outputs.js';
 import type { ExtractFailure, ExtractResult, ExtractTask } from './task.js';
 
 export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<ExtractResult> {
@@ -144,32 +145,13 @@ export async function sniffExisting(file: string): Promise<'mp4' | 'jpeg' | 'mpe
     await fh.read(head, 0, head.length, 0);
     if (head.length >= 4 && head.readUInt32BE(0) === 0x000001ba) return 'mpeg-ps';
     if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) {
-      const tail = Buffer.alloc(2);
-      await fh.read(tail, 0, 2, st.size - 2);
-      return tail[0] === 0xff && tail[1] === 0xd9 ? 'jpeg' : 'other';
+      return (await hasJpegEnds(fh, st.size)) ? 'jpeg' : 'other';
     }
     if (head.length >= 8 && head.toString('latin1', 4, 8) === 'ftyp') {
-      return (await hasTopLevelBox(fh, st.size, 'moov')) ? 'mp4' : 'other';
+      return (await findTopLevelBox(fh, st.size, 'moov')) ? 'mp4' : 'other';
     }
     return 'other';
   } finally {
     await fh.close();
   }
-}
-
-/** Walk top-level ISO-BMFF box headers (8-16 bytes each, bounded count) looking for `type`. */
-async function hasTopLevelBox(fh: fs.FileHandle, size: number, type: string): Promise<boolean> {
-  const hdr = Buffer.alloc(16);
-  let pos = 0;
-  for (let i = 0; i < 64 && pos + 8 <= size; i++) {
-    await fh.read(hdr, 0, 16, pos);
-    let boxSize = hdr.readUInt32BE(0);
-    const boxType = hdr.toString('latin1', 4, 8);
-    if (boxType === type) return true;
-    if (boxSize === 1) boxSize = Number(hdr.readBigUInt64BE(8));
-    else if (boxSize === 0) return false;
-    if (boxSize < 8) return false;
-    pos += boxSize;
-  }
-  return false;
 }

@@ -151,16 +151,41 @@ export function entryFor(
 async function isCompleteJpeg(file: string): Promise<boolean> {
   const fh = await fs.open(file, 'r');
   try {
-    const { size } = await fh.stat();
-    if (size < 4) return false;
-    const head = Buffer.alloc(3);
-    const tail = Buffer.alloc(2);
-    await fh.read(head, 0, 3, 0);
-    await fh.read(tail, 0, 2, size - 2);
-    return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff && tail[0] === 0xff && tail[1] === 0xd9;
+    return await hasJpegEnds(fh, (await fh.stat()).size);
   } finally {
     await fh.close();
   }
+}
+
+/** SOI (FF D8 FF) at the start and EOI (FF D9) at the end: a whole JPEG as hiksync copies them. */
+export async function hasJpegEnds(fh: fs.FileHandle, size: number): Promise<boolean> {
+  if (size < 4) return false;
+  const head = Buffer.alloc(3);
+  const tail = Buffer.alloc(2);
+  await fh.read(head, 0, 3, 0);
+  await fh.read(tail, 0, 2, size - 2);
+  return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff && tail[0] === 0xff && tail[1] === 0xd9;
+}
+
+/** Position and size of the first top-level ISO-BMFF box of `type` (box headers only, bounded count). */
+export async function findTopLevelBox(fh: fs.FileHandle, size: number, type: string): Promise<{ pos: number; size: number } | null> {
+  const hdr = Buffer.alloc(16);
+  let pos = 0;
+  for (let i = 0; i < 64 && pos + 8 <= size; i++) {
+    await fh.read(hdr, 0, 16, pos);
+    let boxSize = hdr.readUInt32BE(0);
+    let headerLen = 8;
+    if (boxSize === 1) {
+      boxSize = Number(hdr.readBigUInt64BE(8));
+      headerLen = 16;
+    } else if (boxSize === 0) {
+      boxSize = size - pos; // the last box, to the end of the file
+    }
+    if (boxSize < headerLen) return null;
+    if (hdr.toString('latin1', 4, 8) === type) return { pos, size: boxSize };
+    pos += boxSize;
+  }
+  return null;
 }
 
 /** The hiksync marker string in an MP4's moov box (bounded read: moov is small next to the media). */
@@ -169,32 +194,16 @@ export async function readMp4Marker(file: string): Promise<string | null> {
   const fh = await fs.open(file, 'r');
   try {
     const { size } = await fh.stat();
-    const hdr = Buffer.alloc(16);
-    let pos = 0;
-    for (let i = 0; i < 64 && pos + 8 <= size; i++) {
-      await fh.read(hdr, 0, 16, pos);
-      let boxSize = hdr.readUInt32BE(0);
-      let headerLen = 8;
-      if (boxSize === 1) {
-        boxSize = Number(hdr.readBigUInt64BE(8));
-        headerLen = 16;
-      } else if (boxSize === 0) {
-        boxSize = size - pos;
-      }
-      if (boxSize < headerLen) return null;
-      if (hdr.toString('latin1', 4, 8) === 'moov') {
-        const len = Math.min(boxSize, MAX_MOOV, size - pos);
-        const moov = Buffer.alloc(len);
-        await fh.read(moov, 0, len, pos);
-        const at = moov.indexOf(MARKER_PREFIX, 0, 'latin1');
-        if (at < 0) return null;
-        let end = at + MARKER_PREFIX.length;
-        while (end < moov.length && /[0-9a-zA-Z_-]/.test(String.fromCharCode(moov[end]!))) end++;
-        return moov.toString('latin1', at, end);
-      }
-      pos += boxSize;
-    }
-    return null;
+    const box = await findTopLevelBox(fh, size, 'moov');
+    if (!box) return null;
+    const len = Math.min(box.size, MAX_MOOV, size - box.pos);
+    const moov = Buffer.alloc(len);
+    await fh.read(moov, 0, len, box.pos);
+    const at = moov.indexOf(MARKER_PREFIX, 0, 'latin1');
+    if (at < 0) return null;
+    let end = at + MARKER_PREFIX.length;
+    while (end < moov.length && /[0-9a-zA-Z_-]/.test(String.fromCharCode(moov[end]!))) end++;
+    return moov.toString('latin1', at, end);
   } finally {
     await fh.close();
   }
