@@ -205,16 +205,24 @@ export class Manifest {
     await fs.mkdir(dir, { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
     // Everything put() so far is in byId: the snapshot supersedes the pending lines.
+    const superseded = this.pendingLines;
     this.pendingLines = [];
     const body = [...this.byId.values()].map((e) => JSON.stringify(e)).join('\n');
-    const fh = await fs.open(tmp, 'w', 0o644);
     try {
-      await fh.write(body.length > 0 ? body + '\n' : '');
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await fs.open(tmp, 'w', 0o644);
+      try {
+        await fh.write(body.length > 0 ? body + '\n' : '');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fs.rename(tmp, this.file);
+    } catch (err) {
+      // Not replaced: the old file stands, so the lines it lacks must still be appended later.
+      this.pendingLines = superseded.concat(this.pendingLines);
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
     }
-    await fs.rename(tmp, this.file);
     await syncDir(dir);
     this.lineCount = this.byId.size;
     this.needsNewline = false;
