@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { discoverCameras, scanCamera } from '../lib/hikvision/source.js';
-import { extract } from '../lib/pipeline/extract.js';
+import { extract } from '../workers/extract.js';
 import type { ExtractTask } from '../lib/pipeline/task.js';
 
 async function main(): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HiksyncError } from './hikvision/errors.js';
+import { ConfigError } from './errors.js';
 import { parseShard, shardSuffix, type Shard } from './ops/shard.js';
 import { isValidTimeZone } from './time.js';
 
@@ -51,14 +51,6 @@ export interface ConfigDefaults {
   parallelism?: number;
   /** Default camera zone. Default: the process zone (TZ) via Intl. */
   processTz?: string;
-}
-
-/** A bad setting; the message is the one line shown to the user. */
-export class ConfigError extends HiksyncError {
-  constructor(message: string) {
-    super(message, 'CONFIG');
-    this.name = 'ConfigError';
-  }
 }
 
 export const DEFAULTS = {

@@ -6,7 +6,7 @@
  *
  * Pure: no I/O; the only state is a memo of Intl formatters per zone.
  */
-import { HiksyncError } from './hikvision/errors.js';
+import { InvalidDateError } from './errors.js';
 
 /** Camera clocks reset to 1970 or 2000 after a power loss; nothing real was recorded before this (2010-01-01). */
 export const MIN_PLAUSIBLE_CAMERA_SEC = Date.UTC(2010, 0, 1) / 1000;
@@ -101,14 +101,6 @@ export function formatCameraTime(sec: number): string {
 export function describeCameraTime(sec: number): string {
   const d = new Date(Math.floor(sec) * 1000);
   return d.toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** Why parseCameraDate refused a value; `message` is complete and names the setting. */
-export class InvalidDateError extends HiksyncError {
-  constructor(message: string) {
-    super(message, 'INVALID_DATE');
-    this.name = 'InvalidDateError';
-  }
 }
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;

@@ -1,10 +1,96 @@
 /**
- * Piscina worker entry: one task = one output file. All logic lives in lib/pipeline/extract.ts so it can be
- * tested in-process; this file only adapts it to Piscina's calling convention.
+ * The worker's task (Piscina entry point): one task = one output file. Slice the byte range, remux (video) or
+ * copy (picture) into a temporary file in the output folder, check that the camera did not rewrite the slot
+ * meanwhile, fsync, set the mtime, rename to the final name.
+ *
+ * Every failure is returned as its error code (lib/errors.ts), because error classes do not survive the worker
+ * boundary, and leaves no temporary file behind. `extract` is exported for in-process tests and the benchmark.
  */
-import { extract } from '../lib/pipeline/extract.js';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { errorCodeOf, ForeignFileError, messageOf, SourceChangedError } from '../lib/errors.js';
+import { exists, fsyncFile, removeQuietly } from '../lib/files.js';
+import { recheckRecording } from '../lib/hikvision/source.js';
+import { copyPicture } from '../lib/media/jpeg.js';
+import { probeFileKind } from '../lib/media/probe.js';
+import { remuxRange } from '../lib/media/remux.js';
 import type { ExtractResult, ExtractTask } from '../lib/pipeline/task.js';
 
 export default function extractTask(task: ExtractTask): Promise<ExtractResult> {
   return extract(task);
+}
+
+export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<ExtractResult> {
+  const rec = task.recording;
+  let bytesRead = 0;
+  try {
+    await fs.mkdir(path.dirname(task.outputAbs), { recursive: true });
+    let replacedLegacy = false;
+    if (task.mode === 'foreign') {
+      const kind = await probeFileKind(task.outputAbs);
+      if (kind === 'mp4' || kind === 'jpeg') {
+        const st = await fs.stat(task.outputAbs);
+        return { status: 'adopted', bytesRead: 0, bytesWritten: st.size };
+      }
+      if (kind !== 'mpeg-ps') {
+        throw new ForeignFileError(
+          `${task.outputAbs} exists, was not written by hiksync and is not an MP4, JPEG or raw MPEG-PS file: left alone`,
+        );
+      }
+      replacedLegacy = true;
+    }
+
+    let result: ExtractResult;
+    if (rec.kind === 'video') {
+      const r = await remuxRange({
+        source: rec.source,
+        startOffset: rec.startOffset,
+        endOffset: rec.endOffset,
+        output: task.tempAbs,
+        container: task.container,
+        marker: task.marker,
+        ...(signal ? { signal } : {}),
+      });
+      bytesRead = r.bytesRead;
+      result = {
+        status: 'written',
+        bytesRead: r.bytesRead,
+        bytesWritten: r.bytesWritten,
+        frames: r.frames,
+        videoCodec: r.videoCodec,
+        ...(r.audioCodec ? { audioCodec: r.audioCodec } : {}),
+        ...(r.audioCodec && !r.audioKept ? { audioDropped: r.audioDropReason ?? r.audioCodec } : {}),
+        ...(replacedLegacy ? { replacedLegacy } : {}),
+      };
+    } else {
+      const r = await copyPicture({
+        source: rec.source,
+        startOffset: rec.startOffset,
+        endOffset: rec.endOffset,
+        output: task.tempAbs,
+      });
+      bytesRead = rec.endOffset - rec.startOffset;
+      result = { status: 'written', bytesRead, bytesWritten: r.bytes, ...(replacedLegacy ? { replacedLegacy } : {}) };
+    }
+
+    // Rule 5: the oldest hiv file may have been overwritten while we copied it. Never emit mixed bytes.
+    const check = await recheckRecording(rec);
+    if (!check.ok) {
+      throw new SourceChangedError(
+        `camera rewrote ${path.basename(rec.source)} slot ${rec.slot} while it was copied: ${check.reason}`,
+      );
+    }
+
+    if (task.fsync) await fsyncFile(task.tempAbs);
+    const when = new Date(task.mtimeMs);
+    await fs.utimes(task.tempAbs, when, when);
+    if (task.mode === 'create' && (await exists(task.outputAbs))) {
+      throw new ForeignFileError(`${task.outputAbs} appeared while extracting and was not written by hiksync: left alone`);
+    }
+    await fs.rename(task.tempAbs, task.outputAbs);
+    return result;
+  } catch (err) {
+    await removeQuietly(task.tempAbs);
+    return { status: 'failed', reason: errorCodeOf(err, signal), message: messageOf(err), bytesRead };
+  }
 }

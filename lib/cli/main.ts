@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
  * hiksync command-line entry. Parsing errors are usage errors (exit 64, one line); everything a command throws
- * is mapped to an exit code in ONE place (lib/cli/base.ts: exitCodeFor).
+ * is mapped to an exit code in ONE place (lib/errors.ts: exitCodeFor).
  */
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
-import { exitCodeFor, ExitCode } from './base.js';
+import { ExitCode, exitCodeFor } from '../errors.js';
 import { HealthCommand } from './commands/health.js';
 import { RetentionCommand } from './commands/retention.js';
 import { RunCommand } from './commands/run.js';

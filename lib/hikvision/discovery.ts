@@ -5,7 +5,7 @@
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { InputDirError, UnsupportedFormatError } from './errors.js';
+import { InputDirError, UnsupportedFormatError } from '../errors.js';
 import { isSqlite } from './index-header.js';
 import { readHead } from './read-file.js';
 

@@ -2,7 +2,7 @@
  * The 1280-byte header shared by index00.bin (video) and index00p.bin (pictures), and the arithmetic of where
  * the file and slot records live. Pure: bytes in, values out. All counts here are untrusted input.
  */
-import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from './errors.js';
+import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../errors.js';
 
 export const HEADER_SIZE = 1280;
 export const FILE_RECORD_SIZE = 32;

@@ -3,7 +3,7 @@
  * file, turned into the list of segments that are real (section 3 of the storage doc). Pure: bytes and hiv file
  * sizes in, records and skip counts out.
  */
-import { IndexCorruptError } from './errors.js';
+import { IndexCorruptError } from '../errors.js';
 import {
   fileRecordOffset,
   parseIndexHeader,

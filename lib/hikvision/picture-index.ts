@@ -18,7 +18,7 @@
  * In other files the used run from slot 0 ends at the first zeroed slot, and a start earlier than the previous
  * one begins a stale tail (rule 5b); then the per-slot rules of slot-rules.ts (type byte not required).
  */
-import { IndexCorruptError, UnsupportedFormatError } from './errors.js';
+import { IndexCorruptError, UnsupportedFormatError } from '../errors.js';
 import { parseIndexHeader, SEGMENT_RECORD_SIZE, slotOffset, usedIndexLength, type IndexHeader } from './index-header.js';
 import type { IndexTable } from './index-table.js';
 import { MAX_CLOCK_STEP_BACK_SEC, USEC_PER_SEC, walkFileSlots, type IndexedRecord } from './slot-rules.js';

@@ -3,7 +3,7 @@
  * short reads some network file systems return), and the consistent read of an index table.
  */
 import * as fs from 'node:fs/promises';
-import { IndexCorruptError, LimitExceededError } from './errors.js';
+import { IndexCorruptError, LimitExceededError } from '../errors.js';
 import { HEADER_SIZE, MAX_INDEX_READ_BYTES, parseIndexHeader, readModifyTimes, type IndexHeader } from './index-header.js';
 
 /** The part of fs.FileHandle the readers use (tests substitute a fake one). */

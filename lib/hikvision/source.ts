@@ -12,7 +12,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { listDatadirs, type CameraDir, type ListedDatadir } from './discovery.js';
-import { HiksyncError, IndexCorruptError, LimitExceededError, UnsupportedFormatError } from './errors.js';
+import { HiksyncError, IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../errors.js';
 import {
   FILE_RECORD_SIZE,
   fileRecordOffset,

@@ -3,7 +3,8 @@
  * (so an FF D9 inside a segment's payload is not mistaken for the end) and copy those bytes verbatim.
  */
 import * as fs from 'node:fs/promises';
-import { BadContentError, TruncatedSourceError } from './errors.js';
+import { BadContentError, TruncatedSourceError } from '../errors.js';
+import { removeQuietly } from '../files.js';
 
 /** Larger than any camera snapshot; a range beyond this is a bad index record, not a picture. */
 export const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
@@ -98,7 +99,7 @@ export async function copyPicture(opts: CopyPictureOptions): Promise<{ bytes: nu
   try {
     await fs.writeFile(output, bytes.subarray(found.start, found.end));
   } catch (err) {
-    await fs.rm(output, { force: true }).catch(() => undefined);
+    await removeQuietly(output);
     throw err;
   }
   return { bytes: found.end - found.start, start: startOffset + found.start, end: startOffset + found.end };

@@ -22,11 +22,12 @@ import {
 } from 'mediabunny';
 import { AccessUnitAssembler, type AccessUnit } from './access-units.js';
 import { AdtsFramer, audioSpecificConfig, type AacFrame } from './adts.js';
-import { AbortError, BadContentError, NoVideoError, TruncatedSourceError, UnsupportedCodecError } from './errors.js';
+import { AbortError, BadContentError, NoVideoError, TruncatedSourceError, UnsupportedCodecError } from '../errors.js';
 import { H264, H265, nalType, type VideoCodec } from './nal.js';
 import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
+import { removeQuietly } from '../files.js';
 
 export interface RemuxOptions {
   source: string;
@@ -383,7 +384,7 @@ class RemuxSession {
     if (this.out && this.out.state !== 'finalized' && this.out.state !== 'canceled') {
       await this.out.cancel().catch(() => undefined);
     }
-    if (this.outputTouched) await fs.rm(this.outputPath, { force: true }).catch(() => undefined);
+    if (this.outputTouched) await removeQuietly(this.outputPath);
   }
 }
 

@@ -20,7 +20,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { HiksyncError } from '../hikvision/errors.js';
+import { LockHeldError } from '../errors.js';
+import { removeQuietly } from '../files.js';
 
 export const DEFAULT_STALE_MS = 10 * 60_000;
 export const DEFAULT_UPDATE_MS = 30_000;
@@ -40,20 +41,15 @@ export interface LockInfo {
   staleMs?: number;
 }
 
-export class LockHeldError extends HiksyncError {
-  readonly lockPath: string;
-  readonly holder?: LockInfo;
-  constructor(lockPath: string, holder?: LockInfo) {
-    const who = holder ? `pid ${holder.pid} on host ${holder.host}, since ${holder.startedAt}` : 'holder unknown';
-    super(
-      `another hiksync run holds the lock ${lockPath} (${who}); try again later. If no run is active, the lock is taken ` +
-        `over once it is ${Math.round((holder?.staleMs ?? DEFAULT_STALE_MS) / 60_000)} min old, or remove that folder`,
-      'LOCK_HELD',
-    );
-    this.name = 'LockHeldError';
-    this.lockPath = lockPath;
-    if (holder) this.holder = holder;
-  }
+/** The error for a lock another run holds: who holds it, and how it is recovered when nobody does. */
+export function lockHeldError(lockPath: string, holder?: LockInfo): LockHeldError {
+  const who = holder ? `pid ${holder.pid} on host ${holder.host}, since ${holder.startedAt}` : 'holder unknown';
+  return new LockHeldError(
+    lockPath,
+    `another hiksync run holds the lock ${lockPath} (${who}); try again later. If no run is active, the lock is taken ` +
+      `over once it is ${Math.round((holder?.staleMs ?? DEFAULT_STALE_MS) / 60_000)} min old, or remove that folder`,
+    holder,
+  );
 }
 
 export interface AcquireOptions {
@@ -185,7 +181,7 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   const updateMs = Math.max(1000, Math.min(opts.updateMs ?? DEFAULT_UPDATE_MS, staleMs / 2));
   await fs.mkdir(path.dirname(file), { recursive: true });
 
-  if (heldHere.has(file)) throw new LockHeldError(file, { ...selfIdentity(), startedAt: 'earlier in this process', staleMs });
+  if (heldHere.has(file)) throw lockHeldError(file, { ...selfIdentity(), startedAt: 'earlier in this process', staleMs });
 
   let warning: string | undefined;
   const before = await inspectLock(file);
@@ -225,7 +221,7 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
       const now = await inspectLock(file).catch(() => ({ exists: true }) as LockState);
-      throw new LockHeldError(file, now.owner ? { staleMs, ...now.owner } : undefined);
+      throw lockHeldError(file, now.owner ? { staleMs, ...now.owner } : undefined);
     }
     throw err;
   }
@@ -251,7 +247,7 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
     const current = await inspectLock(file).catch(() => undefined);
     const owner = current?.owner;
     if (owner && owner.ino === info.ino && owner.pid === info.pid) {
-      await fs.rm(ownerFileFor(file), { force: true }).catch(() => undefined);
+      await removeQuietly(ownerFileFor(file));
     }
     if (lost) return;
     try {

@@ -5,11 +5,10 @@
  * pass is left to stop cleanly through the same signal.
  *
  * Exit codes: cron mode ends with 0 when stopped by a signal (stopping the service is the normal way to end it);
- * once mode returns INTERRUPTED_EXIT (130) when its pass was interrupted, so a Job/cron wrapper sees it did not finish.
+ * once mode returns ExitCode.INTERRUPTED (130) when its pass was interrupted, so a Job/cron wrapper sees it did not finish.
  */
+import { ExitCode } from '../errors.js';
 import type { Log } from '../log-types.js';
-
-export const INTERRUPTED_EXIT = 130;
 
 /** What the schedule needs from a pass (the run pipeline's PassSummary fits). */
 export interface PassResult {
@@ -80,7 +79,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
   if (!(opts.intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${opts.intervalMs}`);
 
   if (opts.mode === 'once') {
-    if (signal.aborted) return INTERRUPTED_EXIT;
+    if (signal.aborted) return ExitCode.INTERRUPTED;
     const startedAt = clock.now();
     await hook(log, 'the pass start', () => opts.onPassStart?.(startedAt));
     let result: PassResult;
@@ -91,7 +90,7 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
       throw error;
     }
     await hook(log, 'the pass end', () => opts.onPassEnd?.({ startedAt, endedAt: clock.now(), result }));
-    if (result.interrupted) return result.exitCode !== 0 ? result.exitCode : INTERRUPTED_EXIT;
+    if (result.interrupted) return result.exitCode !== 0 ? result.exitCode : ExitCode.INTERRUPTED;
     return result.exitCode;
   }
 

@@ -1,14 +1,14 @@
 /**
  * SIGTERM / SIGINT -> an AbortController the schedule and the pass listen to. The first signal asks for a clean
  * stop (in-flight files finish or are dropped, the manifest is flushed, the lock released); a second signal, or
- * `graceMs` (10 s) without the program having ended, forces the exit with INTERRUPTED_EXIT. proper-lockfile removes
+ * `graceMs` (10 s) without the program having ended, forces the exit with ExitCode.INTERRUPTED. proper-lockfile removes
  * a held lock on that forced exit too.
  *
  * node handles the signals itself, so it can run as PID 1 in a container; the image still uses tini to reap
  * zombies and forward signals (see the Dockerfile).
  */
 import type { Log } from '../log-types.js';
-import { INTERRUPTED_EXIT } from './schedule.js';
+import { ExitCode } from '../errors.js';
 
 export const DEFAULT_GRACE_MS = 10_000;
 
@@ -51,7 +51,7 @@ export function installSignalHandlers(opts: SignalOptions): SignalHandle {
     void Promise.resolve()
       .then(() => opts.beforeForcedExit?.())
       .catch(() => undefined)
-      .finally(() => exit(INTERRUPTED_EXIT));
+      .finally(() => exit(ExitCode.INTERRUPTED));
   };
 
   const onSignal = (sig: NodeJS.Signals) => {

@@ -11,7 +11,8 @@
 import { constants as fsc } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ManifestEntry } from './manifest-types.js';
+import type { ManifestEntry } from './manifest-entry.js';
+import { removeQuietly } from '../files.js';
 
 const MANIFEST_DIR = 'manifests';
 const SUFFIX = '.jsonl';
@@ -220,7 +221,7 @@ export class Manifest {
     } catch (err) {
       // Not replaced: the old file stands, so the lines it lacks must still be appended later.
       this.pendingLines = superseded.concat(this.pendingLines);
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      await removeQuietly(tmp);
       throw err;
     }
     await syncDir(dir);

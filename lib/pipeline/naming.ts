@@ -3,7 +3,8 @@
  * camera-local time. A second recording that starts in the same second gets `-<tag>-2`, then `-3` ...
  * (pure: no I/O).
  */
-import type { MediaKind } from '../hikvision/types.js';
+import { compareRecordings } from '../hikvision/recording.js';
+import type { MediaKind, Recording } from '../hikvision/types.js';
 
 export type VideoContainer = 'mp4' | 'mov';
 
@@ -65,4 +66,22 @@ export function parseFileName(name: string, tag: string): ParsedName | null {
   const sec = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!) / 1000;
   if (!Number.isFinite(sec) || fileName(tag, sec, ext!, index) !== name) return null;
   return { sec, tag, n: index, ext: ext! };
+}
+
+/** The name each recording gets when nothing else is in the way: plain, -2, -3 ... by start order. */
+export function naturalNames(
+  tag: string,
+  recordings: readonly Recording[],
+  container: VideoContainer,
+): Map<string, Recording> {
+  const byName = new Map<string, Recording>();
+  const ordered = [...recordings].sort(compareRecordings);
+  const perSecond = new Map<string, number>();
+  for (const r of ordered) {
+    const key = `${r.kind}:${r.start.sec}`;
+    const n = (perSecond.get(key) ?? 0) + 1;
+    perSecond.set(key, n);
+    byName.set(outputPath(tag, r.kind, fileName(tag, r.start.sec, extensionFor(r.kind, container), n)), r);
+  }
+  return byName;
 }

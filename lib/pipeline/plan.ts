@@ -9,9 +9,11 @@
  * worker to adopt a valid MP4/JPEG there or replace a raw MPEG-PS file an older tool saved as .mp4).
  */
 import { isPlausibleCameraTime } from '../time.js';
+import { compareRecordings } from '../hikvision/recording.js';
 import type { Recording } from '../hikvision/types.js';
-import type { ManifestEntry } from './manifest-types.js';
+import type { ManifestEntry } from './manifest-entry.js';
 import { extensionFor, fileName, folderFor, MAX_SAME_SECOND, outputPath, type VideoContainer } from './naming.js';
+import { isListed, type OutputListing } from './output-folders.js';
 
 export interface PlanOptions {
   kinds: { video: boolean; picture: boolean };
@@ -31,12 +33,6 @@ export interface PlanOptions {
 export interface ManifestView {
   get(id: string): ManifestEntry | undefined;
   ownerOf(output: string): ManifestEntry | undefined;
-}
-
-/** File names present in `<tag>/video` and `<tag>/images` (one directory listing each). */
-export interface OutputListing {
-  video: ReadonlySet<string>;
-  images: ReadonlySet<string>;
 }
 
 export interface PlannedTask {
@@ -78,16 +74,10 @@ export function planCamera(
   const assigned = new Set<string>();
   const oldestKept = opts.retentionDays > 0 ? opts.nowCameraSec - opts.retentionDays * 86_400 : -Infinity;
 
-  const onDisk = (output: string): boolean => {
-    const slash = output.lastIndexOf('/');
-    const name = output.slice(slash + 1);
-    return output.slice(0, slash).endsWith('/video') ? listing.video.has(name) : listing.images.has(name);
-  };
+  const onDisk = (output: string): boolean => isListed(listing, output);
 
   // Start order (seconds, then microseconds) decides who gets the plain name of a second.
-  const ordered = [...recordings].sort(
-    (a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec || a.id.localeCompare(b.id),
-  );
+  const ordered = [...recordings].sort(compareRecordings);
 
   for (const rec of ordered) {
     if (!(rec.kind === 'video' ? opts.kinds.video : opts.kinds.picture)) {

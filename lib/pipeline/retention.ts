@@ -13,7 +13,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describeCameraTime, isPlausibleCameraTime } from '../time.js';
-import type { ManifestEntry } from './manifest-types.js';
+import type { ManifestEntry } from './manifest-entry.js';
 
 /** How far the newest recording may lie ahead of the camera-local now before retention refuses to run. */
 export const FUTURE_TOLERANCE_SEC = 15 * 60;

@@ -8,15 +8,20 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { InputDirError } from '../hikvision/errors.js';
+import { ExitCode, InputDirError } from '../errors.js';
+import { compareRecordings } from '../hikvision/recording.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
+import { removeQuietly } from '../files.js';
 import type { Log } from '../log-types.js';
 import { withTimeout } from '../ops/health.js';
 import { shardOf } from '../ops/shard.js';
 import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
 import { Manifest } from './manifest.js';
 import type { VideoContainer } from './naming.js';
-import { entryFor, listCameraOutputs, MARKER_PREFIX, rebuildManifest, settlePending, tempNameFor } from './outputs.js';
+import { MARKER_PREFIX } from '../media/probe.js';
+import { entryFor } from './manifest-entry.js';
+import { rebuildManifest, settlePending } from './manifest-repair.js';
+import { listCameraOutputs, tempNameFor } from './output-folders.js';
 import { planCamera, type CameraPlan, type PlannedTask } from './plan.js';
 import { secondsPerHivFile } from './ring-time.js';
 import type { ExtractPool } from './pool.js';
@@ -73,11 +78,6 @@ interface CameraWork {
   summary: CameraSummary;
   device: number;
 }
-
-/** Exit codes of a pass (the CLI maps errors outside a pass itself). */
-export const PASS_OK = 0;
-export const PASS_SOME_FAILED = 1;
-export const PASS_INTERRUPTED = 130;
 
 export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSummary> {
   const now = deps.now ?? Date.now;
@@ -156,7 +156,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   // 3. Dispatch, oldest first.
   const queue: Array<{ work: CameraWork; task: PlannedTask }> = [];
   for (const work of works) for (const task of work.plan.tasks) queue.push({ work, task });
-  queue.sort((a, b) => a.task.recording.start.sec - b.task.recording.start.sec || a.task.recording.start.usec - b.task.recording.start.usec);
+  queue.sort((a, b) => compareRecordings(a.task.recording, b.task.recording));
   const totalBytes = queue.reduce((n, q) => n + (q.task.recording.endOffset - q.task.recording.startOffset), 0);
 
   let interrupted = false;
@@ -199,7 +199,8 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     bytesWritten: sum(cameraSummaries, (c) => c.bytesWritten),
     retentionDeleted: sum(cameraSummaries, (c) => c.retention?.deleted ?? 0),
   };
-  const exitCode = interrupted ? PASS_INTERRUPTED : totals.failed > 0 || cameraSummaries.some((c) => c.errors.length > 0) ? PASS_SOME_FAILED : PASS_OK;
+  const someFailed = totals.failed > 0 || cameraSummaries.some((c) => c.errors.length > 0);
+  const exitCode = interrupted ? ExitCode.INTERRUPTED : someFailed ? ExitCode.SOME_FAILED : ExitCode.OK;
   return {
     startedAt: new Date(started).toISOString(),
     endedAt: new Date(ended).toISOString(),
@@ -294,7 +295,7 @@ async function dispatch(
       result = await pool.run(extractTask, hardStop.signal);
     } catch (err) {
       // The worker was stopped (abort) or crashed: its temporary file may remain.
-      await fs.rm(extractTask.tempAbs, { force: true }).catch(() => undefined);
+      await removeQuietly(extractTask.tempAbs);
       const aborted = hardStop.signal.aborted;
       result = { status: 'failed', reason: aborted ? 'aborted' : 'internal', message: err instanceof Error ? err.message : String(err), bytesRead: 0 };
     }

@@ -1,6 +1,7 @@
 /**
  * The unit of work sent to a worker: one output file. It carries paths and offsets, never media bytes.
  */
+import type { ErrorCode } from '../errors.js';
 import type { Recording } from '../hikvision/types.js';
 import type { VideoContainer } from './naming.js';
 
@@ -26,19 +27,8 @@ export interface ExtractTask {
   marker: string;
 }
 
-export type ExtractFailure =
-  | 'bad-content' // no pack header / SOI at the start of the range: overwritten or half-written bytes
-  | 'no-video' // no key frame with parameter sets in the range
-  | 'unsupported-codec'
-  | 'truncated-source' // the hiv file is shorter than the index says
-  | 'source-changed' // the camera rewrote the slot while it was copied (rule 5)
-  | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
-  | 'output-full' // ENOSPC / EDQUOT on the output volume: not the recording's fault, the pass stops
-  | 'output-unwritable' // EROFS: the output volume is read-only: not the recording's fault, the pass stops
-  | 'input-unavailable' // an I/O error while the camera share itself is gone (unmounted): the pass stops
-  | 'io-error'
-  | 'aborted'
-  | 'internal';
+/** Why a task failed: one of the error codes of lib/errors.ts (the code is what crosses the worker boundary). */
+export type ExtractFailure = ErrorCode;
 
 export type ExtractResult =
   | {

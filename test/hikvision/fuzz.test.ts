@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../../lib/hikvision/errors.js';
+import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../../lib/errors.js';
 import { parseIndexHeader } from '../../lib/hikvision/index-header.js';
 import { readVideoIndex } from '../../lib/hikvision/index-table.js';
 import { detectPictureLayout, readPictureIndex } from '../../lib/hikvision/picture-index.js';

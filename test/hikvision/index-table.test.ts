@@ -1,5 +1,5 @@
 import test from 'ava';
-import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../../lib/hikvision/errors.js';
+import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../../lib/errors.js';
 import { parseIndexHeader, usedIndexLength } from '../../lib/hikvision/index-header.js';
 import { readVideoIndex } from '../../lib/hikvision/index-table.js';
 import { recordingId, toRecording } from '../../lib/hikvision/recording.js';

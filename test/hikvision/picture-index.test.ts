@@ -1,5 +1,5 @@
 import test from 'ava';
-import { IndexCorruptError, UnsupportedFormatError } from '../../lib/hikvision/errors.js';
+import { IndexCorruptError, UnsupportedFormatError } from '../../lib/errors.js';
 import { detectPictureLayout, readPictureIndex } from '../../lib/hikvision/picture-index.js';
 import { IndexBytes } from './index-bytes.js';
 

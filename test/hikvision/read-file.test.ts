@@ -1,5 +1,5 @@
 import test from 'ava';
-import { IndexCorruptError, LimitExceededError } from '../../lib/hikvision/errors.js';
+import { IndexCorruptError, LimitExceededError } from '../../lib/errors.js';
 import { usedIndexLength } from '../../lib/hikvision/index-header.js';
 import { INDEX_READ_ATTEMPTS, readIndexConsistent, type ReadableFile } from '../../lib/hikvision/read-file.js';
 import { goldenIndex } from './golden.js';

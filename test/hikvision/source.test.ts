@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { InputDirError, UnsupportedFormatError } from '../../lib/hikvision/errors.js';
+import { InputDirError, UnsupportedFormatError } from '../../lib/errors.js';
 import { discoverCameras, discoverDatadirs, recheckRecording, scanCamera } from '../../lib/hikvision/source.js';
 import { GOLDEN_RECORDS, GOLDEN_SKIPPED, goldenIndex, goldenSizes, T } from './golden.js';
 import { IndexBytes } from './index-bytes.js';

@@ -157,7 +157,7 @@ test('named errors: bad content, truncated source, no video, unsupported codec; 
 
   const garbage = writePs(Buffer.concat([Buffer.alloc(100, 7), ps]));
   const o1 = outPath();
-  await t.throwsAsync(remuxRange({ source: garbage, startOffset: 0, endOffset: ps.length, output: o1 }), { name: 'BadContentError', code: 'BAD_CONTENT' });
+  await t.throwsAsync(remuxRange({ source: garbage, startOffset: 0, endOffset: ps.length, output: o1 }), { name: 'BadContentError', code: 'bad-content' });
   t.false(existsSync(o1));
 
   const file = writePs(ps);

@@ -1,17 +1,16 @@
 import test from 'ava';
-import { Cli, UsageError } from 'clipanion';
+import { Cli } from 'clipanion';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describeError, ExitCode, exitCodeFor } from '../../lib/cli/base.js';
 import { HealthCommand } from '../../lib/cli/commands/health.js';
 import { RetentionCommand } from '../../lib/cli/commands/retention.js';
-import { ConfigError } from '../../lib/config.js';
-import { acquireLock, LockHeldError } from '../../lib/ops/lock.js';
+import { ExitCode } from '../../lib/errors.js';
+import { acquireLock } from '../../lib/ops/lock.js';
 import { Manifest } from '../../lib/pipeline/manifest.js';
-import type { ManifestEntry } from '../../lib/pipeline/manifest-types.js';
-import { cameraNowSec, InvalidDateError } from '../../lib/time.js';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
+import { cameraNowSec } from '../../lib/time.js';
 
 const DAY = 86_400;
 
@@ -28,17 +27,6 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   const code = await cli.run(args, { stdin: process.stdin, stdout: out, stderr: err });
   return { code, stdout, stderr };
 }
-
-test('exitCodeFor: one mapping for every error kind', (t) => {
-  t.is(exitCodeFor(new ConfigError('WORKERS="0" is not valid')), ExitCode.CONFIG);
-  t.is(exitCodeFor(new LockHeldError('/out/.hiksync/lock')), ExitCode.LOCK_HELD);
-  t.is(exitCodeFor(new InvalidDateError('bad')), ExitCode.USAGE);
-  t.is(exitCodeFor(new UsageError('bad flag')), ExitCode.USAGE);
-  t.is(exitCodeFor(Object.assign(new Error('stop'), { name: 'AbortError' })), ExitCode.INTERRUPTED);
-  t.is(exitCodeFor(new TypeError('bug')), ExitCode.INTERNAL);
-  t.is(describeError(new ConfigError('WORKERS="0" is not valid')), 'hiksync: WORKERS="0" is not valid');
-  t.regex(describeError(new TypeError('bug')), /internal error: TypeError: bug\n\s+at /);
-});
 
 async function archive() {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-cli-'));

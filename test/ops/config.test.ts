@@ -1,6 +1,7 @@
 import test from 'ava';
 import * as path from 'node:path';
-import { ConfigError, ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../../lib/config.js';
+import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../../lib/config.js';
+import { ConfigError } from '../../lib/errors.js';
 
 const base = { parallelism: 4, logIsTTY: false, processTz: 'UTC' };
 const load = (env: NodeJS.ProcessEnv, flags: Record<string, string | number | undefined> = {}, defaults = {}) =>
@@ -10,7 +11,7 @@ function refuse(t: import('ava').ExecutionContext, env: NodeJS.ProcessEnv, mustC
   const err = t.throws(() => load(env, flags), { instanceOf: ConfigError });
   for (const part of mustContain) t.true(err!.message.includes(part), `"${err!.message}" should contain "${part}"`);
   t.false(err!.message.includes('\n'), 'one line');
-  t.is((err as unknown as { code: string }).code, 'CONFIG');
+  t.is(err!.code, 'config');
 }
 
 test('defaults', (t) => {

@@ -4,7 +4,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireLock, holderIsDead, inspectLock, LockHeldError, ownerFileFor, selfIdentity, withLock, type LockInfo } from '../../lib/ops/lock.js';
+import { LockHeldError } from '../../lib/errors.js';
+import { acquireLock, holderIsDead, inspectLock, ownerFileFor, selfIdentity, withLock, type LockInfo } from '../../lib/ops/lock.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -72,7 +73,7 @@ test('a lock held by another live process: LockHeldError with its pid and host',
   t.is(err!.holder?.pid, child.pid);
   t.is(err!.holder?.host, os.hostname());
   t.regex(err!.message, new RegExp(`pid ${child.pid} on host`));
-  t.is((err as unknown as { code: string }).code, 'LOCK_HELD');
+  t.is(err.code, 'lock-held');
   // The holder ends cleanly: the lock is free again.
   child.stdin!.end('release\n');
   await new Promise((resolve) => child.on('exit', resolve));

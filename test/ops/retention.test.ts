@@ -2,7 +2,7 @@ import test from 'ava';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ManifestEntry } from '../../lib/pipeline/manifest-types.js';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import { applyRetention, FUTURE_TOLERANCE_SEC, planRetention, safeOutputPath } from '../../lib/pipeline/retention.js';
 import { cameraNowSec } from '../../lib/time.js';
 

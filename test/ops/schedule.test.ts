@@ -1,5 +1,6 @@
 import test from 'ava';
-import { INTERRUPTED_EXIT, runSchedule, type Clock, type PassRecord, type PassResult } from '../../lib/ops/schedule.js';
+import { ExitCode } from '../../lib/errors.js';
+import { runSchedule, type Clock, type PassRecord, type PassResult } from '../../lib/ops/schedule.js';
 
 /** A fake clock: sleep advances time instantly (or stops early when aborted). */
 function fakeClock(start = 0) {
@@ -64,10 +65,10 @@ test('once: an interrupted pass exits non-zero; an abort before start runs nothi
       return { exitCode: 0, interrupted: true };
     },
   });
-  t.is(code, INTERRUPTED_EXIT);
+  t.is(code, ExitCode.INTERRUPTED);
   let ran = false;
   const pre = await runSchedule({ mode: 'once', intervalMs: MIN, clock, log, signal: ac.signal, pass: async () => ((ran = true), ok) });
-  t.is(pre, INTERRUPTED_EXIT);
+  t.is(pre, ExitCode.INTERRUPTED);
   t.false(ran);
 });
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { installSignalHandlers } from '../../lib/ops/signals.js';
-import { INTERRUPTED_EXIT } from '../../lib/ops/schedule.js';
+import { ExitCode } from '../../lib/errors.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -17,7 +17,7 @@ test('first signal aborts; a second one forces the exit', async (t) => {
   t.deepEqual(exits, []);
   target.emit('SIGINT', 'SIGINT');
   await new Promise((r) => setTimeout(r, 10));
-  t.deepEqual(exits, [INTERRUPTED_EXIT]);
+  t.deepEqual(exits, [ExitCode.INTERRUPTED]);
   t.is(flushed, 1);
   h.dispose();
   t.is(target.listenerCount('SIGTERM'), 0);
@@ -31,7 +31,7 @@ test('the grace timeout forces the exit when the program does not end', async (t
   const keepAlive = setTimeout(() => undefined, 200); // the grace timer is unref'd: keep this test's loop alive
   await new Promise((r) => setTimeout(r, 100));
   clearTimeout(keepAlive);
-  t.deepEqual(exits, [INTERRUPTED_EXIT]);
+  t.deepEqual(exits, [ExitCode.INTERRUPTED]);
   h.dispose();
 });
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Manifest } from '../../lib/pipeline/manifest.js';
-import type { ManifestEntry } from '../../lib/pipeline/manifest-types.js';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 
 function entry(id: string, over: Partial<ManifestEntry> = {}): ManifestEntry {
   return {

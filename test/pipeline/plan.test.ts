@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Recording } from '../../lib/hikvision/types.js';
-import type { ManifestEntry } from '../../lib/pipeline/manifest-types.js';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import { planCamera, type ManifestView, type PlanOptions } from '../../lib/pipeline/plan.js';
 
 const T0 = Date.UTC(2024, 4, 1, 8, 0, 0) / 1000;

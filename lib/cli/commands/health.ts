@@ -4,7 +4,8 @@
  */
 import { Command } from 'clipanion';
 import { checkHealth } from '../../ops/health.js';
-import { BaseCommand, describeError } from '../base.js';
+import { describeError } from '../../errors.js';
+import { BaseCommand } from '../base.js';
 
 /** After a time-out the hung fs call keeps the process alive: leave anyway, shortly after printing. */
 const EXIT_AFTER_TIMEOUT_MS = 500;

@@ -11,7 +11,8 @@ import { Manifest } from '../../pipeline/manifest.js';
 import { applyRetention, planRetention } from '../../pipeline/retention.js';
 import { formatBytes } from '../../pipeline/summary.js';
 import { cameraNowSec } from '../../time.js';
-import { BaseCommand, ExitCode } from '../base.js';
+import { ExitCode } from '../../errors.js';
+import { BaseCommand } from '../base.js';
 
 interface CameraRetention {
   camera: string;

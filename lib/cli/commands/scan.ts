@@ -4,10 +4,9 @@
 import { Command } from 'clipanion';
 import { discoverCameras, scanCamera } from '../../hikvision/source.js';
 import type { Recording } from '../../hikvision/types.js';
-import { naturalNames } from '../../pipeline/outputs.js';
 import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
 import { shardOf } from '../../ops/shard.js';
-import { formatStamp } from '../../pipeline/naming.js';
+import { formatStamp, naturalNames } from '../../pipeline/naming.js';
 import { BaseCommand } from '../base.js';
 
 export class ScanCommand extends BaseCommand {

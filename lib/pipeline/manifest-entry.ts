@@ -1,4 +1,4 @@
-import type { MediaKind } from '../hikvision/types.js';
+import type { MediaKind, Recording } from '../hikvision/types.js';
 
 /**
  * Outcome of one recording, as remembered in a camera's manifest.
@@ -32,4 +32,37 @@ export interface ManifestEntry {
   updatedAt: number;
   /** How the entry came to be when not extracted by hiksync itself: adopted (--adopt-existing) or rebuilt. */
   origin?: 'extracted' | 'adopted' | 'rebuilt';
+}
+
+/** The manifest entry of a recording written (or tried) under `output`; `updatedAt` is now. */
+export function entryFor(
+  rec: Recording,
+  output: string,
+  status: ManifestEntry['status'],
+  size: number,
+  attempts: number,
+  origin: ManifestEntry['origin'] = 'extracted',
+  lastError?: string,
+): ManifestEntry {
+  return {
+    id: rec.id,
+    kind: rec.kind,
+    output,
+    status,
+    size,
+    startSec: rec.start.sec,
+    startUsec: rec.start.usec,
+    endSec: rec.end.sec,
+    source: {
+      datadir: rec.datadir,
+      fileNo: rec.fileNo,
+      slot: rec.slot,
+      startOffset: rec.startOffset,
+      endOffset: rec.endOffset,
+    },
+    attempts,
+    ...(lastError !== undefined ? { lastError } : {}),
+    updatedAt: Date.now(),
+    origin,
+  };
 }

@@ -1,0 +1,282 @@
+/**
+ * The one vocabulary of failure in hiksync.
+ *
+ * - Every failure kind has ONE code (`ErrorCode`). It is what a worker returns across the thread boundary (error
+ *   classes do not survive structured clone), what the pass summary counts and what the manifest records.
+ * - Every error a user can cause or meet (a bad setting, a lock held, a format we do not read, bad bytes) is a
+ *   `HiksyncError` subclass carrying its code; the CLI prints its message as one line, no stack trace.
+ * - `exitCodeFor` is the ONE table from an error to a process exit code; `ExitCode` names every code we use.
+ *
+ * Parse-level errors of the bit readers (BitstreamError, ParameterSetError, ...) stay next to their readers: they
+ * are caught and re-thrown as one of these by the code that knows what they mean for a recording.
+ */
+
+export type ErrorCode =
+  // settings and command line
+  | 'config' // a bad setting (flag or environment variable)
+  | 'usage' // a bad command line
+  | 'invalid-date' // --since/--until that is not a camera-local date
+  // operations
+  | 'lock-held' // another run holds the lock
+  | 'input-dir' // the input folder cannot be listed or holds no camera
+  | 'aborted' // SIGINT/SIGTERM (or the caller's AbortSignal) stopped the work
+  // index tables
+  | 'index-corrupt' // an index whose bytes cannot be trusted
+  | 'unsupported-format' // another storage layout (SQLite index, DVR disk, unknown picture stride)
+  | 'limit-exceeded' // an untrusted count or size above a hard limit
+  // one recording
+  | 'bad-content' // no pack header / SOI at the start of the range: overwritten or half-written bytes
+  | 'no-video' // no key frame with parameter sets in the range
+  | 'unsupported-codec' // video that is not H.264/H.265, or unusable parameter sets
+  | 'truncated-source' // the hiv file is shorter than the index says
+  | 'source-changed' // the camera rewrote the slot while it was copied (storage doc, rule 5)
+  | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
+  // volumes: not a recording's fault, the pass stops and no attempt is counted
+  | 'output-full' // ENOSPC / EDQUOT on the output volume
+  | 'output-unwritable' // EROFS: the output volume is read-only
+  | 'input-unavailable' // an I/O error while the camera share itself is gone (unmounted)
+  // anything else
+  | 'io-error' // another operating-system error (EIO, EACCES, ...)
+  | 'internal'; // a bug
+
+/** The root of hiksync's named errors. `name` is set by every subclass (it survives minification and logs). */
+export class HiksyncError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'HiksyncError';
+    this.code = code;
+  }
+}
+
+// ---- settings and command line ------------------------------------------------------------------------------------
+
+/** A bad setting; the message is the one line shown to the user (names the flag or variable and what is allowed). */
+export class ConfigError extends HiksyncError {
+  constructor(message: string) {
+    super('config', message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Why a --since/--until value was refused; `message` is complete and names the setting. */
+export class InvalidDateError extends HiksyncError {
+  constructor(message: string) {
+    super('invalid-date', message);
+    this.name = 'InvalidDateError';
+  }
+}
+
+// ---- operations ---------------------------------------------------------------------------------------------------
+
+/** Who holds a lock, as its owner file says (lib/ops/lock.ts keeps more). */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+/** Another run holds the lock (the message says who and how to recover); see lib/ops/lock.ts. */
+export class LockHeldError extends HiksyncError {
+  readonly lockPath: string;
+  readonly holder?: LockHolder;
+
+  constructor(lockPath: string, message?: string, holder?: LockHolder) {
+    super('lock-held', message ?? `another hiksync run holds the lock ${lockPath}; try again later`);
+    this.name = 'LockHeldError';
+    this.lockPath = lockPath;
+    if (holder) this.holder = holder;
+  }
+}
+
+/** The input folder (the share root) cannot be listed, or holds no camera folder. */
+export class InputDirError extends HiksyncError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('input-dir', message, options);
+    this.name = 'InputDirError';
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortError extends HiksyncError {
+  constructor(message = 'aborted') {
+    super('aborted', message);
+    this.name = 'AbortError';
+  }
+}
+
+// ---- index tables -------------------------------------------------------------------------------------------------
+
+/** An index table whose bytes cannot be trusted: too short, impossible counts, or changing under our reads. */
+export class IndexCorruptError extends HiksyncError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('index-corrupt', message, options);
+    this.name = 'IndexCorruptError';
+  }
+}
+
+/** Another storage format (SQLite index of newer firmware, DVR/NVR disk image, an unknown picture layout). */
+export class UnsupportedFormatError extends HiksyncError {
+  /** The file that gave the format away, when there is one. */
+  readonly file?: string;
+
+  constructor(message: string, file?: string, options?: ErrorOptions) {
+    super('unsupported-format', message, options);
+    this.name = 'UnsupportedFormatError';
+    if (file !== undefined) this.file = file;
+  }
+}
+
+/** An untrusted count or size went past a hard limit; raised before anything is allocated from it. */
+export class LimitExceededError extends HiksyncError {
+  readonly what: string;
+  readonly value: number;
+  readonly limit: number;
+
+  constructor(what: string, value: number, limit: number, context = '') {
+    super('limit-exceeded', `${what} is ${value}, above the limit of ${limit}${context ? ` (${context})` : ''}`);
+    this.name = 'LimitExceededError';
+    this.what = what;
+    this.value = value;
+    this.limit = limit;
+  }
+}
+
+// ---- one recording ------------------------------------------------------------------------------------------------
+
+/** The bytes at the start of the range are not an MPEG-2 pack header (or not a complete JPEG). */
+export class BadContentError extends HiksyncError {
+  constructor(message: string) {
+    super('bad-content', message);
+    this.name = 'BadContentError';
+  }
+}
+
+/** No key frame with its parameter sets in the range: nothing playable to write. */
+export class NoVideoError extends HiksyncError {
+  constructor(message: string) {
+    super('no-video', message);
+    this.name = 'NoVideoError';
+  }
+}
+
+/** The video stream is not H.264/H.265, or its parameter sets cannot be used. */
+export class UnsupportedCodecError extends HiksyncError {
+  constructor(message: string) {
+    super('unsupported-codec', message);
+    this.name = 'UnsupportedCodecError';
+  }
+}
+
+/** The source file is shorter than the range the index promised. */
+export class TruncatedSourceError extends HiksyncError {
+  constructor(message: string) {
+    super('truncated-source', message);
+    this.name = 'TruncatedSourceError';
+  }
+}
+
+/** The camera rewrote a recording (its slot or its hiv file) while we were reading it. */
+export class SourceChangedError extends HiksyncError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('source-changed', message, options);
+    this.name = 'SourceChangedError';
+  }
+}
+
+/** A file hiksync did not write sits at the target name and cannot be adopted or replaced: it is left alone. */
+export class ForeignFileError extends HiksyncError {
+  constructor(message: string) {
+    super('foreign-file', message);
+    this.name = 'ForeignFileError';
+  }
+}
+
+// ---- from any error to its code -----------------------------------------------------------------------------------
+
+/** Ours or the platform's (timers/promises, fetch): both are named AbortError. */
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+function errnoOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * The code of any thrown value: a HiksyncError's own code; an operating-system error by its errno (a full or
+ * read-only output volume are their own kinds, the rest 'io-error'); anything else is a bug ('internal').
+ * `signal`: an abort wins over the error it caused (a stopped read throws whatever the read was doing).
+ */
+export function errorCodeOf(err: unknown, signal?: AbortSignal): ErrorCode {
+  if (signal?.aborted || isAbort(err)) return 'aborted';
+  if (err instanceof HiksyncError) return err.code;
+  const errno = errnoOf(err);
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return 'output-full';
+  if (errno === 'EROFS') return 'output-unwritable';
+  if (errno !== undefined) return 'io-error';
+  return 'internal';
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// ---- exit codes ---------------------------------------------------------------------------------------------------
+
+/** Every exit code hiksync uses (sysexits where one fits). */
+export const ExitCode = {
+  OK: 0,
+  /** Some files failed (the others are done); also "retention blocked" for the retention command. */
+  SOME_FAILED: 1,
+  /** Bad command line (EX_USAGE). */
+  USAGE: 64,
+  /** An unexpected internal error (EX_SOFTWARE): a bug, with a stack trace. */
+  INTERNAL: 70,
+  /** Another run holds the lock: try again later (EX_TEMPFAIL). */
+  LOCK_HELD: 75,
+  /** A bad setting (EX_CONFIG). */
+  CONFIG: 78,
+  /** Stopped by SIGINT/SIGTERM before the work was done (128 + SIGINT). */
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+function isClipanionUsageError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { clipanion?: { type?: string } }).clipanion?.type === 'usage';
+}
+
+/** The exit code for an error that ended a command: the ONE mapping. */
+export function exitCodeFor(err: unknown): ExitCodeValue {
+  if (isClipanionUsageError(err)) return ExitCode.USAGE;
+  if (isAbort(err)) return ExitCode.INTERRUPTED;
+  if (!(err instanceof HiksyncError)) return ExitCode.INTERNAL;
+  switch (err.code) {
+    case 'config':
+      return ExitCode.CONFIG;
+    case 'lock-held':
+      return ExitCode.LOCK_HELD;
+    case 'usage':
+    case 'invalid-date':
+      return ExitCode.USAGE;
+    case 'aborted':
+      return ExitCode.INTERRUPTED;
+    default:
+      return ExitCode.SOME_FAILED;
+  }
+}
+
+/** Whether the error is the user's to fix (one line, no stack) rather than a bug. */
+export function isUserError(err: unknown): boolean {
+  return err instanceof HiksyncError || isClipanionUsageError(err);
+}
+
+/** The text to print for an error: one line for user errors, the stack for bugs. */
+export function describeError(err: unknown): string {
+  if (isUserError(err)) return `hiksync: ${messageOf(err).split('\n')[0]}`;
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return `hiksync: internal error: ${detail}`;
+}

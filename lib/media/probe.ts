@@ -1,0 +1,106 @@
+/**
+ * Probing files that already sit in the output folders, to decide what they are without trusting their names:
+ * an MP4 (a top-level `moov` box, and the hiksync marker inside it), a whole JPEG (SOI at the start, EOI at the
+ * end), or raw MPEG-PS that an older tool saved under `.mp4`. Reads are a few bytes of headers, bounded.
+ */
+import * as fs from 'node:fs/promises';
+
+/** Prefix of the marker hiksync writes into an MP4's metadata: "hiksync:<recording id>". */
+export const MARKER_PREFIX = 'hiksync:';
+
+/** Top-level boxes walked before giving up (an MP4 we write has four). */
+const MAX_TOP_LEVEL_BOXES = 64;
+/** Largest moov read to look for the marker: moov holds only sample tables, small next to the media. */
+const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+
+export type FileKind = 'mp4' | 'jpeg' | 'mpeg-ps' | 'other';
+
+/** What sits at a target name hiksync did not write: decides adopt / replace / leave alone. */
+export async function probeFileKind(file: string): Promise<FileKind> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const st = await fh.stat();
+    const head = Buffer.alloc(Math.min(16, st.size));
+    await fh.read(head, 0, head.length, 0);
+    if (head.length >= 4 && head.readUInt32BE(0) === 0x000001ba) return 'mpeg-ps';
+    if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) {
+      return (await hasJpegEnds(fh, st.size)) ? 'jpeg' : 'other';
+    }
+    if (head.length >= 8 && head.toString('latin1', 4, 8) === 'ftyp') {
+      return (await findTopLevelBox(fh, st.size, 'moov')) ? 'mp4' : 'other';
+    }
+    return 'other';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether a file is a whole JPEG as hiksync copies them (SOI .. EOI). */
+export async function isCompleteJpeg(file: string): Promise<boolean> {
+  const fh = await fs.open(file, 'r');
+  try {
+    return await hasJpegEnds(fh, (await fh.stat()).size);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** SOI (FF D8 FF) at the start and EOI (FF D9) at the end: a whole JPEG as hiksync copies them. */
+export async function hasJpegEnds(fh: fs.FileHandle, size: number): Promise<boolean> {
+  if (size < 4) return false;
+  const head = Buffer.alloc(3);
+  const tail = Buffer.alloc(2);
+  await fh.read(head, 0, 3, 0);
+  await fh.read(tail, 0, 2, size - 2);
+  return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff && tail[0] === 0xff && tail[1] === 0xd9;
+}
+
+/** Position and size of the first top-level ISO-BMFF box of `type` (box headers only, bounded count). */
+export async function findTopLevelBox(
+  fh: fs.FileHandle,
+  size: number,
+  type: string,
+): Promise<{ pos: number; size: number } | null> {
+  const hdr = Buffer.alloc(16);
+  let pos = 0;
+  for (let i = 0; i < MAX_TOP_LEVEL_BOXES && pos + 8 <= size; i++) {
+    await fh.read(hdr, 0, 16, pos);
+    let boxSize = hdr.readUInt32BE(0);
+    let headerLen = 8;
+    if (boxSize === 1) {
+      boxSize = Number(hdr.readBigUInt64BE(8));
+      headerLen = 16;
+    } else if (boxSize === 0) {
+      boxSize = size - pos; // the last box, to the end of the file
+    }
+    if (boxSize < headerLen) return null;
+    if (hdr.toString('latin1', 4, 8) === type) return { pos, size: boxSize };
+    pos += boxSize;
+  }
+  return null;
+}
+
+/** The hiksync marker string in an MP4's moov box, or null (bounded read). */
+export async function readMp4Marker(file: string): Promise<string | null> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const box = await findTopLevelBox(fh, size, 'moov');
+    if (!box) return null;
+    const len = Math.min(box.size, MAX_MOOV_BYTES, size - box.pos);
+    const moov = Buffer.alloc(len);
+    await fh.read(moov, 0, len, box.pos);
+    const at = moov.indexOf(MARKER_PREFIX, 0, 'latin1');
+    if (at < 0) return null;
+    let end = at + MARKER_PREFIX.length;
+    while (end < moov.length && isMarkerChar(moov[end])) end++;
+    return moov.toString('latin1', at, end);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Recording ids are [0-9a-zA-Z_-]. */
+function isMarkerChar(b: number | undefined): boolean {
+  return b !== undefined && /[0-9a-zA-Z_-]/.test(String.fromCharCode(b));
+}
