@@ -10,10 +10,10 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: "prepare" would build before the sources are here, and the test-only ffmpeg packages'
 # install scripts are not needed to compile.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+# Only the product: tools/ (synthetic share writer, demo) and bench/ are not built into the image.
+COPY tsconfig.base.json tsconfig.json ./
 COPY lib ./lib
 COPY workers ./workers
-COPY bench ./bench
 RUN npx tsc -p tsconfig.json && chmod 0755 dist/lib/cli/main.js
 
 # ---- runtime: production dependencies + dist/ only ----------------------------------------------------------------

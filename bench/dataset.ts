@@ -1,5 +1,5 @@
 /**
- * The benchmark's synthetic camera shares under bench/data/, made by lib/synthetic (the project's own simulated
+ * The benchmark's synthetic camera shares under bench/data/, made by tools/synthetic (the project's own simulated
  * camera) and reused while their recipe is unchanged: a stamp file next to each share holds the recipe, and a
  * share is rebuilt when the stamp is missing (an interrupted build) or differs (another size, seed, or writer).
  *
@@ -14,9 +14,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LENGTH_MIX, SHORT_FRAMES } from '../lib/synthetic/event-plan.js';
-import { loadCatalog } from '../lib/synthetic/fixtures.js';
-import { writeSyntheticShare } from '../lib/synthetic/share-writer.js';
+import { LENGTH_MIX, SHORT_FRAMES } from '../tools/synthetic/event-plan.js';
+import { loadCatalog } from '../tools/synthetic/fixtures.js';
+import { writeSyntheticShare } from '../tools/synthetic/share-writer.js';
 import { diskUsage, freeBytes, listFiles, requireFree } from './system.js';
 import { formatSize, sizeLabel } from './units.js';
 
@@ -52,7 +52,7 @@ type Log = (msg: string) => void;
 function writerFingerprint(): string {
   const h = createHash('sha256');
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const synthetic = path.resolve(here, '../lib/synthetic');
+  const synthetic = path.resolve(here, '../tools/synthetic');
   const fixtures = path.resolve(here, '../../test/fixtures/fixtures.json');
   for (const f of readdirSortedSync(synthetic)) if (f.endsWith('.js')) h.update(f).update(readFileSync(path.join(synthetic, f)));
   try {
@@ -333,7 +333,7 @@ export async function ensureSparseShare(o: SparseShareOptions): Promise<Share> {
     files: [],
     description: [
       `${SPARSE_CAMERAS} cameras x ${SPARSE_DATADIRS} datadirs x ${SPARSE_AV_FILES} hiv files of ${formatSize(HIV_FILE_SIZE)} (sparse) and ${formatSize(REAL_INDEX_SIZE)} index tables`,
-      `recorded by lib/synthetic into ${formatSize(SPARSE_RECORDED_FILE_SIZE)} files (${events} recordings per camera, every hiv file in use), each then extended to ${formatSize(HIV_FILE_SIZE)} with a hole`,
+      `recorded by tools/synthetic into ${formatSize(SPARSE_RECORDED_FILE_SIZE)} files (${events} recordings per camera, every hiv file in use), each then extended to ${formatSize(HIV_FILE_SIZE)} with a hole`,
     ],
     reused,
   };

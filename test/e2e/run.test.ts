@@ -6,7 +6,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../lib/synthetic/share-writer.js';
+import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../tools/synthetic/share-writer.js';
 import { CLI, ROOT as root, runCli, tmp } from '../helpers/cli.js';
 import { decodeErrors, ffprobeJson, frameMd5 } from '../helpers/media-tools.js';
 

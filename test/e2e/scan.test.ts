@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeSyntheticShare } from '../../lib/synthetic/share-writer.js';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/lib/cli/main.js');
 

@@ -1,6 +1,6 @@
 /**
  * Test-only writer of Hikvision index bytes, written straight from the offsets in
- * docs/hikvision-storage.md section 2 (deliberately NOT lib/synthetic: reader and writer must not share a
+ * docs/hikvision-storage.md section 2 (deliberately NOT tools/synthetic: reader and writer must not share a
  * misreading). Little-endian everywhere.
  */
 

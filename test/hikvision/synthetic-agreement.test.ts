@@ -1,10 +1,10 @@
 /**
- * Cross-check with the project's independently written synthetic camera (lib/synthetic): on wrapped rings, both
+ * Cross-check with the project's independently written synthetic camera (tools/synthetic): on wrapped rings, both
  * picture strides, two datadirs and the SD layout, the scanner lists exactly the writer's ground truth. (The
- * golden tests do not use lib/synthetic, so a shared misreading would show up here as a disagreement.)
+ * golden tests do not use tools/synthetic, so a shared misreading would show up here as a disagreement.)
  */
 import test from 'ava';
-import { writeSyntheticShare } from '../../lib/synthetic/share-writer.js';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 import { discoverCameras, scanCamera } from '../../lib/hikvision/source.js';
 import { removeDir, tempDir } from './share.js';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { clearIndexTableCache, discoverCameras, scanCamera } from '../../lib/hikvision/source.js';
-import { writeSyntheticShare } from '../../lib/synthetic/share-writer.js';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 
 test.serial('an unchanged index is not read again: 8 bytes per table on the next pass, same recordings; a new write counter re-reads it', async (t) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-cache-'));

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { splitAccessUnits, splitNalUnits, nalType } from '../../lib/synthetic/es-reader.js';
-import { splitAdtsFrames, splitAlawBlocks } from '../../lib/synthetic/audio-frames.js';
-import { findPackageRoot, fixturesDir, loadCatalog, loadVideoFixture } from '../../lib/synthetic/fixtures.js';
-import { ElementaryStreamError } from '../../lib/synthetic/errors.js';
+import { splitAccessUnits, splitNalUnits, nalType } from '../../../tools/synthetic/es-reader.js';
+import { splitAdtsFrames, splitAlawBlocks } from '../../../tools/synthetic/audio-frames.js';
+import { findPackageRoot, fixturesDir, loadCatalog, loadVideoFixture } from '../../../tools/synthetic/fixtures.js';
+import { ElementaryStreamError } from '../../../tools/synthetic/errors.js';
 
 const nal = (...bytes: number[]) => Buffer.from(bytes);
 

@@ -5,10 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeSyntheticShare } from '../synthetic/share-writer.js';
+import { findPackageRoot } from './synthetic/fixtures.js';
+import { writeSyntheticShare } from './synthetic/share-writer.js';
 
-const root = path.resolve(fileURLToPath(import.meta.url), '../../../..');
+const root = findPackageRoot();
 const share = path.join(root, 'demo', 'share');
 const output = path.join(root, 'demo', 'output');
 const cli = path.join(root, 'dist', 'lib', 'cli', 'main.js');

@@ -2,10 +2,10 @@ import test from 'ava';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { writeSyntheticShare, type SyntheticCamera } from '../../lib/synthetic/share-writer.js';
-import { loadVideoFixture, loadPictureFixtures } from '../../lib/synthetic/fixtures.js';
-import { ShareOptionsError } from '../../lib/synthetic/errors.js';
-import type { CameraTruth, GroundTruth, TruthRecording } from '../../lib/synthetic/truth-types.js';
+import { writeSyntheticShare, type SyntheticCamera } from '../../../tools/synthetic/share-writer.js';
+import { loadVideoFixture, loadPictureFixtures } from '../../../tools/synthetic/fixtures.js';
+import { ShareOptionsError } from '../../../tools/synthetic/errors.js';
+import type { CameraTruth, GroundTruth, TruthRecording } from '../../../tools/synthetic/truth-types.js';
 import { videoFrames, view, walkPs } from './helpers.js';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { buildIndexTable, placeholderFileRecords, type SegmentRecord } from '../../lib/synthetic/index-writer.js';
-import { pictureIndex, planPictures } from '../../lib/synthetic/pictures.js';
-import { loadPictureFixtures } from '../../lib/synthetic/fixtures.js';
+import { buildIndexTable, placeholderFileRecords, type SegmentRecord } from '../../../tools/synthetic/index-writer.js';
+import { pictureIndex, planPictures } from '../../../tools/synthetic/pictures.js';
+import { loadPictureFixtures } from '../../../tools/synthetic/fixtures.js';
 import { view } from './helpers.js';
 
 const segment = (n: number): SegmentRecord => ({

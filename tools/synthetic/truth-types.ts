@@ -2,7 +2,7 @@
  * What the synthetic share writer knows about the share it wrote: the ground truth a correct reader must
  * reproduce, and the records it must NOT turn into files. Plain JSON-safe data.
  */
-import type { CameraTime, MediaKind } from '../hikvision/types.js';
+import type { CameraTime, MediaKind } from '../../lib/hikvision/types.js';
 import type { ClockJump } from './ps-writer.js';
 
 export type VideoCodecName = 'h264' | 'h265';

@@ -9,7 +9,7 @@
  *         never matters for it.
  * With 4096 and 256 the pictures are spread over two .pic files so the slot stride is visible in the table.
  */
-import type { CameraTime } from '../hikvision/types.js';
+import type { CameraTime } from '../../lib/hikvision/types.js';
 import type { PictureFixture } from './fixtures.js';
 import { placeholderFileRecords, type IndexHeader, type IndexLayout, type SlotEntry, type FileRecord } from './index-writer.js';
 import { createRng } from './rng.js';

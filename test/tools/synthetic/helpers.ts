@@ -1,6 +1,6 @@
 /**
  * Independent readers used only by the synthetic-writer tests: an MPEG-PS packet walker and DataView reads
- * of index fields at the doc's offsets. Written against the spec/doc, not against lib/synthetic, so a writer
+ * of index fields at the doc's offsets. Written against the spec/doc, not against tools/synthetic, so a writer
  * bug is not mirrored by the test.
  */
 import { execFileSync } from 'node:child_process';

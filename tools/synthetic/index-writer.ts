@@ -3,7 +3,7 @@
  * whole pre-allocated table as a Buffer (zeros where the camera has not written). Offsets follow
  * docs/hikvision-storage.md sections 2 and 5, written here independently of the reader in lib/hikvision.
  */
-import type { CameraTime } from '../hikvision/types.js';
+import type { CameraTime } from '../../lib/hikvision/types.js';
 
 export const HEADER_SIZE = 1280;
 export const FILE_RECORD_SIZE = 32;

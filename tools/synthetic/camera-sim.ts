@@ -7,7 +7,7 @@
  * The bytes go to an injected sink (positional writes); the index state and the ground truth come back as
  * values. Memory stays at one GOP of muxed bytes whatever the file sizes.
  */
-import type { CameraTime } from '../hikvision/types.js';
+import type { CameraTime } from '../../lib/hikvision/types.js';
 import type { AudioFixture, VideoFixture } from './fixtures.js';
 import { ShareOptionsError } from './errors.js';
 import { planEvents, USEC_PER_FRAME_25FPS, type EventPlan } from './event-plan.js';

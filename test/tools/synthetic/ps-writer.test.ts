@@ -2,8 +2,8 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadAudioFixture, loadVideoFixture } from '../../lib/synthetic/fixtures.js';
-import { audioFramesFor, encodePackHeader, muxTimeline, PsMuxer, PTS_MODULO, type TimelineOptions } from '../../lib/synthetic/ps-writer.js';
+import { loadAudioFixture, loadVideoFixture } from '../../../tools/synthetic/fixtures.js';
+import { audioFramesFor, encodePackHeader, muxTimeline, PsMuxer, PTS_MODULO, type TimelineOptions } from '../../../tools/synthetic/ps-writer.js';
 import { ffprobeJson, psmStreams, videoFrames, walkPs } from './helpers.js';
 
 async function mux(opts: { codec: 'h264' | 'h265'; audio: 'aac' | 'alaw' | 'none'; maxPesPayload: number; frames: number; firstPts: number; clockJump?: TimelineOptions['clockJump']; privateEvery?: number }) {
