@@ -94,9 +94,10 @@ const enum Mode {
   Collect,
 }
 
-/** Largest header parsed in one piece: PES (6 + 3 + 255), MPEG-1 PES (6 + 16 + 2 + 10), pack (14 + 7), IMKH (40). */
-const MAX_HEADER = 6 + 3 + 255;
-/** Bytes of the next chunk joined to a carried partial header; > MAX_HEADER so one join always completes it. */
+/**
+ * Bytes of the next chunk joined to a carried partial header. More than the largest header parsed in one piece
+ * (PES 6 + 3 + 255, MPEG-1 PES 6 + 16 + 2 + 10, pack 14 + 7, IMKH 40), so one join always completes it.
+ */
 const HEAD_JOIN = 4096;
 const IMKH_LENGTH = 40;
 const MAX_MAP_ENTRIES = 64;

@@ -82,7 +82,7 @@ export class StatusRecorder {
 
   constructor(
     readonly file: string,
-    init: { shard: Shard; runMode: 'once' | 'cron'; intervalMin: number; previous?: StatusFile },
+    init: { shard: Shard; runMode: 'once' | 'cron'; intervalMin: number; previous?: StatusFile | undefined },
   ) {
     const prev = init.previous;
     this.state = {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../tools/synthetic/share-writer.js';
-import { CLI, ROOT as root, runCli, tmp } from '../helpers/cli.js';
+import { CLI, runCli, tmp } from '../helpers/cli.js';
 import { decodeErrors, ffprobeJson } from '../helpers/media-tools.js';
 
 

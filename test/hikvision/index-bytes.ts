@@ -9,7 +9,7 @@ export const FILE_REC = 32;
 export const SLOT = 80;
 
 export interface SlotSpec {
-  type?: number;
+  type?: number | undefined;
   start: [sec: number, usec: number];
   end: [sec: number, usec: number];
   startOffset: number;
@@ -23,7 +23,7 @@ export class IndexBytes {
   /** Bytes per record (80 in every layout we read; 96 for the refused EZVIZ-style layout). */
   readonly recordSize: number;
 
-  constructor(o: { avFiles: number; slotsPerFile: number; version?: number; modifyTimes?: bigint; totalSize?: number; recordSize?: number }) {
+  constructor(o: { avFiles: number; slotsPerFile: number; version?: number; modifyTimes?: bigint; totalSize?: number | undefined; recordSize?: number }) {
     this.avFiles = o.avFiles;
     this.slotsPerFile = o.slotsPerFile;
     this.recordSize = o.recordSize ?? SLOT;
