@@ -1,7 +1,8 @@
 /**
  * Settings, validated once at start. Sources, strongest first: command-line flags, environment variables (the names
  * of the tool hiksync replaces keep working), defaults. A bad value stops the program with ONE line naming the
- * variable or flag, the value and what is allowed (ConfigError, exit 78).
+ * variable or flag, the value and what is allowed (ConfigError, exit 78). Every command reads every variable; flags
+ * are per command (the ones it uses, lib/cli/options.ts), and some settings have no flag at all (variable only).
  *
  * Where things live (all on the output volume, so a recreated container loses nothing):
  *   stateDir  = <output>/.hiksync         manifests, status files, the lock
@@ -41,8 +42,6 @@ export interface Config {
   retentionMaxShare: number;
 }
 
-export type RawSettings = Partial<Record<keyof Config | string, string | number | boolean | undefined>>;
-
 export interface ConfigDefaults {
   runMode?: 'once' | 'cron';
   /** Whether log output (stderr) is a terminal: decides LOG_FORMAT=auto. Default: process.stderr.isTTY. */
@@ -76,11 +75,11 @@ interface Source {
   value: string | number | boolean;
 }
 
-/** One setting: its key in RawSettings (flags), its environment name and its flag name. */
+/** One setting: its key in RawSettings (flags), its environment name and, when a command has one, its flag name. */
 interface Setting {
   key: string;
   env: string;
-  flag: string;
+  flag?: string;
 }
 
 const S = {
@@ -89,22 +88,33 @@ const S = {
   retentionDays: { key: 'retentionDays', env: 'RETENTION_DAYS', flag: '--retention-days' },
   inputDir: { key: 'inputDir', env: 'INPUT_DIR', flag: '--input' },
   outputDir: { key: 'outputDir', env: 'OUTPUT_DIR', flag: '--output' },
-  cacheDir: { key: 'cacheDir', env: 'CACHE_DIR', flag: '--cache-dir' },
+  cacheDir: { key: 'cacheDir', env: 'CACHE_DIR' },
   lockFile: { key: 'lockFile', env: 'LOCK_FILE', flag: '--lock-file' },
   cameraTranslation: { key: 'cameraTranslation', env: 'CAMERA_TRANSLATION', flag: '--camera-translation' },
   workers: { key: 'workers', env: 'WORKERS', flag: '--workers' },
-  ioConcurrency: { key: 'ioConcurrency', env: 'IO_CONCURRENCY', flag: '--io-concurrency' },
+  ioConcurrency: { key: 'ioConcurrency', env: 'IO_CONCURRENCY' },
   logFormat: { key: 'logFormat', env: 'LOG_FORMAT', flag: '--log-format' },
   logLevel: { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level' },
   cameraTz: { key: 'cameraTz', env: 'CAMERA_TZ', flag: '--camera-tz' },
   shard: { key: 'shard', env: 'SHARD', flag: '--shard' },
   container: { key: 'container', env: 'CONTAINER', flag: '--container' },
-  maxAttempts: { key: 'maxAttempts', env: 'MAX_ATTEMPTS', flag: '--max-attempts' },
-  retentionMaxShare: { key: 'retentionMaxShare', env: 'RETENTION_MAX_SHARE', flag: '--retention-max-share' },
+  maxAttempts: { key: 'maxAttempts', env: 'MAX_ATTEMPTS' },
+  retentionMaxShare: { key: 'retentionMaxShare', env: 'RETENTION_MAX_SHARE' },
 } satisfies Record<string, Setting>;
+
+/** The settings a command can take as a flag (the others come from their variable or default only). */
+type FlagSettingKey = { [K in keyof typeof S]: (typeof S)[K] extends { flag: string } ? K : never }[keyof typeof S];
+
+/** Flag values by setting key, as a command passes them (raw: validated by loadConfig). */
+export type RawSettings = Partial<Record<FlagSettingKey, string | number | boolean | undefined>>;
 
 /** Every environment variable hiksync reads (for docs and tests). */
 export const ENV_NAMES = [...Object.values(S).map((s) => s.env), 'JOB_COMPLETION_INDEX', 'SHARD_COUNT'];
+
+/** Every flag named in error messages, by setting key; each is declared by at least one command (tests check). */
+export const FLAG_NAMES: Readonly<Record<FlagSettingKey, string>> = Object.fromEntries(
+  Object.values(S).flatMap((s: Setting) => (s.flag !== undefined ? [[s.key, s.flag]] : [])),
+) as Record<FlagSettingKey, string>;
 
 function show(src: Source): string {
   return src.label.startsWith('--') ? `${src.label} ${JSON.stringify(String(src.value))}` : `${src.label}=${JSON.stringify(String(src.value))}`;
@@ -116,8 +126,10 @@ function bad(src: Source, allowed: string): ConfigError {
 
 /** The strongest source that set this setting, or undefined when neither did (the default applies). */
 function pick(setting: Setting, flags: RawSettings, env: NodeJS.ProcessEnv): Source | undefined {
-  const f = flags[setting.key];
-  if (f !== undefined) return { label: setting.flag, value: f };
+  if (setting.flag !== undefined) {
+    const f = flags[setting.key as FlagSettingKey];
+    if (f !== undefined) return { label: setting.flag, value: f };
+  }
   const e = env[setting.env];
   if (e !== undefined) return { label: setting.env, value: e };
   return undefined;

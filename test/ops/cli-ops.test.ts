@@ -58,8 +58,12 @@ async function archive() {
     entries.push(e);
   }
   await m.flush();
-  const flags = ['--input', input, '--output', output, '--camera-tz', 'UTC', '--camera-translation', 'Camera-Tuin:garden', '--log-format', 'json'];
-  return { root, input, output, stateDir, entries, flags };
+  // Each command takes only the options it uses: retention has no input, health no time zone, names or logs.
+  const flags = [
+    '--output', output, '--camera-tz', 'UTC', '--camera-translation', 'Camera-Tuin:garden', '--log-format', 'json',
+  ];
+  const healthFlags = ['--input', input, '--output', output];
+  return { root, input, output, stateDir, entries, flags, healthFlags };
 }
 
 test.serial('retention --dry-run --json reports and changes nothing; then deletes', async (t) => {
@@ -106,14 +110,14 @@ test.serial('retention: a bad setting is one line and exit 78; a held lock is ex
 
 test.serial('health: exit 0/1 only, reason printed', async (t) => {
   const a = await archive();
-  const noPass = await run(['health', ...a.flags]);
+  const noPass = await run(['health', ...a.healthFlags]);
   t.is(noPass.code, 1);
   t.regex(noPass.stdout, /^unhealthy: no pass has completed yet/);
   await fs.rm(a.input, { recursive: true });
-  const missing = await run(['health', ...a.flags, '--json']);
+  const missing = await run(['health', ...a.healthFlags, '--json']);
   t.is(missing.code, 1);
   t.like(JSON.parse(missing.stdout), { healthy: false });
-  const bad = await run(['health', ...a.flags, '--workers', 'lots']);
+  const bad = await run(['health', ...a.healthFlags, '--shard', 'lots']);
   t.is(bad.code, 1, 'a config error is still 1 for HEALTHCHECK');
-  t.regex(bad.stdout, /--workers "lots" is not valid/);
+  t.regex(bad.stdout, /--shard "lots" is not valid/);
 });

@@ -3,9 +3,11 @@
  * HEALTHCHECK understands 0 and 1 only, so every failure (a bad setting included) is 1 here.
  */
 import { Command } from 'clipanion';
+import type { RawSettings } from '../../config.js';
 import { checkHealth } from '../../ops/health.js';
 import { describeError } from '../../errors.js';
 import { BaseCommand } from '../base.js';
+import { inputOption, jsonOption, lockFileOption, outputOption, shardOption } from '../options.js';
 
 /** After a time-out the hung fs call keeps the process alive: leave anyway, shortly after printing. */
 const EXIT_AFTER_TIMEOUT_MS = 500;
@@ -25,6 +27,16 @@ export class HealthCommand extends BaseCommand {
       ['Machine-readable', '$0 health --json'],
     ],
   });
+
+  input = inputOption();
+  output = outputOption();
+  shard = shardOption();
+  lockFile = lockFileOption();
+  json = jsonOption();
+
+  protected override settings(): RawSettings {
+    return { inputDir: this.input, outputDir: this.output, shard: this.shard, lockFile: this.lockFile };
+  }
 
   async execute(): Promise<number> {
     let healthy = false;

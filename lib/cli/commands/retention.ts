@@ -4,6 +4,7 @@
  * lib/pipeline/retention.ts; `--force` overrides them, `--dry-run` only reports.
  */
 import { Command, Option } from 'clipanion';
+import type { RawSettings } from '../../config.js';
 import { createLogger } from '../../log.js';
 import { acquireLock } from '../../ops/lock.js';
 import { shardOf } from '../../ops/shard.js';
@@ -13,6 +14,17 @@ import { formatBytes } from '../../pipeline/summary.js';
 import { cameraNowSec } from '../../time.js';
 import { ExitCode } from '../../errors.js';
 import { BaseCommand } from '../base.js';
+import {
+  cameraTranslationOption,
+  cameraTzOption,
+  jsonOption,
+  lockFileOption,
+  logFormatOption,
+  logLevelOption,
+  outputOption,
+  retentionDaysOption,
+  shardOption,
+} from '../options.js';
 
 interface CameraRetention {
   camera: string;
@@ -47,8 +59,30 @@ export class RetentionCommand extends BaseCommand {
     ],
   });
 
+  output = outputOption();
+  retentionDays = retentionDaysOption();
+  cameraTz = cameraTzOption();
+  cameraTranslation = cameraTranslationOption();
+  shard = shardOption();
+  lockFile = lockFileOption();
+  logFormat = logFormatOption();
+  logLevel = logLevelOption();
+  json = jsonOption();
   dryRun = Option.Boolean('--dry-run', false, { description: 'Only report what would be deleted' });
   force = Option.Boolean('--force', false, { description: 'Delete even when a safety valve would stop it' });
+
+  protected override settings(): RawSettings {
+    return {
+      outputDir: this.output,
+      retentionDays: this.retentionDays,
+      cameraTz: this.cameraTz,
+      cameraTranslation: this.cameraTranslation,
+      shard: this.shard,
+      lockFile: this.lockFile,
+      logFormat: this.logFormat,
+      logLevel: this.logLevel,
+    };
+  }
 
   async execute(): Promise<number> {
     const cfg = this.config();

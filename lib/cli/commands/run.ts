@@ -2,7 +2,7 @@
  * `hiksync run`: extract every new recording to MP4 and every picture to JPG, once or every CRON_INTERVAL minutes.
  */
 import { Command, Option } from 'clipanion';
-import type { Config } from '../../config.js';
+import type { Config, RawSettings } from '../../config.js';
 import { createLogger, type AppLogger } from '../../log.js';
 import { acquireLock } from '../../ops/lock.js';
 import { realClock, runSchedule } from '../../ops/schedule.js';
@@ -12,6 +12,19 @@ import { runPass, type RunOptions } from '../../pipeline/run-pass.js';
 import { formatSummary, type PassSummary } from '../../pipeline/summary.js';
 import { parseCameraDate } from '../../time.js';
 import { BaseCommand } from '../base.js';
+import {
+  cameraTranslationOption,
+  cameraTzOption,
+  containerOption,
+  inputOption,
+  jsonOption,
+  lockFileOption,
+  logFormatOption,
+  logLevelOption,
+  outputOption,
+  retentionDaysOption,
+  shardOption,
+} from '../options.js';
 
 export class RunCommand extends BaseCommand {
   static override paths = [['run']];
@@ -34,9 +47,20 @@ export class RunCommand extends BaseCommand {
     ],
   });
 
+  input = inputOption();
+  output = outputOption();
+  workers = Option.String('--workers', { description: 'Worker threads (WORKERS, default: CPU count)' });
+  cameraTz = cameraTzOption();
+  cameraTranslation = cameraTranslationOption();
+  container = containerOption();
+  retentionDays = retentionDaysOption();
+  shard = shardOption();
+  lockFile = lockFileOption();
+  logFormat = logFormatOption();
+  logLevel = logLevelOption();
+  json = jsonOption();
   runMode = Option.String('--run-mode', { description: 'once | cron (RUN_MODE, default once on the command line)' });
   cronInterval = Option.String('--cron-interval', { description: 'Minutes between pass starts in cron mode, 1-1440 (CRON_INTERVAL, default 10)' });
-  container = Option.String('--container', { description: 'mp4 | mov: mov keeps G.711 audio (CONTAINER, default mp4)' });
   since = Option.String('--since', { description: 'Only recordings at/after this camera-local date or date-time (ISO 8601)' });
   until = Option.String('--until', { description: 'Only recordings before this camera-local date or date-time (ISO 8601)' });
   camera = Option.Array('--camera', { description: 'Only this camera (folder name or tag); repeatable' });
@@ -52,8 +76,22 @@ export class RunCommand extends BaseCommand {
   fsync = Option.Boolean('--fsync', true, { description: 'fsync each output before it gets its final name (--no-fsync: faster, less safe on power loss)' });
   forceRetention = Option.Boolean('--force-retention', false, { description: 'Apply retention even when a safety valve would block it' });
 
-  protected override settings() {
-    return { ...super.settings(), runMode: this.runMode, cronIntervalMin: this.cronInterval, container: this.container };
+  protected override settings(): RawSettings {
+    return {
+      inputDir: this.input,
+      outputDir: this.output,
+      workers: this.workers,
+      cameraTz: this.cameraTz,
+      cameraTranslation: this.cameraTranslation,
+      container: this.container,
+      retentionDays: this.retentionDays,
+      shard: this.shard,
+      lockFile: this.lockFile,
+      logFormat: this.logFormat,
+      logLevel: this.logLevel,
+      runMode: this.runMode,
+      cronIntervalMin: this.cronInterval,
+    };
   }
 
   async execute(): Promise<number> {

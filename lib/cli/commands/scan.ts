@@ -2,12 +2,14 @@
  * `hiksync scan`: read every camera's index tables and report what is there (no media bytes read, nothing written).
  */
 import { Command } from 'clipanion';
+import type { RawSettings } from '../../config.js';
 import { discoverCameras, scanCamera } from '../../hikvision/source.js';
 import type { Recording } from '../../hikvision/types.js';
 import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
 import { shardOf } from '../../ops/shard.js';
 import { formatStamp, naturalNames } from '../../pipeline/naming.js';
 import { BaseCommand } from '../base.js';
+import { cameraTranslationOption, containerOption, inputOption, jsonOption, shardOption } from '../options.js';
 
 export class ScanCommand extends BaseCommand {
   static override paths = [['scan']];
@@ -17,13 +19,29 @@ export class ScanCommand extends BaseCommand {
       Reads the index tables (index00.bin / index00p.bin, falling back to their index01 copies) of every datadir of
       every camera folder under the input directory, applies the ring-buffer validity rules (stale slots, the open
       segment, ranges outside the hiv files) and prints, per camera, what is there and what was skipped and why.
-      Nothing is written and no media bytes are read. \`--json\` prints the full work list.
+      Nothing is written and no media bytes are read. \`--json\` prints the full work list, with the names \`run\`
+      would give (\`--container mov\` plans .mov names).
     `,
     examples: [
       ['Summarise a NAS share', '$0 scan --input /volume1/cameras'],
       ['Print every recording as JSON', '$0 scan --input /input --json'],
     ],
   });
+
+  input = inputOption();
+  shard = shardOption();
+  cameraTranslation = cameraTranslationOption();
+  container = containerOption();
+  json = jsonOption();
+
+  protected override settings(): RawSettings {
+    return {
+      inputDir: this.input,
+      shard: this.shard,
+      cameraTranslation: this.cameraTranslation,
+      container: this.container,
+    };
+  }
 
   async execute(): Promise<number> {
     const cfg = this.config();
