@@ -54,7 +54,7 @@ export function createLogger(cfg: { format: LogFormat; level: LogLevelName }, st
     },
   });
   live.add(logger);
-  return logger as AppLogger;
+  return logger;
 }
 
 /** Waits until every logger created here has handed its lines to the stream; call before exiting. */

@@ -121,8 +121,8 @@ export function parseCameraDate(s: string, what = 'date'): number {
   if (!m) throw new InvalidDateError(`${what} "${s}" is not a date: ${allowed}`);
   const [y, mo, d, h = 0, mi = 0, sec = 0] = m.slice(1).map((v) => (v === undefined ? undefined : Number(v))) as number[];
   if (mo! < 1 || mo! > 12) throw new InvalidDateError(`${what} "${s}": month must be 01..12 (${allowed})`);
-  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  const daysInMonth = new Date(Date.UTC(y!, mo, 0)).getUTCDate();
   if (d! < 1 || d! > daysInMonth) throw new InvalidDateError(`${what} "${s}": day must be 01..${daysInMonth} (${allowed})`);
   if (h > 23 || mi > 59 || sec > 59) throw new InvalidDateError(`${what} "${s}": time must be 00:00:00..23:59:59 (${allowed})`);
-  return Date.UTC(y!, mo! - 1, d!, h, mi, sec) / 1000;
+  return Date.UTC(y!, mo! - 1, d, h, mi, sec) / 1000;
 }

@@ -231,7 +231,7 @@ export class AccessUnitAssembler {
     for (let i = 0; i < spans.length; i += 2) {
       const len = spans[i + 1]! - spans[i]!;
       out.writeUInt32BE(len, pos);
-      buf.copy(out, pos + 4, spans[i]!, spans[i + 1]!);
+      buf.copy(out, pos + 4, spans[i], spans[i + 1]);
       pos += 4 + len;
     }
     return out;

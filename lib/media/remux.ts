@@ -48,7 +48,7 @@ export interface RemuxResult {
   height: number;
   frames: number;
   durationSec: number;
-  audioCodec?: 'aac' | 'alaw' | string;
+  audioCodec?: AudioCodecName;
   audioKept: boolean;
   audioDropReason?: string;
   bytesRead: number;
@@ -137,6 +137,7 @@ export function checkSegmentStart(bytes: Uint8Array, source: string, offset: num
 }
 const SYSTEM_HEADER = Buffer.from([0, 0, 1, 0xbb]);
 
+/** The stream's audio codec as its stream type names it ('aac', 'alaw', 'ulaw', 'mp2' ...; free text for others). */
 type AudioCodecName = string;
 
 interface QueuedAudio {

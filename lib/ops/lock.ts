@@ -220,7 +220,7 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      const now = await inspectLock(file).catch(() => ({ exists: true }) as LockState);
+      const now: LockState = await inspectLock(file).catch((): LockState => ({ exists: true }));
       throw lockHeldError(file, now.owner ? { staleMs, ...now.owner } : undefined);
     }
     throw err;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { messageOf } from '../errors.js';
 import type { PassRecord } from './schedule.js';
 import { shardSuffix, type Shard } from './shard.js';
 
@@ -132,7 +133,7 @@ export class StatusRecorder {
     };
     if (r.exitCode !== undefined) pass.exitCode = r.exitCode;
     if (r.counts) pass.counts = r.counts;
-    if (r.error !== undefined) pass.error = r.error instanceof Error ? r.error.message : String(r.error);
+    if (r.error !== undefined) pass.error = messageOf(r.error);
     this.state.lastPass = pass;
     if (result === 'ok' || result === 'some-failed') this.state.lastCompletedAt = pass.endedAt;
     delete this.state.passStartedAt;

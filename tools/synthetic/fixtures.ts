@@ -105,7 +105,7 @@ export async function loadVideoFixture(codec: VideoCodec, size: FixtureSize, dir
   // The share writer cuts recordings on these GOP boundaries: they must be where fixtures.json says.
   const keys = frames.flatMap((f, i) => (f.key ? [i] : []));
   if (frames.length !== info.frames || keys.join(',') !== info.keyFrames.join(',')) {
-    throw new FixtureError(`${info.file}: found ${frames.length} frames, key frames [${keys}], fixtures.json says ${info.frames}, [${info.keyFrames}]`);
+    throw new FixtureError(`${info.file}: found ${frames.length} frames, key frames [${keys.join(',')}], fixtures.json says ${info.frames}, [${info.keyFrames.join(',')}]`);
   }
   if (!frames.every((f) => !f.key || f.hasParameterSets)) throw new FixtureError(`${info.file}: a key frame lacks parameter sets`);
   return { info, frames };

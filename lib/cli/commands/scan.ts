@@ -82,7 +82,7 @@ export class ScanCommand extends BaseCommand {
           `  ${videos.length} recordings, ${pictures.length} pictures, ${formatBytes(bytes)}` +
           (first && last ? `, ${formatStamp(first.start.sec)} .. ${formatStamp(last.end.sec)} (camera time)` : '') +
           '\n' +
-          `  skipped: ${fmtCounts(scan.skipped as Record<string, number>)}` +
+          `  skipped: ${fmtCounts(scan.skipped)}` +
           (scan.skipped.empty ? ` (and ${scan.skipped.empty} never-used index slots)` : '') +
           '\n',
       );
