@@ -7,7 +7,16 @@ import * as path from 'node:path';
 import type { Recording } from '../hikvision/types.js';
 import type { Manifest } from './manifest.js';
 import type { ManifestEntry } from './manifest-types.js';
-import { extensionFor, fileName, IMAGE_FOLDER, outputPath, parseFileName, VIDEO_FOLDER, type VideoContainer } from './naming.js';
+import {
+  compareNamingOrder,
+  extensionFor,
+  fileName,
+  IMAGE_FOLDER,
+  outputPath,
+  parseFileName,
+  VIDEO_FOLDER,
+  type VideoContainer,
+} from './naming.js';
 import type { OutputListing } from './plan.js';
 
 /** Temporary files are hidden and end in .partial: `.<final name>.<pid>-<n>.partial`. */
@@ -81,7 +90,8 @@ export async function settlePending(manifest: Manifest, outputRoot: string, list
 /** The name each recording gets when nothing else is in the way: plain, -2, -3 ... by start order. */
 export function naturalNames(tag: string, recordings: readonly Recording[], container: VideoContainer): Map<string, Recording> {
   const byName = new Map<string, Recording>();
-  const ordered = [...recordings].sort((a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec || a.id.localeCompare(b.id));
+  // The planner's order, so that each name maps back to the recording the planner gave it to.
+  const ordered = [...recordings].sort(compareNamingOrder);
   const perSecond = new Map<string, number>();
   for (const r of ordered) {
     const key = `${r.kind}:${r.start.sec}`;

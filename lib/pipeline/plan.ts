@@ -11,7 +11,15 @@
 import { isPlausibleCameraTime } from '../time.js';
 import type { Recording } from '../hikvision/types.js';
 import type { ManifestEntry } from './manifest-types.js';
-import { extensionFor, fileName, folderFor, MAX_SAME_SECOND, outputPath, type VideoContainer } from './naming.js';
+import {
+  compareNamingOrder,
+  extensionFor,
+  fileName,
+  folderFor,
+  MAX_SAME_SECOND,
+  outputPath,
+  type VideoContainer,
+} from './naming.js';
 
 export interface PlanOptions {
   kinds: { video: boolean; picture: boolean };
@@ -85,9 +93,7 @@ export function planCamera(
   };
 
   // Start order (seconds, then microseconds) decides who gets the plain name of a second.
-  const ordered = [...recordings].sort(
-    (a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec || a.id.localeCompare(b.id),
-  );
+  const ordered = [...recordings].sort(compareNamingOrder);
 
   for (const rec of ordered) {
     if (!(rec.kind === 'video' ? opts.kinds.video : opts.kinds.picture)) {

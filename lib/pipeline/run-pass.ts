@@ -9,6 +9,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { InputDirError } from '../hikvision/errors.js';
+import { compareRecordings } from '../hikvision/recording.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import type { Log } from '../log-types.js';
 import { withTimeout } from '../ops/health.js';
@@ -156,7 +157,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   // 3. Dispatch, oldest first.
   const queue: Array<{ work: CameraWork; task: PlannedTask }> = [];
   for (const work of works) for (const task of work.plan.tasks) queue.push({ work, task });
-  queue.sort((a, b) => a.task.recording.start.sec - b.task.recording.start.sec || a.task.recording.start.usec - b.task.recording.start.usec);
+  queue.sort((a, b) => compareRecordings(a.task.recording, b.task.recording));
   const totalBytes = queue.reduce((n, q) => n + (q.task.recording.endOffset - q.task.recording.startOffset), 0);
 
   let interrupted = false;
