@@ -3,10 +3,10 @@
  * the file and slot records live. Pure: bytes in, values out. All counts here are untrusted input.
  */
 import { IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../errors.js';
+import { FILE_RECORD_SIZE, IndexSlice, SEGMENT_RECORD_SIZE } from './record-reader.js';
 
+export { FILE_RECORD_SIZE, SEGMENT_RECORD_SIZE };
 export const HEADER_SIZE = 1280;
-export const FILE_RECORD_SIZE = 32;
-export const SEGMENT_RECORD_SIZE = 80;
 export const VIDEO_SLOTS_PER_FILE = 256;
 export const CURRENT_ENTRY_OFFSET = 24;
 export const CURRENT_ENTRY_SIZE = 24;
@@ -49,14 +49,22 @@ export interface IndexHeader {
   current?: CurrentFileEntry;
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+/** Header fields (storage doc section 2). */
+const MODIFY_TIMES_AT = 0;
+const VERSION_AT = 8;
+const AV_FILES_AT = 12;
+const NEXT_FILE_REC_NO_AT = 16;
+const LAST_FILE_REC_NO_AT = 20;
 
 /** The write counter as a decimal string, from the first 8 bytes. */
 export function readModifyTimes(bytes: Uint8Array): string {
   if (bytes.length < 8) throw new IndexCorruptError(`index too short for its write counter (${bytes.length} bytes)`);
-  return viewOf(bytes).getBigUint64(0, true).toString();
+  return new IndexSlice(bytes, 'index header').u64(MODIFY_TIMES_AT).toString();
+}
+
+/** The file count from the first 16 bytes (a cheap "same table?" check; the full header is parseIndexHeader). */
+export function readAvFiles(bytes: Uint8Array): number {
+  return new IndexSlice(bytes, 'index header').u32(AV_FILES_AT);
 }
 
 /** True when the bytes start like a SQLite database (index of firmware 5.5+, or a renamed one). */
@@ -77,8 +85,8 @@ export function parseIndexHeader(bytes: Uint8Array): IndexHeader {
   if (bytes.length < HEADER_SIZE) {
     throw new IndexCorruptError(`index truncated: ${bytes.length} bytes, the header alone needs ${HEADER_SIZE}`);
   }
-  const v = viewOf(bytes);
-  const version = v.getUint32(8, true);
+  const v = new IndexSlice(bytes, 'index header');
+  const version = v.u32(VERSION_AT);
   if (!KNOWN_VERSIONS.includes(version)) {
     // A small number is plausibly a real but newer/older layout: say so rather than guess at it.
     if (version >= 1 && version <= 16) {
@@ -86,32 +94,39 @@ export function parseIndexHeader(bytes: Uint8Array): IndexHeader {
     }
     throw new IndexCorruptError(`index header is not plausible: version field is ${version}`);
   }
-  const avFiles = v.getUint32(12, true);
+  const avFiles = v.u32(AV_FILES_AT);
   if (avFiles > MAX_AV_FILES) throw new LimitExceededError('avFiles', avFiles, MAX_AV_FILES, 'index header');
   const usedEntries: CurrentFileEntry[] = [];
   for (let k = 0; k < CURRENT_ENTRIES; k++) {
-    const at = CURRENT_ENTRY_OFFSET + k * CURRENT_ENTRY_SIZE;
-    const fileNo = v.getUint16(at, true);
-    if (fileNo === UNUSED_U16) continue;
-    const segNo = v.getUint16(at + 2, true);
-    const startTime = v.getUint32(at + 4, true);
-    const endTime = v.getUint32(at + 8, true);
-    // An all-zero entry was never initialised (a camera writing file 0 slot 0 has a start time): not a channel.
-    if (fileNo === 0 && segNo === 0 && startTime === 0 && endTime === 0) continue;
-    usedEntries.push({ channel: k, fileNo, segNo, startTime, endTime, status: v.getUint8(at + 12) });
+    const entry = readCurrentEntry(v, k);
+    if (entry) usedEntries.push(entry);
   }
   const inRange = usedEntries.filter((e) => e.fileNo < avFiles);
   const current = inRange.find((e) => e.channel === IP_CAMERA_CHANNEL) ?? inRange[0];
   const header: IndexHeader = {
-    modifyTimes: v.getBigUint64(0, true).toString(),
+    modifyTimes: v.u64(MODIFY_TIMES_AT).toString(),
     version,
     avFiles,
-    nextFileRecNo: v.getUint32(16, true),
-    lastFileRecNo: v.getUint32(20, true),
+    nextFileRecNo: v.u32(NEXT_FILE_REC_NO_AT),
+    lastFileRecNo: v.u32(LAST_FILE_REC_NO_AT),
     usedEntries,
   };
   if (current) header.current = current;
   return header;
+}
+
+/** The current-file entry of `channel`, or undefined when it is not in use. */
+function readCurrentEntry(v: IndexSlice, channel: number): CurrentFileEntry | undefined {
+  const at = CURRENT_ENTRY_OFFSET + channel * CURRENT_ENTRY_SIZE;
+  v.require(at, CURRENT_ENTRY_SIZE);
+  const fileNo = v.u16(at);
+  if (fileNo === UNUSED_U16) return undefined;
+  const segNo = v.u16(at + 2);
+  const startTime = v.u32(at + 4);
+  const endTime = v.u32(at + 8);
+  // An all-zero entry was never initialised (a camera writing file 0 slot 0 has a start time): not a channel.
+  if (fileNo === 0 && segNo === 0 && startTime === 0 && endTime === 0) return undefined;
+  return { channel, fileNo, segNo, startTime, endTime, status: v.u8(at + 12) };
 }
 
 /** Byte offset of file record `fileNo`. */

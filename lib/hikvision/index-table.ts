@@ -7,41 +7,30 @@ import { IndexCorruptError } from '../errors.js';
 import {
   fileRecordOffset,
   parseIndexHeader,
-  SEGMENT_RECORD_SIZE,
   slotOffset,
   UNUSED_U16,
   usedIndexLength,
   VIDEO_SLOTS_PER_FILE,
   type IndexHeader,
 } from './index-header.js';
-import { addSkip, isZeroedSlot, walkFileSlots, type IndexedRecord } from './slot-rules.js';
+import {
+  IndexSlice,
+  isZeroed,
+  newSegmentRecord,
+  readFileRecord,
+  readSegmentRecord,
+  SEGMENT_RECORD_SIZE,
+} from './record-reader.js';
+import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { SkipCounts } from './types.js';
 
-export interface FileRecord {
-  fileNo: number;
-  chan: number;
-  /** Index of the LAST used slot (count = segRecNums + 1). */
-  segRecNums: number;
-  startTime: number;
-  endTime: number;
-}
+export type { FileRecord } from './record-reader.js';
 
 export interface IndexTable {
   header: IndexHeader;
   slotsPerFile: number;
   records: IndexedRecord[];
   skipped: SkipCounts;
-}
-
-export function readFileRecord(view: DataView, fileNo: number): FileRecord {
-  const at = fileRecordOffset(fileNo);
-  return {
-    fileNo: view.getUint32(at, true),
-    chan: view.getUint16(at + 4, true),
-    segRecNums: view.getUint16(at + 6, true),
-    startTime: view.getUint32(at + 8, true),
-    endTime: view.getUint32(at + 12, true),
-  };
 }
 
 /** Throws IndexCorruptError when the bytes are shorter than the part the header says is in use. */
@@ -64,7 +53,7 @@ export function readVideoIndex(bytes: Uint8Array, hivSizes: ReadonlyMap<number, 
   const header = parseIndexHeader(bytes);
   const S = VIDEO_SLOTS_PER_FILE;
   requireUsedLength(bytes, header, S);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const slice = new IndexSlice(bytes, 'video index');
   const records: IndexedRecord[] = [];
   const skipped: SkipCounts = {};
   const current = header.current;
@@ -73,29 +62,51 @@ export function readVideoIndex(bytes: Uint8Array, hivSizes: ReadonlyMap<number, 
     const fileSize = hivSizes.get(f);
     if (current && current.fileNo === f) {
       const segNo = Math.min(current.segNo, S);
-      walkFileSlots(view, base, { fileNo: f, slotsPerFile: S, candidates: segNo, openSlot: segNo < S ? segNo : -1, endAtFirstEmpty: false, requireType: true, fileSize }, records, skipped);
+      const openSlot = segNo < S ? segNo : -1;
+      const candidates = segNo;
+      walkFileSlots(
+        slice,
+        base,
+        { fileNo: f, slotsPerFile: S, candidates, openSlot, endAtFirstEmpty: false, requireType: true, fileSize },
+        records,
+        skipped,
+      );
       continue;
     }
-    const rec = readFileRecord(view, f);
+    const rec = readFileRecord(slice, fileRecordOffset(f));
     if (rec.chan === UNUSED_U16) {
       // An empty file record: zeroed slots were never used, anything else is left from an earlier cycle.
-      countUnusableBlock(view, base, S, skipped, 'stale');
+      countUnusableBlock(slice, base, S, skipped, 'stale');
       continue;
     }
     if (rec.fileNo !== f || rec.segRecNums >= S) {
       // A file record that contradicts its own position or block size: nothing in the block can be trusted.
-      countUnusableBlock(view, base, S, skipped, 'bad-header');
+      countUnusableBlock(slice, base, S, skipped, 'bad-header');
       continue;
     }
-    walkFileSlots(view, base, { fileNo: f, slotsPerFile: S, candidates: rec.segRecNums + 1, openSlot: -1, endAtFirstEmpty: false, requireType: true, fileSize }, records, skipped);
+    const candidates = rec.segRecNums + 1;
+    walkFileSlots(
+      slice,
+      base,
+      { fileNo: f, slotsPerFile: S, candidates, openSlot: -1, endAtFirstEmpty: false, requireType: true, fileSize },
+      records,
+      skipped,
+    );
   }
   return { header, slotsPerFile: S, records, skipped };
 }
 
 /** Count a block whose file record says nothing usable: zeroed slots are 'empty', the rest `reason`. */
-function countUnusableBlock(view: DataView, base: number, slots: number, skipped: SkipCounts, reason: 'stale' | 'bad-header'): void {
+function countUnusableBlock(
+  slice: IndexSlice,
+  base: number,
+  slots: number,
+  skipped: SkipCounts,
+  reason: 'stale' | 'bad-header',
+): void {
   let empty = 0;
-  for (let j = 0; j < slots; j++) if (isZeroedSlot(view, base + j * SEGMENT_RECORD_SIZE)) empty++;
+  const r = newSegmentRecord();
+  for (let j = 0; j < slots; j++) if (isZeroed(readSegmentRecord(slice, base + j * SEGMENT_RECORD_SIZE, r))) empty++;
   addSkip(skipped, 'empty', empty);
   addSkip(skipped, reason, slots - empty);
 }

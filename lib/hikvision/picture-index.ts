@@ -19,8 +19,9 @@
  * one begins a stale tail (rule 5b); then the per-slot rules of slot-rules.ts (type byte not required).
  */
 import { IndexCorruptError, UnsupportedFormatError } from '../errors.js';
-import { parseIndexHeader, SEGMENT_RECORD_SIZE, slotOffset, usedIndexLength, type IndexHeader } from './index-header.js';
+import { parseIndexHeader, slotOffset, usedIndexLength, type IndexHeader } from './index-header.js';
 import type { IndexTable } from './index-table.js';
+import { IndexSlice, isZeroed, newSegmentRecord, readSegmentRecord, SEGMENT_RECORD_SIZE } from './record-reader.js';
 import { MAX_CLOCK_STEP_BACK_SEC, USEC_PER_SEC, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { SkipCounts } from './types.js';
 
@@ -60,8 +61,10 @@ export function assessPictureStride(bytes: Uint8Array, header: IndexHeader, slot
   const result: StrideAssessment = { slotsPerFile, fits: false, used: 0, plausible: 0, fileStartsInside: 0, samples: [], fallbackSamples: [] };
   if (bytes.length < usedIndexLength(header.avFiles, slotsPerFile)) return result;
   result.fits = true;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const slice = new IndexSlice(bytes, 'picture index');
   const discriminating: Array<{ fileNo: number; slot: number; offset: number }> = [];
+  // Decoded into for every slot: a 4096-slot stride reads hundreds of thousands of records.
+  const r = newSegmentRecord();
   for (let f = 0; f < header.avFiles; f++) {
     const base = slotOffset(header.avFiles, slotsPerFile, f, 0);
     const size = picSizes.get(f);
@@ -70,15 +73,11 @@ export function assessPictureStride(bytes: Uint8Array, header: IndexHeader, slot
     let prevEnd = 0;
     let inTail = false;
     for (let j = 0; j < slotsPerFile; j++) {
-      const at = base + j * SEGMENT_RECORD_SIZE;
-      const startSec = view.getUint32(at + 8, true);
-      const startUsec = view.getUint32(at + 12, true);
-      const endSec = view.getUint32(at + 16, true);
-      const endUsec = view.getUint32(at + 20, true);
-      const so = view.getUint32(at + 40, true);
-      const eo = view.getUint32(at + 44, true);
-      const zero = view.getUint8(at) === 0 && startSec === 0 && startUsec === 0 && endSec === 0 && endUsec === 0 && so === 0 && eo === 0;
-      if (zero) {
+      readSegmentRecord(slice, base + j * SEGMENT_RECORD_SIZE, r);
+      const { sec: startSec, usec: startUsec } = r.start;
+      const { sec: endSec, usec: endUsec } = r.end;
+      const { startOffset: so, endOffset: eo } = r;
+      if (isZeroed(r)) {
         seenZero = true;
         continue;
       }
@@ -176,7 +175,7 @@ export function readPictureIndex(bytes: Uint8Array, picSizes: ReadonlyMap<number
   if (bytes.length < need) {
     throw new IndexCorruptError(`picture index truncated: ${header.avFiles} files x ${slotsPerFile} slots need ${need} bytes, only ${bytes.length} present`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const slice = new IndexSlice(bytes, 'picture index');
   const records: IndexedRecord[] = [];
   const skipped: SkipCounts = {};
   const current = header.current;
@@ -186,7 +185,7 @@ export function readPictureIndex(bytes: Uint8Array, picSizes: ReadonlyMap<number
     const isCurrent = current !== undefined && current.fileNo === f;
     const segNo = isCurrent ? Math.min(current.segNo, slotsPerFile) : slotsPerFile;
     walkFileSlots(
-      view,
+      slice,
       base,
       {
         fileNo: f,

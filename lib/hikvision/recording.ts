@@ -56,11 +56,15 @@ export function toRecording(r: IndexedRecord, ctx: RecordingContext): Recording 
   return rec;
 }
 
+/** Start order alone: seconds, then microseconds (two recordings can start in the same second). */
+export function compareStart(a: Pick<Recording, 'start'>, b: Pick<Recording, 'start'>): number {
+  return a.start.sec - b.start.sec || a.start.usec - b.start.usec;
+}
+
 /** Order of CameraScan.recordings: start time, then where it lives. */
 export function compareRecordings(a: Recording, b: Recording): number {
   return (
-    a.start.sec - b.start.sec ||
-    a.start.usec - b.start.usec ||
+    compareStart(a, b) ||
     (a.datadir < b.datadir ? -1 : a.datadir > b.datadir ? 1 : 0) ||
     (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
     a.fileNo - b.fileNo ||

@@ -3,7 +3,13 @@
  * One call walks the slot block of one hiv file and either emits a record or counts a SkipReason for EVERY slot
  * of the block: nothing is dropped silently. Slots that cannot be real are counted without building objects.
  */
-import { SEGMENT_RECORD_SIZE } from './index-header.js';
+import {
+  isZeroed,
+  newSegmentRecord,
+  readSegmentRecord,
+  SEGMENT_RECORD_SIZE,
+  type IndexSlice,
+} from './record-reader.js';
 import type { CameraTime, SkipCounts, SkipReason } from './types.js';
 
 /** A slot that passed every rule: a real recording/picture listed by the index. */
@@ -46,26 +52,30 @@ export function addSkip(skipped: SkipCounts, reason: SkipReason, n = 1): void {
 }
 
 /**
- * Walk the block of one file starting at byte `base` of `view` (the caller has checked that the whole block
- * lies inside the view). Valid records are appended to `out`, every other slot is counted in `skipped`.
+ * Walk the block of one file starting at byte `base` of `slice` (a block that does not fit in the slice is
+ * IndexCorruptError from the reader). Valid records are appended to `out`, every other slot is counted in `skipped`.
  */
-export function walkFileSlots(view: DataView, base: number, w: FileWalk, out: IndexedRecord[], skipped: SkipCounts): void {
+export function walkFileSlots(
+  slice: IndexSlice,
+  base: number,
+  w: FileWalk,
+  out: IndexedRecord[],
+  skipped: SkipCounts,
+): void {
   let prevSec = -1;
   let prevUsec = 0;
   let prevEndOffset = 0;
   let staleTail = false;
   let empty = 0;
   let stale = 0;
+  // One record decoded into per slot: most slots are empty or stale and must not cost an allocation.
+  const r = newSegmentRecord();
   for (let j = 0; j < w.slotsPerFile; j++) {
-    const at = base + j * SEGMENT_RECORD_SIZE;
-    const type = view.getUint8(at);
-    const startSec = view.getUint32(at + 8, true);
-    const startUsec = view.getUint32(at + 12, true);
-    const endSec = view.getUint32(at + 16, true);
-    const endUsec = view.getUint32(at + 20, true);
-    const startOffset = view.getUint32(at + 40, true);
-    const endOffset = view.getUint32(at + 44, true);
-    const zeroed = type === 0 && startSec === 0 && startUsec === 0 && endSec === 0 && endUsec === 0 && startOffset === 0 && endOffset === 0;
+    readSegmentRecord(slice, base + j * SEGMENT_RECORD_SIZE, r);
+    const { type, startOffset, endOffset } = r;
+    const { sec: startSec, usec: startUsec } = r.start;
+    const { sec: endSec, usec: endUsec } = r.end;
+    const zeroed = isZeroed(r);
 
     if (j === w.openSlot) {
       addSkip(skipped, 'open');
@@ -125,17 +135,4 @@ export function walkFileSlots(view: DataView, base: number, w: FileWalk, out: In
   }
   addSkip(skipped, 'empty', empty);
   addSkip(skipped, 'stale', stale);
-}
-
-/** Whether a slot's key fields are all zero (a never-used slot). */
-export function isZeroedSlot(view: DataView, at: number): boolean {
-  return (
-    view.getUint8(at) === 0 &&
-    view.getUint32(at + 8, true) === 0 &&
-    view.getUint32(at + 12, true) === 0 &&
-    view.getUint32(at + 16, true) === 0 &&
-    view.getUint32(at + 20, true) === 0 &&
-    view.getUint32(at + 40, true) === 0 &&
-    view.getUint32(at + 44, true) === 0
-  );
 }

@@ -18,6 +18,7 @@ import {
   fileRecordOffset,
   HEADER_SIZE,
   parseIndexHeader,
+  readAvFiles,
   readModifyTimes,
   SEGMENT_RECORD_SIZE,
   slotOffset,
@@ -28,6 +29,7 @@ import {
 import { readVideoIndex, type IndexTable } from './index-table.js';
 import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
 import { openReadOnly, readAt, readHead, readIndexConsistent, type LoadedIndex, type ReadableFile } from './read-file.js';
+import { IndexSlice, readFileRecord, readSegmentRecord } from './record-reader.js';
 import { compareRecordings, hivFileName, toRecording } from './recording.js';
 import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { MediaKind, Recording, SkipCounts, SkipReason } from './types.js';
@@ -168,7 +170,7 @@ async function loadKind(
 async function sameTable(file: string, header: { modifyTimes: string; avFiles: number }, counters: { bytesRead: number }): Promise<boolean> {
   const b = await readHead(file, 16);
   counters.bytesRead += b.length;
-  return b.length === 16 && readModifyTimes(b) === header.modifyTimes && b.readUInt32LE(12) === header.avFiles;
+  return b.length === 16 && readModifyTimes(b) === header.modifyTimes && readAvFiles(b) === header.avFiles;
 }
 
 interface DatadirIo {
@@ -439,12 +441,11 @@ export async function recheckRecording(rec: Recording): Promise<RecheckResult> {
 }
 
 function judge(rec: Recording, current: { fileNo: number; segNo: number } | undefined, prefix: Buffer, fileRec: Buffer | undefined): RecheckResult {
-  const at = rec.slot * SEGMENT_RECORD_SIZE;
-  const startSec = prefix.readUInt32LE(at + 8);
-  const startUsec = prefix.readUInt32LE(at + 12);
-  const so = prefix.readUInt32LE(at + 40);
-  const eo = prefix.readUInt32LE(at + 44);
   const name = hivFileName(rec.fileNo, rec.kind);
+  const slots = new IndexSlice(prefix, `slot records of ${name}`);
+  const now = readSegmentRecord(slots, rec.slot * SEGMENT_RECORD_SIZE);
+  const { sec: startSec, usec: startUsec } = now.start;
+  const { startOffset: so, endOffset: eo } = now;
   if (startSec !== rec.start.sec || startUsec !== rec.start.usec || so !== rec.startOffset || eo !== rec.endOffset) {
     return { ok: false, reason: `slot ${rec.slot} now holds start ${startSec}.${String(startUsec).padStart(6, '0')} bytes ${so}-${eo}` };
   }
@@ -454,19 +455,17 @@ function judge(rec: Recording, current: { fileNo: number; segNo: number } | unde
   }
   const candidates = rec.slot + 1;
   if (fileRec && !isCurrent) {
-    const chan = fileRec.readUInt16LE(4);
-    const segRecNums = fileRec.readUInt16LE(6);
-    if (chan === UNUSED_U16 || fileRec.readUInt32LE(0) !== rec.fileNo || segRecNums < rec.slot || segRecNums >= rec.slotsPerFile) {
+    const { fileNo, chan, segRecNums } = readFileRecord(new IndexSlice(fileRec, `file record of ${name}`), 0);
+    if (chan === UNUSED_U16 || fileNo !== rec.fileNo || segRecNums < rec.slot || segRecNums >= rec.slotsPerFile) {
       return { ok: false, reason: `file record of ${name} no longer covers slot ${rec.slot}` };
     }
   }
   // The same rules as the scan, over slots 0..rec.slot: an earlier slot rewritten by a new cycle now starts after
   // this one, which makes this slot part of a stale tail.
-  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const listed: IndexedRecord[] = [];
   const skipped: SkipCounts = {};
   walkFileSlots(
-    view,
+    slots,
     0,
     {
       fileNo: rec.fileNo,

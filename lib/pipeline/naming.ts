@@ -3,7 +3,7 @@
  * camera-local time. A second recording that starts in the same second gets `-<tag>-2`, then `-3` ...
  * (pure: no I/O).
  */
-import { compareRecordings } from '../hikvision/recording.js';
+import { compareStart } from '../hikvision/recording.js';
 import type { MediaKind, Recording } from '../hikvision/types.js';
 
 export type VideoContainer = 'mp4' | 'mov';
@@ -12,6 +12,16 @@ export const VIDEO_FOLDER = 'video';
 export const IMAGE_FOLDER = 'images';
 /** Suffixes tried for one second before a recording is reported as unnameable (a hard bound, not a real limit). */
 export const MAX_SAME_SECOND = 999;
+
+/**
+ * The order in which the recordings of one second take its names (plain, -2, -3 ...): start, then id. The planner
+ * and naturalNames (manifest rebuild, `scan`) must share it, or a rebuilt manifest would give a name to another
+ * recording of that second. Not compareRecordings: its tie-break by location would hand out the names of
+ * recordings that start in the same microsecond differently from the names already given.
+ */
+export function compareNamingOrder(a: Pick<Recording, 'start' | 'id'>, b: Pick<Recording, 'start' | 'id'>): number {
+  return compareStart(a, b) || a.id.localeCompare(b.id);
+}
 
 export function folderFor(kind: MediaKind): string {
   return kind === 'video' ? VIDEO_FOLDER : IMAGE_FOLDER;
@@ -75,7 +85,7 @@ export function naturalNames(
   container: VideoContainer,
 ): Map<string, Recording> {
   const byName = new Map<string, Recording>();
-  const ordered = [...recordings].sort(compareRecordings);
+  const ordered = [...recordings].sort(compareNamingOrder);
   const perSecond = new Map<string, number>();
   for (const r of ordered) {
     const key = `${r.kind}:${r.start.sec}`;

@@ -9,10 +9,17 @@
  * worker to adopt a valid MP4/JPEG there or replace a raw MPEG-PS file an older tool saved as .mp4).
  */
 import { isPlausibleCameraTime } from '../time.js';
-import { compareRecordings } from '../hikvision/recording.js';
 import type { Recording } from '../hikvision/types.js';
 import type { ManifestEntry } from './manifest-entry.js';
-import { extensionFor, fileName, folderFor, MAX_SAME_SECOND, outputPath, type VideoContainer } from './naming.js';
+import {
+  compareNamingOrder,
+  extensionFor,
+  fileName,
+  folderFor,
+  MAX_SAME_SECOND,
+  outputPath,
+  type VideoContainer,
+} from './naming.js';
 import { isListed, type OutputListing } from './output-folders.js';
 
 export interface PlanOptions {
@@ -77,7 +84,7 @@ export function planCamera(
   const onDisk = (output: string): boolean => isListed(listing, output);
 
   // Start order (seconds, then microseconds) decides who gets the plain name of a second.
-  const ordered = [...recordings].sort(compareRecordings);
+  const ordered = [...recordings].sort(compareNamingOrder);
 
   for (const rec of ordered) {
     if (!(rec.kind === 'video' ? opts.kinds.video : opts.kinds.picture)) {
