@@ -3,9 +3,12 @@
  *
  * proper-lockfile does the locking: the lock is a DIRECTORY created with mkdir (atomic on NFS, where O_EXCL files
  * are not), its mtime refreshed while we run, and a lock whose mtime is older than `staleMs` is taken over. Who
- * holds it is kept in a sibling file `<lock>.owner.json` (proper-lockfile removes the lock with rmdir, so nothing may
- * live inside). The owner file names the lock directory's inode, so an owner file left from an earlier lock is never
- * mistaken for the current holder.
+ * holds it is kept INSIDE that directory, in `<lock>/owner.json`, with a random token. A new lock directory is
+ * empty, so an owner file can only ever describe the directory it is in: the identity of a lock never rests on an
+ * inode number (ext4 hands a removed directory's inode to the next mkdir at once). proper-lockfile is given a file
+ * system whose rmdir of the lock also removes that owner file, and whose refresh checks the token: when the owner
+ * file holds another run's token, the lock was taken over and counts as lost; a release never removes a lock
+ * whose token is not ours.
  *
  * A lock left by a crashed run is taken over, with a warning for the caller to log:
  * - at once when its holder is provably dead: same host name, same boot, same pid namespace, and that pid is not
@@ -15,6 +18,8 @@
  * A lost lock (refresh impossible, or taken over by someone else) calls `onLost` from the refresh timer; it never
  * throws there. proper-lockfile also removes held locks on process exit (signal-exit), so every exit path frees it.
  */
+import { randomBytes } from 'node:crypto';
+import * as fsCb from 'node:fs';
 import { readFileSync, readlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -36,8 +41,8 @@ export interface LockInfo {
   pidNs?: string;
   bootId?: string;
   procStart?: string;
-  /** Inode of the lock directory this owner file describes. */
-  ino?: number;
+  /** Random, written once when the lock is taken: the identity of this holding of the lock. */
+  token?: string;
   staleMs?: number;
 }
 
@@ -71,9 +76,14 @@ export interface HeldLock {
 /** Locks held by this process (a second acquire of the same path must fail, not look "dead"). */
 const heldHere = new Set<string>();
 
+/** Where the holder of `lockPath` is described: inside the lock directory. */
 export function ownerFileFor(lockPath: string): string {
-  return `${lockPath}.owner.json`;
+  return path.join(lockPath, OWNER_FILE);
 }
+
+const OWNER_FILE = 'owner.json';
+/** Owner files of hiksync before 0.2 lived beside the lock; they are never trusted, and removed when seen. */
+const legacyOwnerFileFor = (lockPath: string) => `${lockPath}.owner.json`;
 
 function readText(file: string): string | undefined {
   try {
@@ -154,20 +164,71 @@ export async function inspectLock(lockPath: string): Promise<LockState> {
     throw err;
   }
   const state: LockState = { exists: true, mtimeMs: st.mtimeMs };
-  try {
-    const owner = JSON.parse(await fs.readFile(ownerFileFor(lockPath), 'utf8')) as LockInfo;
-    if (owner && typeof owner.pid === 'number' && typeof owner.host === 'string' && owner.ino === st.ino) state.owner = owner;
-  } catch {
-    /* missing or torn owner file: holder unknown */
-  }
+  const owner = readOwnerSync(lockPath);
+  if (owner) state.owner = owner;
   return state;
 }
 
+/** The owner file in the lock directory, or undefined when it is missing, torn or not an owner record. */
+function readOwnerSync(lockPath: string): LockInfo | undefined {
+  try {
+    const owner = JSON.parse(readFileSync(ownerFileFor(lockPath), 'utf8')) as Partial<LockInfo> | null;
+    if (owner && typeof owner.pid === 'number' && typeof owner.host === 'string') return owner as LockInfo;
+  } catch {
+    /* missing or torn owner file: holder unknown */
+  }
+  return undefined;
+}
+
+/** Written once, exclusively, into the lock directory we just created (it is empty: nobody else writes there). */
 async function writeOwner(lockPath: string, info: LockInfo): Promise<void> {
-  const file = ownerFileFor(lockPath);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(info) + '\n');
-  await fs.rename(tmp, file);
+  await fs.writeFile(ownerFileFor(lockPath), JSON.stringify(info) + '\n', { flag: 'wx' });
+}
+
+/** Removes the owner file and the lock directory (a takeover, a release, or the exit cleanup). */
+function removeLockDirSync(lockPath: string): void {
+  fsCb.rmSync(ownerFileFor(lockPath), { force: true });
+  fsCb.rmdirSync(lockPath);
+}
+
+/**
+ * The file system proper-lockfile works through, for one acquire. Until the lock is ours (`held()` false) its
+ * rmdir is a takeover of a stale lock: the owner file goes with the directory. Once held, the refresh's stat fails
+ * (-> lost) when the owner file holds another token, and rmdir (release, exit cleanup) leaves a lock whose token
+ * is not ours alone.
+ */
+function lockFs(lockPath: string, token: string, held: () => boolean) {
+  const ownedByOther = (): boolean => {
+    const owner = readOwnerSync(lockPath);
+    return owner?.token !== undefined && owner.token !== token;
+  };
+  const takenOver = () =>
+    Object.assign(new Error(`lock ${lockPath} was taken over by another run (its owner file holds another token)`), {
+      code: 'ENOENT',
+    });
+  const rmdirSync = (p: string): void => {
+    if (p === lockPath && held() && ownedByOther()) throw takenOver();
+    if (p === lockPath) removeLockDirSync(p);
+    else fsCb.rmdirSync(p);
+  };
+  return {
+    mkdir: fsCb.mkdir,
+    realpath: fsCb.realpath,
+    utimes: fsCb.utimes,
+    stat: (p: string, cb: (err: NodeJS.ErrnoException | null, st?: fsCb.Stats) => void): void => {
+      if (p === lockPath && held() && ownedByOther()) return cb(takenOver());
+      fsCb.stat(p, cb);
+    },
+    rmdir: (p: string, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+      try {
+        rmdirSync(p);
+        cb(null);
+      } catch (err) {
+        cb(err as NodeJS.ErrnoException);
+      }
+    },
+    rmdirSync,
+  };
 }
 
 function minutes(ms: number): string {
@@ -189,9 +250,11 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
     const owner = before.owner;
     const age = Date.now() - (before.mtimeMs ?? 0);
     if (owner && holderIsDead(owner)) {
-      await fs.rmdir(file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+      try {
+        removeLockDirSync(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
       warning = `took over lock ${file} left by pid ${owner.pid} on ${owner.host} (started ${owner.startedAt}), which is no longer running`;
     } else if (age > staleMs) {
       const who = owner ? `pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}` : 'holder unknown';
@@ -200,11 +263,14 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   }
 
   let lost = false;
+  let held = false;
+  const token = randomBytes(16).toString('hex');
   let releaseLock: () => Promise<void>;
   try {
     releaseLock = await lockfile.lock(file, {
       lockfilePath: file,
       realpath: false,
+      fs: lockFs(file, token, () => held),
       stale: staleMs,
       update: updateMs,
       retries: 0,
@@ -226,11 +292,12 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
     throw err;
   }
   heldHere.add(file);
+  held = true;
+  await removeQuietly(legacyOwnerFileFor(file));
 
   let info: LockInfo;
   try {
-    const st = await fs.stat(file);
-    info = { ...selfIdentity(), startedAt: new Date().toISOString(), ino: st.ino, staleMs };
+    info = { ...selfIdentity(), startedAt: new Date().toISOString(), token, staleMs };
     await writeOwner(file, info);
   } catch (err) {
     heldHere.delete(file);
@@ -243,12 +310,7 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
     if (released) return;
     released = true;
     heldHere.delete(file);
-    // Owner file first: once the directory is gone another run may take the lock and write its own owner file.
-    const current = await inspectLock(file).catch(() => undefined);
-    const owner = current?.owner;
-    if (owner && owner.ino === info.ino && owner.pid === info.pid) {
-      await removeQuietly(ownerFileFor(file));
-    }
+    // A lost lock may belong to another run by now: leave it (its owner file holds their token).
     if (lost) return;
     try {
       await releaseLock();

@@ -24,8 +24,7 @@ function deadPid(): number {
 /** Plants a lock directory as another run would have left it. */
 async function plantLock(lockPath: string, owner: Partial<LockInfo>, ageMs = 0): Promise<void> {
   await fs.mkdir(lockPath);
-  const st = await fs.stat(lockPath);
-  const info: LockInfo = { pid: 1, host: 'elsewhere', startedAt: '2024-01-01T00:00:00.000Z', ino: st.ino, ...owner };
+  const info: LockInfo = { pid: 1, host: 'elsewhere', startedAt: '2024-01-01T00:00:00.000Z', token: 'planted', ...owner };
   await fs.writeFile(ownerFileFor(lockPath), JSON.stringify(info));
   if (ageMs > 0) {
     const old = new Date(Date.now() - ageMs);
@@ -110,9 +109,12 @@ test('a fresh lock of another host is respected; an old one is taken over', asyn
 test('an owner file that describes an older lock directory is not trusted', async (t) => {
   const lockPath = path.join(await tmpDir(), 'lock');
   await plantLock(lockPath, { ...selfIdentity(), pid: deadPid() });
-  // Replace the directory: the owner file now names another inode.
-  await fs.rmdir(lockPath);
+  const older = await fs.readFile(ownerFileFor(lockPath));
+  // Replace the directory (ext4 gives the new one the old inode number at once); the old owner record survives
+  // beside it, where hiksync before 0.2 kept it.
+  await fs.rm(lockPath, { recursive: true });
   await fs.mkdir(lockPath);
+  await fs.writeFile(`${lockPath}.owner.json`, older);
   const state = await inspectLock(lockPath);
   t.is(state.owner, undefined);
   const err = await t.throwsAsync(acquireLock(lockPath, { onLost: noLost }), { instanceOf: LockHeldError });
@@ -137,7 +139,7 @@ test('a lock removed under us calls onLost from the refresh timer, never throws'
   const lockPath = path.join(await tmpDir(), 'lock');
   let lost: Error | undefined;
   const lock = await acquireLock(lockPath, { staleMs: 2000, updateMs: 1000, onLost: (e) => (lost = e) });
-  await fs.rmdir(lockPath);
+  await fs.rm(lockPath, { recursive: true });
   const deadline = Date.now() + 4000;
   while (!lost && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   t.truthy(lost);
@@ -158,4 +160,29 @@ test('holderIsDead: only provable deaths on this host', (t) => {
   t.false(holderIsDead({ ...base, pidNs: 'pid:[2]' }, self, gone, startedAt300), 'another container: wait for stale');
   t.true(holderIsDead({ ...base, bootId: 'b0' }, self, alive, startedAt300), 'host rebooted since');
   t.true(holderIsDead({ ...base, pid: 100, procStart: '1' }, self, alive, startedAt300), 'our pid, earlier incarnation');
+});
+
+test('a lock whose owner file holds another token was taken over: lost at the next refresh, left alone on release', async (t) => {
+  const lockPath = path.join(await tmpDir(), 'lock');
+  let onLost: (e: Error) => void = noLost;
+  const lost = new Promise<Error>((resolve) => (onLost = resolve));
+  const lock = await acquireLock(lockPath, { staleMs: 2000, updateMs: 1000, onLost: (e) => onLost(e) });
+  const other: LockInfo = { ...lock.info, pid: 4242, host: 'nas-2', token: 'another-run' };
+  await fs.writeFile(ownerFileFor(lockPath), JSON.stringify(other));
+  t.regex((await lost).message, /taken over by another run/);
+  await lock.release();
+  const state = await inspectLock(lockPath);
+  t.true(state.exists, 'the other run keeps its lock');
+  t.is(state.owner?.token, 'another-run');
+});
+
+test('a token is written once per acquire and differs between acquires', async (t) => {
+  const lockPath = path.join(await tmpDir(), 'lock');
+  const first = await acquireLock(lockPath, { onLost: noLost });
+  t.regex(first.info.token ?? '', /^[0-9a-f]{32}$/);
+  t.is((await inspectLock(lockPath)).owner?.token, first.info.token);
+  await first.release();
+  const second = await acquireLock(lockPath, { onLost: noLost });
+  t.not(second.info.token, first.info.token);
+  await second.release();
 });
