@@ -41,4 +41,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`hiksync scan | head -1`) closes the pipe: the rest of the output has nowhere to go.
+ * That is the reader's choice, not an error: stop quietly, as command-line tools killed by SIGPIPE do, instead of
+ * an unhandled 'write EPIPE' stack trace.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.OK);
+    throw err;
+  });
+}
+
+exitQuietlyOnClosedPipe(process.stdout);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,35 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { CLI, tmp } from '../helpers/cli.js';
+
+/**
+ * Runs the built CLI with stdout into a pipe whose reader is already gone, as the writes after the first line of
+ * `| head -1` meet it (closed at once, so the outcome does not depend on how fast the child writes).
+ */
+function runClosingStdoutEarly(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.destroy();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('scan into a pipe its reader closes early (| head -1): a quiet exit, no EPIPE stack trace', async (t) => {
+  const root = await tmp(t, 'hiksync-epipe-');
+  const share = path.join(root, 'share');
+  await writeSyntheticShare({
+    root: share,
+    seed: 7,
+    cameras: [1, 2].map((n) => ({ name: `cam${n}`, codec: 'h264' as const, events: 4, pictures: 2 })),
+  });
+  for (const args of [['scan', '--input', share], ['scan', '--input', share, '--json']]) {
+    const r = await runClosingStdoutEarly(args);
+    t.is(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
+    t.is(r.code, 0, args.join(' '));
+  }
+});
