@@ -8,11 +8,11 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorCodeOf, ForeignFileError, messageOf, SourceChangedError } from '../lib/errors.js';
+import { errorCodeOf, ForeignFileError, HiksyncError, messageOf, SourceChangedError } from '../lib/errors.js';
 import { exists, fsyncFile, removeQuietly } from '../lib/files.js';
 import { recheckRecording } from '../lib/hikvision/source.js';
 import { copyPicture } from '../lib/media/jpeg.js';
-import { probeFileKind } from '../lib/media/probe.js';
+import { mp4StructureProblem, probeFileKind } from '../lib/media/probe.js';
 import { remuxRange } from '../lib/media/remux.js';
 import type { ExtractResult, ExtractTask } from '../lib/pipeline/task.js';
 
@@ -52,6 +52,8 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         ...(signal ? { signal } : {}),
       });
       bytesRead = r.bytesRead;
+      const problem = await mp4StructureProblem(task.tempAbs);
+      if (problem) throw await incompleteOutput(task.tempAbs, problem, rec.endOffset - rec.startOffset);
       result = {
         status: 'written',
         bytesRead: r.bytesRead,
@@ -70,6 +72,10 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         output: task.tempAbs,
       });
       bytesRead = rec.endOffset - rec.startOffset;
+      const { size } = await fs.stat(task.tempAbs);
+      if (size !== r.bytes) {
+        throw await incompleteOutput(task.tempAbs, `${size} of ${r.bytes} bytes written`, r.bytes);
+      }
       result = { status: 'written', bytesRead, bytesWritten: r.bytes, ...(replacedLegacy ? { replacedLegacy } : {}) };
     }
 
@@ -93,4 +99,28 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
     await removeQuietly(task.tempAbs);
     return { status: 'failed', reason: errorCodeOf(err, signal), message: messageOf(err), bytesRead };
   }
+}
+
+/** Free bytes on the volume of `file`, or undefined when the file system does not say. */
+async function freeBytes(file: string): Promise<number | undefined> {
+  try {
+    const st = await fs.statfs(path.dirname(file));
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The error for an output that the writer finished but that is not complete on disk (a write lost on a full volume
+ * is the known cause). When the volume has less room than the file needed, it is the volume ('output-full': the
+ * pass stops, no attempt counted), else an I/O error of this recording.
+ */
+async function incompleteOutput(file: string, problem: string, needed: number): Promise<Error> {
+  const free = await freeBytes(file);
+  const message = `${path.basename(file)} is incomplete after writing (${problem})`;
+  if (free !== undefined && free < needed) {
+    return Object.assign(new Error(`${message}: ${free} bytes free on the output volume`), { code: 'ENOSPC' });
+  }
+  return new HiksyncError('io-error', message);
 }

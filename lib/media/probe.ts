@@ -80,6 +80,47 @@ export async function findTopLevelBox(
   return null;
 }
 
+/**
+ * Why an ISO-BMFF file we just wrote is not complete, or null when it is: its top-level boxes must start with
+ * `ftyp`, include `mdat` and `moov`, and tile the file exactly (a box running past the end is a cut write). Reads
+ * box headers only. This is the last gate before a file may take its final name: a writer that lost a write
+ * (a full disk) must never leave a truncated MP4 that looks done.
+ */
+export async function mp4StructureProblem(file: string): Promise<string | null> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const hdr = Buffer.alloc(16);
+    const seen: string[] = [];
+    let pos = 0;
+    while (pos < size) {
+      if (seen.length >= MAX_TOP_LEVEL_BOXES) return `more than ${MAX_TOP_LEVEL_BOXES} top-level boxes`;
+      if (pos + 8 > size) return `${size - pos} stray bytes after the last box`;
+      await fh.read(hdr, 0, 16, pos);
+      let boxSize = hdr.readUInt32BE(0);
+      const type = hdr.toString('latin1', 4, 8);
+      let headerLen = 8;
+      if (boxSize === 1) {
+        if (pos + 16 > size) return `box ${type} at ${pos} is cut in its header`;
+        boxSize = Number(hdr.readBigUInt64BE(8));
+        headerLen = 16;
+      } else if (boxSize === 0) {
+        boxSize = size - pos;
+      }
+      if (boxSize < headerLen) return `box ${type} at ${pos} has an impossible size ${boxSize}`;
+      if (pos + boxSize > size) return `box ${type} at ${pos} needs ${boxSize} bytes, the file ends after ${size - pos}`;
+      seen.push(type);
+      pos += boxSize;
+    }
+    if (seen[0] !== 'ftyp') return 'no ftyp box at the start';
+    if (!seen.includes('mdat')) return 'no mdat box';
+    if (!seen.includes('moov')) return 'no moov box (the muxer did not finish)';
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The hiksync marker string in an MP4's moov box, or null (bounded read). */
 export async function readMp4Marker(file: string): Promise<string | null> {
   const fh = await fs.open(file, 'r');

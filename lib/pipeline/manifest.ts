@@ -37,6 +37,8 @@ export class Manifest {
   private lineCount: number;
   private needsNewline: boolean;
   private flushChain: Promise<void> = Promise.resolve();
+  /** The file held unreadable lines when loaded: the next flush rewrites it with the live entries only. */
+  private needsRepair = false;
 
   private constructor(file: string, camera: string, report: ManifestLoadReport, needsNewline: boolean) {
     this.file = file;
@@ -88,6 +90,7 @@ export class Manifest {
       if (!m.applyLine(line)) badLines++;
     }
     m.lineCount = count;
+    m.needsRepair = badLines > 0;
     Object.assign(m.report, { lines: count, badLines });
     return m;
   }
@@ -174,7 +177,9 @@ export class Manifest {
 
   private async flushNow(opts: { durable?: boolean }): Promise<void> {
     if (this.pendingLines.length === 0) return;
-    if (this.lineCount + this.pendingLines.length > Math.max(COMPACT_MIN_LINES, 2 * this.byId.size)) {
+    // A damaged file (a torn line from a crash or a full disk) is rewritten at the first flush, so its warning is
+    // given once, not on every pass.
+    if (this.needsRepair || this.lineCount + this.pendingLines.length > Math.max(COMPACT_MIN_LINES, 2 * this.byId.size)) {
       await this.compact();
       return;
     }
@@ -227,6 +232,7 @@ export class Manifest {
     await syncDir(dir);
     this.lineCount = this.byId.size;
     this.needsNewline = false;
+    this.needsRepair = false;
   }
 }
 
