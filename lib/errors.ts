@@ -233,10 +233,16 @@ export const ExitCode = {
   SOME_FAILED: 1,
   /** Bad command line (EX_USAGE). */
   USAGE: 64,
+  /** The input folder is missing, unreadable or holds no camera (an unmounted share) (EX_NOINPUT). */
+  NO_INPUT: 66,
   /** An unexpected internal error (EX_SOFTWARE): a bug, with a stack trace. */
   INTERNAL: 70,
+  /** An operating-system error outside one recording: the output or state folder failed us (EX_IOERR). */
+  IO_ERROR: 74,
   /** Another run holds the lock: try again later (EX_TEMPFAIL). */
   LOCK_HELD: 75,
+  /** Permission denied on a folder hiksync must read or write (EX_NOPERM). */
+  NO_PERMISSION: 77,
   /** A bad setting (EX_CONFIG). */
   CONFIG: 78,
   /** Stopped by SIGINT/SIGTERM before the work was done (128 + SIGINT). */
@@ -253,6 +259,9 @@ function isClipanionUsageError(err: unknown): boolean {
 export function exitCodeFor(err: unknown): ExitCodeValue {
   if (isClipanionUsageError(err)) return ExitCode.USAGE;
   if (isAbort(err)) return ExitCode.INTERRUPTED;
+  const errno = errnoOf(err);
+  if (errno === 'EACCES' || errno === 'EPERM') return ExitCode.NO_PERMISSION;
+  if (errno !== undefined) return ExitCode.IO_ERROR;
   if (!(err instanceof HiksyncError)) return ExitCode.INTERNAL;
   switch (err.code) {
     case 'config':
@@ -264,14 +273,20 @@ export function exitCodeFor(err: unknown): ExitCodeValue {
       return ExitCode.USAGE;
     case 'aborted':
       return ExitCode.INTERRUPTED;
+    case 'input-dir':
+      return ExitCode.NO_INPUT;
     default:
       return ExitCode.SOME_FAILED;
   }
 }
 
-/** Whether the error is the user's to fix (one line, no stack) rather than a bug. */
+/**
+ * Whether the error is the user's (or the machine's) to fix, told in one line without a stack: our named errors, a
+ * bad command line, and operating-system errors (their message names the call and the path: "EACCES: permission
+ * denied, mkdir '/output/.hiksync'").
+ */
 export function isUserError(err: unknown): boolean {
-  return err instanceof HiksyncError || isClipanionUsageError(err);
+  return err instanceof HiksyncError || isClipanionUsageError(err) || errnoOf(err) !== undefined;
 }
 
 /** The text to print for an error: one line for user errors, the stack for bugs. */

@@ -8,6 +8,7 @@ import {
   ExitCode,
   exitCodeFor,
   IndexCorruptError,
+  InputDirError,
   InvalidDateError,
   LockHeldError,
   NoVideoError,
@@ -45,10 +46,15 @@ test('exitCodeFor: one mapping for every error kind', (t) => {
   t.is(exitCodeFor(new UsageError('bad flag')), ExitCode.USAGE);
   t.is(exitCodeFor(Object.assign(new Error('stop'), { name: 'AbortError' })), ExitCode.INTERRUPTED);
   t.is(exitCodeFor(new BadContentError('x')), ExitCode.SOME_FAILED);
+  t.is(exitCodeFor(new InputDirError('no camera folders in /input')), ExitCode.NO_INPUT);
+  t.is(exitCodeFor(fsError('EACCES')), ExitCode.NO_PERMISSION);
+  t.is(exitCodeFor(fsError('EPERM')), ExitCode.NO_PERMISSION);
+  t.is(exitCodeFor(fsError('ENOSPC')), ExitCode.IO_ERROR);
   t.is(exitCodeFor(new TypeError('bug')), ExitCode.INTERNAL);
 });
 
 test('describeError: one line for a user error, the stack for a bug', (t) => {
   t.is(describeError(new ConfigError('WORKERS="0" is not valid\nsecond line')), 'hiksync: WORKERS="0" is not valid');
   t.regex(describeError(new TypeError('bug')), /internal error: TypeError: bug\n\s+at /);
+  t.is(describeError(fsError('EACCES')), 'hiksync: EACCES: x', 'an operating-system error: its message, no stack');
 });

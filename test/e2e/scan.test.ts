@@ -60,6 +60,6 @@ test('run on an empty input folder (an unmounted share) fails loudly instead of 
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
   await fs.mkdir(path.join(dir, 'in'));
   const r = cli(['run', '--input', path.join(dir, 'in'), '--output', path.join(dir, 'out')]);
-  t.is(r.status, 1);
+  t.is(r.status, 66, 'EX_NOINPUT: not "some recordings failed"');
   t.regex(r.stderr, /no camera folders in .*mounted/);
 });
