@@ -10,6 +10,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorCodeOf, ForeignFileError, HiksyncError, messageOf, SourceChangedError } from '../lib/errors.js';
 import { exists, fsyncFile, removeQuietly } from '../lib/files.js';
+import type { SeenPts } from '../lib/hikvision/recording.js';
 import { recheckRecording } from '../lib/hikvision/source.js';
 import { copyPicture } from '../lib/media/jpeg.js';
 import { mp4StructureProblem, probeFileKind } from '../lib/media/probe.js';
@@ -41,6 +42,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
     }
 
     let result: ExtractResult;
+    let seen: SeenPts | undefined;
     if (rec.kind === 'video') {
       const r = await remuxRange({
         source: rec.source,
@@ -52,6 +54,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         ...(signal ? { signal } : {}),
       });
       bytesRead = r.bytesRead;
+      if (r.firstPts !== undefined && r.lastPts !== undefined) seen = { first: r.firstPts, last: r.lastPts };
       const problem = await mp4StructureProblem(task.tempAbs);
       if (problem) throw await incompleteOutput(task.tempAbs, problem, rec.endOffset - rec.startOffset);
       result = {
@@ -79,8 +82,9 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
       result = { status: 'written', bytesRead, bytesWritten: r.bytes, ...(replacedLegacy ? { replacedLegacy } : {}) };
     }
 
-    // Rule 5: the oldest hiv file may have been overwritten while we copied it. Never emit mixed bytes.
-    const check = await recheckRecording(rec);
+    // Rule 5: the oldest hiv file may have been overwritten while we copied it, and the camera writes bytes
+    // before it updates the index: the slot must be unchanged and the frames written must be the slot's.
+    const check = await recheckRecording(rec, seen);
     if (!check.ok) {
       throw new SourceChangedError(
         `camera rewrote ${path.basename(rec.source)} slot ${rec.slot} while it was copied: ${check.reason}`,

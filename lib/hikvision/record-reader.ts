@@ -94,11 +94,22 @@ export interface SegmentRecord {
   startOffset: number;
   /** Exclusive; 0 while recording. */
   endOffset: number;
+  /** 45 kHz stamps (the 90 kHz PTS halved, u32, wrapping) of the first and the last frame; 0 = not written. */
+  firstStamp: number;
+  lastStamp: number;
 }
 
 /** A zeroed record to decode into, for loops that read many slots without allocating per slot. */
 export function newSegmentRecord(): SegmentRecord {
-  return { type: 0, start: { sec: 0, usec: 0 }, end: { sec: 0, usec: 0 }, startOffset: 0, endOffset: 0 };
+  return {
+    type: 0,
+    start: { sec: 0, usec: 0 },
+    end: { sec: 0, usec: 0 },
+    startOffset: 0,
+    endOffset: 0,
+    firstStamp: 0,
+    lastStamp: 0,
+  };
 }
 
 /**
@@ -113,6 +124,8 @@ export function readSegmentRecord(slice: IndexSlice, at: number, into = newSegme
   into.start.usec = v.getUint32(at + 12, true);
   into.end.sec = v.getUint32(at + 16, true);
   into.end.usec = v.getUint32(at + 20, true);
+  into.firstStamp = v.getUint32(at + 32, true);
+  into.lastStamp = v.getUint32(at + 36, true);
   into.startOffset = v.getUint32(at + 40, true);
   into.endOffset = v.getUint32(at + 44, true);
   return into;

@@ -71,3 +71,40 @@ export function compareRecordings(a: Recording, b: Recording): number {
     a.slot - b.slot
   );
 }
+
+/** The first and last video PTS (90 kHz, 33-bit) of the frames a worker actually wrote from a recording's bytes. */
+export interface SeenPts {
+  first: number;
+  last: number;
+}
+
+const PTS_CIRCLE = 2 ** 33;
+/**
+ * How far the PTS of the written frames may be from the index's stamps. The stamps name the first and last frame
+ * of the segment; the written ones can differ by a dropped cut last frame or a frame before the first key frame.
+ * Bytes of another recording (the ring reused the file) carry PTS that are hours or days away, anywhere on the
+ * 26.5-hour circle: a 10 s window lets 1 in ~4800 such cases through, and none of a camera's own recordings out.
+ */
+export const MAX_STAMP_DRIFT_SEC = 10;
+
+/** Shortest distance between two 33-bit PTS values, in 90 kHz ticks. */
+function ptsDistance(a: number, b: number): number {
+  const d = (((a - b) % PTS_CIRCLE) + PTS_CIRCLE) % PTS_CIRCLE;
+  return Math.min(d, PTS_CIRCLE - d);
+}
+
+/**
+ * Whether the frames a worker wrote belong to the recording the index describes: the index keeps the 45 kHz stamps
+ * of the segment's first and last frame (PTS / 2), so bytes the camera rewrote (a new recording spliced onto the
+ * start of an old one, or a whole new recording under an unchanged index) show up as PTS far from them.
+ * Returns why not, or null. Stamps of 0 (not written by this firmware) check nothing.
+ */
+export function ptsMismatch(stamps: { firstStamp: number; lastStamp: number }, seen: SeenPts): string | null {
+  const limit = MAX_STAMP_DRIFT_SEC * 90_000;
+  const check = (what: string, stamp: number, pts: number): string | null => {
+    if (stamp === 0) return null;
+    const d = ptsDistance(stamp * 2, pts);
+    return d > limit ? `its ${what} frame has PTS ${pts}, ${(d / 90_000).toFixed(1)} s from the index's stamp` : null;
+  };
+  return check('first', stamps.firstStamp, seen.first) ?? check('last', stamps.lastStamp, seen.last);
+}

@@ -30,7 +30,7 @@ import { readVideoIndex, type IndexTable } from './index-table.js';
 import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
 import { openReadOnly, readAt, readHead, readIndexConsistent, type LoadedIndex, type ReadableFile } from './read-file.js';
 import { IndexSlice, readFileRecord, readSegmentRecord } from './record-reader.js';
-import { compareRecordings, hivFileName, toRecording } from './recording.js';
+import { compareRecordings, hivFileName, ptsMismatch, toRecording, type SeenPts } from './recording.js';
 import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { MediaKind, Recording, SkipCounts, SkipReason } from './types.js';
 
@@ -401,10 +401,12 @@ export const RECHECK_ATTEMPTS = 3;
  *   closed means a NEW cycle started in this file, overwriting it from offset 0;
  * - an earlier slot of the file now starts later than this one (beyond a clock step): a new cycle rewrote the
  *   slots before it and may have moved on, leaving this record stale over overwritten bytes;
- * - video, file not current: its file record is empty or no longer covers the slot (rule 1).
+ * - video, file not current: its file record is empty or no longer covers the slot (rule 1);
+ * - video, `seen` given: the PTS of the frames written are far from the slot's 45 kHz stamps (bytes rewritten
+ *   before the index was).
  * A write counter that moves during the re-read is retried a few times, then not ok.
  */
-export async function recheckRecording(rec: Recording): Promise<RecheckResult> {
+export async function recheckRecording(rec: Recording, seen?: SeenPts): Promise<RecheckResult> {
   const S = rec.slotsPerFile;
   if (!Number.isInteger(S) || S <= 0 || S > Math.max(...PICTURE_SLOT_CANDIDATES, VIDEO_SLOTS_PER_FILE) || rec.slot < 0 || rec.slot >= S) {
     return { ok: false, reason: `slot ${rec.slot} does not fit ${S} slots per file` };
@@ -430,7 +432,7 @@ export async function recheckRecording(rec: Recording): Promise<RecheckResult> {
       const after = await readAt(fh, 0, 8);
       if (after.length < 8 || readModifyTimes(after) !== header.modifyTimes) continue;
       if (prefix.length < (rec.slot + 1) * SEGMENT_RECORD_SIZE) return { ok: false, reason: 'index shorter than the slot' };
-      return judge(rec, header.current, prefix, fileRec);
+      return judge(rec, header.current, prefix, fileRec, seen);
     }
     return { ok: false, reason: `index kept changing while re-checked (${RECHECK_ATTEMPTS} attempts)` };
   } catch (err) {
@@ -440,7 +442,13 @@ export async function recheckRecording(rec: Recording): Promise<RecheckResult> {
   }
 }
 
-function judge(rec: Recording, current: { fileNo: number; segNo: number } | undefined, prefix: Buffer, fileRec: Buffer | undefined): RecheckResult {
+function judge(
+  rec: Recording,
+  current: { fileNo: number; segNo: number } | undefined,
+  prefix: Buffer,
+  fileRec: Buffer | undefined,
+  seen: SeenPts | undefined,
+): RecheckResult {
   const name = hivFileName(rec.fileNo, rec.kind);
   const slots = new IndexSlice(prefix, `slot records of ${name}`);
   const now = readSegmentRecord(slots, rec.slot * SEGMENT_RECORD_SIZE);
@@ -449,6 +457,10 @@ function judge(rec: Recording, current: { fileNo: number; segNo: number } | unde
   if (startSec !== rec.start.sec || startUsec !== rec.start.usec || so !== rec.startOffset || eo !== rec.endOffset) {
     return { ok: false, reason: `slot ${rec.slot} now holds start ${startSec}.${String(startUsec).padStart(6, '0')} bytes ${so}-${eo}` };
   }
+  // The index can lag the bytes: a camera writes a reused hiv file before it rewrites the slot. The frames we
+  // wrote must carry the PTS the slot's stamps promise.
+  const foreign = seen ? ptsMismatch(now, seen) : null;
+  if (foreign) return { ok: false, reason: `the bytes are not this recording's (${foreign}): the camera rewrote them` };
   const isCurrent = current !== undefined && current.fileNo === rec.fileNo;
   if (isCurrent && current.segNo <= rec.slot) {
     return { ok: false, reason: `the camera is writing ${name} again (slot ${current.segNo}), a new cycle` };

@@ -53,6 +53,9 @@ export interface RemuxResult {
   audioDropReason?: string;
   bytesRead: number;
   bytesWritten: number;
+  /** Raw 90 kHz PTS of the first and the last video frame written (what the index's stamps are checked against). */
+  firstPts?: number;
+  lastPts?: number;
 }
 
 const MIB = 1024 * 1024;
@@ -169,6 +172,8 @@ class RemuxSession {
   private params: VideoParams | null = null;
   private description: Uint8Array | null = null;
   private timeline = new VideoTimeline();
+  private firstPts: number | undefined;
+  private lastPts: number | undefined;
   private audioTimeline = new AudioTimeline(this.timeline);
   private frames = 0;
   private lastVideoTicks = 0;
@@ -271,6 +276,10 @@ class RemuxSession {
 
   private async addVideo(au: AccessUnit): Promise<void> {
     if (!this.out) await this.open(au);
+    if (au.pts !== undefined) {
+      this.firstPts ??= au.pts;
+      this.lastPts = au.pts;
+    }
     const ticks = this.timeline.next(au.pts);
     this.lastVideoTicks = ticks;
     const packet = new EncodedPacket(au.data, au.key ? 'key' : 'delta', ticks / PTS_HZ, this.timeline.frameTicks / PTS_HZ);
@@ -375,6 +384,8 @@ class RemuxSession {
       audioKept: this.audioKept && this.audioStarted,
       bytesWritten: size,
     };
+    if (this.firstPts !== undefined) result.firstPts = this.firstPts;
+    if (this.lastPts !== undefined) result.lastPts = this.lastPts;
     if (this.audioCodec !== undefined) result.audioCodec = this.audioCodec;
     if (this.audioCodec !== undefined && !result.audioKept) result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
     return result;

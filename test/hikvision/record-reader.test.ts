@@ -25,6 +25,8 @@ function segmentBytes(): Buffer {
   // u64 times: low u32 seconds, high u32 microseconds.
   r.writeBigUInt64LE((123_456n << 32n) | 1_700_000_000n, 8);
   r.writeBigUInt64LE((999_999n << 32n) | 1_700_000_042n, 16);
+  r.writeUInt32LE(0x8000_1234, 32); // first frame stamp (45 kHz)
+  r.writeUInt32LE(0x8004_5678, 36); // last frame stamp
   r.writeUInt32LE(0x0040_0000, 40); // startOffset
   r.writeUInt32LE(0x0051_2000, 44); // endOffset
   return bytes;
@@ -36,9 +38,11 @@ const EXPECTED: SegmentRecord = {
   end: { sec: 1_700_000_042, usec: 999_999 },
   startOffset: 0x0040_0000,
   endOffset: 0x0051_2000,
+  firstStamp: 0x8000_1234,
+  lastStamp: 0x8004_5678,
 };
 
-test('segment record: type, both halves of the u64 times and the byte range at their documented offsets', (t) => {
+test('segment record: type, both halves of the u64 times, the 45 kHz stamps and the byte range at their offsets', (t) => {
   const slice = new IndexSlice(segmentBytes());
   t.deepEqual(readSegmentRecord(slice, AT), EXPECTED);
 });
