@@ -12,7 +12,7 @@ import { errorCodeOf, ForeignFileError, HiksyncError, messageOf, SourceChangedEr
 import { exists, fsyncFile, removeQuietly } from '../lib/files.js';
 import type { SeenPts } from '../lib/hikvision/recording.js';
 import { recheckRecording } from '../lib/hikvision/source.js';
-import { copyPicture } from '../lib/media/jpeg.js';
+import { copyPicture, isCameraPicture } from '../lib/media/jpeg.js';
 import { mp4StructureProblem, probeFileKind } from '../lib/media/probe.js';
 import { remuxRange } from '../lib/media/remux.js';
 import type { ExtractResult, ExtractTask } from '../lib/pipeline/task.js';
@@ -29,9 +29,15 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
     let replacedLegacy = false;
     if (task.mode === 'foreign') {
       const kind = await probeFileKind(task.outputAbs);
-      if (kind === 'mp4' || kind === 'jpeg') {
+      // A JPEG is adopted only when it IS the camera's picture (byte for byte); an MP4 of an older tool cannot be
+      // compared with the source, so --adopt-existing (the user's explicit choice) takes a complete one as it is.
+      const adoptable = kind === 'mp4' || (kind === 'jpeg' && (await isCameraPicture(task.outputAbs, rec)));
+      if (adoptable) {
         const st = await fs.stat(task.outputAbs);
         return { status: 'adopted', bytesRead: 0, bytesWritten: st.size };
+      }
+      if (kind === 'jpeg') {
+        throw new ForeignFileError(`${task.outputAbs} is a JPEG, but not the camera's picture: left alone`);
       }
       if (kind !== 'mpeg-ps') {
         throw new ForeignFileError(

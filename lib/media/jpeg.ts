@@ -59,20 +59,22 @@ function walkSegments(b: Buffer, pos: number): number | 'incomplete' {
   }
 }
 
-export interface CopyPictureOptions {
+export interface PictureRange {
   source: string;
   startOffset: number;
   endOffset: number;
+}
+
+export interface CopyPictureOptions extends PictureRange {
   output: string;
 }
 
 /**
- * Copy the JPEG inside [startOffset, endOffset) of `source` to `output`, byte for byte.
- * Returns its size and its absolute offsets in the source. Throws BadContentError when the range holds no complete
- * JPEG and TruncatedSourceError when the file is shorter than the range; `output` is not left behind on error.
+ * The JPEG inside [startOffset, endOffset) of `source`, byte for byte, with its absolute offsets in the source.
+ * Throws BadContentError when the range holds no complete JPEG and TruncatedSourceError when the file is shorter.
  */
-export async function copyPicture(opts: CopyPictureOptions): Promise<{ bytes: number; start: number; end: number }> {
-  const { source, startOffset, endOffset, output } = opts;
+export async function readPicture(opts: PictureRange): Promise<{ jpeg: Buffer; start: number; end: number }> {
+  const { source, startOffset, endOffset } = opts;
   if (!Number.isSafeInteger(startOffset) || startOffset < 0 || !Number.isSafeInteger(endOffset) || endOffset <= startOffset) {
     throw new RangeError(`bad picture range [${startOffset}, ${endOffset})`);
   }
@@ -96,11 +98,43 @@ export async function copyPicture(opts: CopyPictureOptions): Promise<{ bytes: nu
   }
   const found = findJpeg(bytes);
   if (!found) throw new BadContentError(`no complete JPEG (SOI..EOI) in ${source} [${startOffset}, ${endOffset})`);
+  return { jpeg: bytes.subarray(found.start, found.end), start: startOffset + found.start, end: startOffset + found.end };
+}
+
+/**
+ * Copy the JPEG inside [startOffset, endOffset) of `source` to `output`, byte for byte (see readPicture).
+ * Returns its size and its absolute offsets in the source; `output` is not left behind on error.
+ */
+export async function copyPicture(opts: CopyPictureOptions): Promise<{ bytes: number; start: number; end: number }> {
+  const { jpeg, start, end } = await readPicture(opts);
   try {
-    await fs.writeFile(output, bytes.subarray(found.start, found.end));
+    await fs.writeFile(opts.output, jpeg);
   } catch (err) {
-    await removeQuietly(output);
+    await removeQuietly(opts.output);
     throw err;
   }
-  return { bytes: found.end - found.start, start: startOffset + found.start, end: startOffset + found.end };
+  return { bytes: jpeg.length, start, end };
+}
+
+/** Whether `file` holds exactly `bytes` (size first, then content; bounded by the size of `bytes`). */
+export async function fileHoldsExactly(file: string, bytes: Uint8Array): Promise<boolean> {
+  const fh = await fs.open(file, 'r');
+  try {
+    if ((await fh.stat()).size !== bytes.length) return false;
+    const have = Buffer.allocUnsafe(bytes.length);
+    const { bytesRead } = await fh.read(have, 0, bytes.length, 0);
+    return bytesRead === bytes.length && have.equals(bytes);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether `file` is exactly the JPEG the camera stored in `range` (a picture we cannot read proves nothing). */
+export async function isCameraPicture(file: string, range: PictureRange): Promise<boolean> {
+  try {
+    const { jpeg } = await readPicture(range);
+    return await fileHoldsExactly(file, jpeg);
+  } catch {
+    return false;
+  }
 }

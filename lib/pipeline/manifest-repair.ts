@@ -5,7 +5,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Recording } from '../hikvision/types.js';
-import { isCompleteJpeg, MARKER_PREFIX, readMp4Marker } from '../media/probe.js';
+import { isCameraPicture } from '../media/jpeg.js';
+import { MARKER_PREFIX, readMp4Marker } from '../media/probe.js';
 import type { Manifest } from './manifest.js';
 import { entryFor } from './manifest-entry.js';
 import { naturalNames, parseFileName, type VideoContainer } from './naming.js';
@@ -38,7 +39,9 @@ export async function settlePending(manifest: Manifest, outputRoot: string, list
 /**
  * Rebuild a lost manifest from the output folders without re-extracting: a file at the natural name of a
  * recording still on the camera is taken back when it is provably ours: an MP4 carrying hiksync's marker for
- * that recording id, or a JPEG (copied verbatim, so identical to what we would write). Returns entries added.
+ * that recording id, or a JPEG identical byte for byte to the camera's picture (hiksync copies them verbatim).
+ * Anything else at such a name (a user's own picture) is not ours: never adopted, so never deleted by retention.
+ * Returns entries added.
  */
 export async function rebuildManifest(
   manifest: Manifest,
@@ -54,8 +57,7 @@ export async function rebuildManifest(
     const abs = path.join(outputRoot, output);
     const name = path.basename(output);
     if (!parseFileName(name, tag)) continue;
-    const ours =
-      rec.kind === 'video' ? (await readMp4Marker(abs)) === MARKER_PREFIX + rec.id : await isCompleteJpeg(abs);
+    const ours = rec.kind === 'video' ? (await readMp4Marker(abs)) === MARKER_PREFIX + rec.id : await isCameraPicture(abs, rec);
     if (!ours) continue;
     const st = await fs.stat(abs);
     manifest.put(entryFor(rec, output, 'done', st.size, 0, 'rebuilt'));
