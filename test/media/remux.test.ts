@@ -3,19 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { remuxRange, type RemuxOptions } from '../../lib/media/remux.js';
 import { buildPs, type PsLayout, type VideoFrame } from './_ps-writer.js';
-import {
-  adtsPackets,
-  alawPackets,
-  ffmpeg,
-  ffprobeJson,
-  frameMd5,
-  makeAac,
-  makeAlaw,
-  makeAnnexB,
-  readFrames,
-  tempDir,
-  type Codec,
-} from './_media-tools.js';
+import { ffmpeg, ffprobe, frameMd5 } from '../helpers/media-tools.js';
+import { adtsPackets, alawPackets, makeAac, makeAlaw, makeAnnexB, readFrames, tempDir, type Codec } from './_media-tools.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());
@@ -65,18 +54,18 @@ for (const codec of ['h264', 'h265'] as const) {
     t.true(result.audioKept);
     t.is(result.audioDropReason, undefined);
 
-    const probe = await ffprobeJson('-count_frames', '-show_streams', '-show_format', output);
-    t.regex(probe.format.format_name, /mp4/);
-    t.is(probe.format.tags.comment, 'hiksync:rec-1');
-    const v = probe.streams.find((s: any) => s.codec_type === 'video');
-    t.is(v.codec_name, codec === 'h264' ? 'h264' : 'hevc');
-    t.is(v.codec_tag_string, codec === 'h264' ? 'avc1' : 'hvc1');
-    t.is(Number(v.nb_read_frames), 50);
-    t.true(Math.abs(Number(v.duration) - 50 / 25) < 0.03, `video duration ${v.duration}`);
+    const probe = await ffprobe('-count_frames', '-show_streams', '-show_format', output);
+    t.regex(probe.format?.format_name ?? '', /mp4/);
+    t.is(probe.format?.tags?.comment, 'hiksync:rec-1');
+    const v = probe.streams.find((s) => s.codec_type === 'video');
+    t.is(v?.codec_name, codec === 'h264' ? 'h264' : 'hevc');
+    t.is(v?.codec_tag_string, codec === 'h264' ? 'avc1' : 'hvc1');
+    t.is(Number(v?.nb_read_frames), 50);
+    t.true(Math.abs(Number(v?.duration) - 50 / 25) < 0.03, `video duration ${v?.duration}`);
     t.true(Math.abs(result.durationSec - 50 / 25) < 0.001);
-    const a = probe.streams.find((s: any) => s.codec_type === 'audio');
-    t.is(a.codec_name, 'aac');
-    t.is(Number(a.sample_rate), 16000);
+    const a = probe.streams.find((s) => s.codec_type === 'audio');
+    t.is(a?.codec_name, 'aac');
+    t.is(Number(a?.sample_rate), 16000);
 
     const { stderr } = await ffmpeg('-v', 'error', '-i', output, '-f', 'null', '-');
     t.is(stderr, '', 'ffmpeg decodes the output without a single error');
@@ -95,17 +84,17 @@ test('G.711 A-law is dropped from MP4 (with a reason) and kept in MOV', async (t
   t.is(mp4.result.audioCodec, 'alaw');
   t.false(mp4.result.audioKept);
   t.regex(mp4.result.audioDropReason ?? '', /MP4/);
-  const p1 = await ffprobeJson('-show_streams', mp4.output);
-  t.deepEqual(p1.streams.map((s: any) => s.codec_type), ['video']);
+  const p1 = await ffprobe('-show_streams', mp4.output);
+  t.deepEqual(p1.streams.map((s) => s.codec_type), ['video']);
 
   const mov = await remux(ps, { container: 'mov' });
   t.true(mov.result.audioKept);
-  const p2 = await ffprobeJson('-show_streams', '-show_format', mov.output);
-  t.regex(p2.format.format_name, /mov/);
-  const a = p2.streams.find((s: any) => s.codec_type === 'audio');
-  t.is(a.codec_name, 'pcm_alaw');
-  t.is(Number(a.sample_rate), 8000);
-  t.true(Math.abs(Number(a.duration) - 2) < 0.1, `alaw duration ${a.duration}`);
+  const p2 = await ffprobe('-show_streams', '-show_format', mov.output);
+  t.regex(p2.format?.format_name ?? '', /mov/);
+  const a = p2.streams.find((s) => s.codec_type === 'audio');
+  t.is(a?.codec_name, 'pcm_alaw');
+  t.is(Number(a?.sample_rate), 8000);
+  t.true(Math.abs(Number(a?.duration) - 2) < 0.1, `alaw duration ${a?.duration}`);
   const { stderr } = await ffmpeg('-v', 'error', '-i', mov.output, '-f', 'null', '-');
   t.is(stderr, '');
 });
@@ -138,9 +127,9 @@ test('PTS wrapping at 2^33 inside the range gives a continuous timeline', async 
   const frames = src.frames.map((f, i) => ({ ...f, pts: (2 ** 33 - 20 * 3600 + i * 3600) % 2 ** 33 }));
   const { result, output } = await remux(buildPs(frames, { videoType: 0x1b }));
   t.is(result.frames, 50);
-  const probe = await ffprobeJson('-show_entries', 'packet=pts_time', output);
-  const times = probe.packets.map((p: any) => Number(p.pts_time));
-  times.forEach((x: number, i: number) => t.true(Math.abs(x - i * 0.04) < 1e-3, `frame ${i} at ${x}`));
+  const probe = await ffprobe('-show_entries', 'packet=pts_time', output);
+  const times = probe.packets.map((p) => Number(p.pts_time));
+  times.forEach((x, i) => t.true(Math.abs(x - i * 0.04) < 1e-3, `frame ${i} at ${x}`));
 });
 
 test('a clock jump inside the range continues the timeline at the frame rate', async (t) => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadAudioFixture, loadVideoFixture } from '../../../tools/synthetic/fixtures.js';
 import { audioFramesFor, encodePackHeader, muxTimeline, PsMuxer, PTS_MODULO, type TimelineOptions } from '../../../tools/synthetic/ps-writer.js';
-import { ffprobeJson, psmStreams, videoFrames, walkPs } from './helpers.js';
+import { ffprobe } from '../../helpers/media-tools.js';
+import { psmStreams, videoFrames, walkPs } from './helpers.js';
 
 async function mux(opts: { codec: 'h264' | 'h265'; audio: 'aac' | 'alaw' | 'none'; maxPesPayload: number; frames: number; firstPts: number; clockJump?: TimelineOptions['clockJump']; privateEvery?: number }) {
   const video = await loadVideoFixture(opts.codec, 'small');
@@ -75,13 +76,14 @@ for (const codec of ['h264', 'h265'] as const) {
     try {
       const file = path.join(dir, 'segment.ps');
       await writeFile(file, bytes);
-      const info = ffprobeJson(file, '-count_frames', '-show_entries', 'format=format_name:stream=codec_type,codec_name,width,height,nb_read_frames');
-      t.is(info.format.format_name, 'mpeg');
-      const v = info.streams.find((s: any) => s.codec_type === 'video');
-      t.is(v.codec_name, codec === 'h264' ? 'h264' : 'hevc');
-      t.is(v.width, 160);
-      t.is(Number(v.nb_read_frames), 50);
-      t.is(info.streams.find((s: any) => s.codec_type === 'audio')?.codec_name, 'aac');
+      const entries = 'format=format_name:stream=codec_type,codec_name,width,height,nb_read_frames';
+      const info = await ffprobe('-count_frames', '-show_entries', entries, file);
+      t.is(info.format?.format_name, 'mpeg');
+      const v = info.streams.find((s) => s.codec_type === 'video');
+      t.is(v?.codec_name, codec === 'h264' ? 'h264' : 'hevc');
+      t.is(v?.width, 160);
+      t.is(Number(v?.nb_read_frames), 50);
+      t.is(info.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
