@@ -7,7 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
-import type { AudioPacket, VideoFrame } from './_ps-writer.js';
+import type { AnnexBFrame, AudioPacket } from '../../tools/synthetic/ps-writer.js';
+
+/** A frame of a test stream: its bytes are a view into the stream file's bytes. */
+export type SourceFrame = AnnexBFrame & { data: Buffer };
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'hiksync-media-'));
@@ -32,7 +35,7 @@ export async function makeAnnexB(dir: string, codec: Codec, opts: { size?: strin
 }
 
 /** Frames of an Annex-B file as ffprobe's parser splits them (ground truth independent of lib/media). */
-export async function readFrames(file: string, codec: Codec, firstPts = 900000): Promise<VideoFrame[]> {
+export async function readFrames(file: string, codec: Codec, firstPts = 900000): Promise<SourceFrame[]> {
   const probe = await ffprobe('-f', codec === 'h264' ? 'h264' : 'hevc', '-show_entries', 'packet=pos,size,flags', file);
   const bytes = readFileSync(file);
   return probe.packets.map((p, i) => {
