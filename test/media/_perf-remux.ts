@@ -6,7 +6,7 @@
 import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { remuxRange } from '../../lib/media/remux.js';
-import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from './_media-tools.js';
+import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from './test-streams.js';
 import { PsMuxer } from '../../tools/synthetic/ps-writer.js';
 
 const targetMb = Number(process.argv[2] ?? 80);

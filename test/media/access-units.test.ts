@@ -4,7 +4,7 @@ import { AccessUnitAssembler, type AccessUnit } from '../../lib/media/access-uni
 import { splitNals } from '../../lib/media/nal.js';
 import { PsDemuxer } from '../../lib/media/ps-demux.js';
 import { PsMuxer, type AnnexBFrame, type AnnexBLayout } from '../../tools/synthetic/ps-writer.js';
-import { makeAnnexB, readFrames, tempDir, type Codec, type SourceFrame } from './_media-tools.js';
+import { makeAnnexB, readFrames, tempDir, type Codec, type SourceFrame } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { copyPicture, findJpeg } from '../../lib/media/jpeg.js';
 import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
-import { tempDir } from './_media-tools.js';
+import { tempDir } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());

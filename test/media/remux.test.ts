@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { remuxRange, type RemuxOptions } from '../../lib/media/remux.js';
 import { PsMuxer, type AnnexBFrame, type AnnexBLayout, type PsMuxOptions } from '../../tools/synthetic/ps-writer.js';
 import { ffmpeg, ffprobe, frameMd5 } from '../helpers/media-tools.js';
-import { adtsPackets, alawPackets, makeAac, makeAlaw, makeAnnexB, readFrames, tempDir, type Codec } from './_media-tools.js';
+import { adtsPackets, alawPackets, makeAac, makeAlaw, makeAnnexB, readFrames, tempDir, type Codec } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());

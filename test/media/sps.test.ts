@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { BitReader, splitNals, unescapeRbsp } from '../../lib/media/nal.js';
 import { parseH264Sps, parseH265Sps, parseH265Vps } from '../../lib/media/sps.js';
 import { ffprobe } from '../helpers/media-tools.js';
-import { makeAnnexB, tempDir } from './_media-tools.js';
+import { makeAnnexB, tempDir } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());

@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as path from 'node:path';
-import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../../lib/config.js';
-import { ConfigError } from '../../lib/errors.js';
+import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../lib/config.js';
+import { ConfigError } from '../lib/errors.js';
 
 const base = { parallelism: 4, logIsTTY: false, processTz: 'UTC' };
 const load = (env: NodeJS.ProcessEnv, flags: Record<string, string | number | undefined> = {}, defaults = {}) =>

@@ -4,13 +4,13 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { HealthCommand } from '../../lib/cli/commands/health.js';
-import { RetentionCommand } from '../../lib/cli/commands/retention.js';
-import { ExitCode } from '../../lib/errors.js';
-import { acquireLock } from '../../lib/ops/lock.js';
-import { Manifest } from '../../lib/pipeline/manifest.js';
-import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
-import { cameraNowSec } from '../../lib/time.js';
+import { HealthCommand } from '../../../lib/cli/commands/health.js';
+import { RetentionCommand } from '../../../lib/cli/commands/retention.js';
+import { ExitCode } from '../../../lib/errors.js';
+import { acquireLock } from '../../../lib/ops/lock.js';
+import { Manifest } from '../../../lib/pipeline/manifest.js';
+import type { ManifestEntry } from '../../../lib/pipeline/manifest-entry.js';
+import { cameraNowSec } from '../../../lib/time.js';
 
 const DAY = 86_400;
 

@@ -8,8 +8,8 @@ import {
   isValidTimeZone,
   MIN_PLAUSIBLE_CAMERA_SEC,
   parseCameraDate,
-} from '../../lib/time.js';
-import { InvalidDateError } from '../../lib/errors.js';
+} from '../lib/time.js';
+import { InvalidDateError } from '../lib/errors.js';
 
 const sec = (iso: string) => Date.parse(iso + 'Z') / 1000;
 

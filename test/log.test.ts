@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createLogger, flushLogs } from '../../lib/log.js';
+import { createLogger, flushLogs } from '../lib/log.js';
 
 function sink(isTTY = false) {
   const lines: string[] = [];
