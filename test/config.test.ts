@@ -9,9 +9,9 @@ const load = (env: NodeJS.ProcessEnv, flags: Record<string, string | number | un
 
 function refuse(t: import('ava').ExecutionContext, env: NodeJS.ProcessEnv, mustContain: string[], flags = {}): void {
   const err = t.throws(() => load(env, flags), { instanceOf: ConfigError });
-  for (const part of mustContain) t.true(err!.message.includes(part), `"${err!.message}" should contain "${part}"`);
-  t.false(err!.message.includes('\n'), 'one line');
-  t.is(err!.code, 'config');
+  for (const part of mustContain) t.true(err.message.includes(part), `"${err.message}" should contain "${part}"`);
+  t.false(err.message.includes('\n'), 'one line');
+  t.is(err.code, 'config');
 }
 
 test('defaults', (t) => {

@@ -82,8 +82,8 @@ test('SQLite index (firmware 5.5+) is refused, naming the file', async (t) => {
   const file = path.join(cam.path, 'datadir0', 'record_db_index00');
   await fs.writeFile(file, db);
   const err = await t.throwsAsync(discoverDatadirs(cam.path), { instanceOf: UnsupportedFormatError });
-  t.is((err as UnsupportedFormatError).file, file);
-  t.true(err!.message.includes(file));
+  t.is(err.file, file);
+  t.true(err.message.includes(file));
   const scan = await scanCamera(cam);
   t.deepEqual(scan.recordings, []);
   t.is(scan.skipped.unsupported, 1);
