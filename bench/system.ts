@@ -2,7 +2,7 @@
  * The machine side of a benchmark: what it runs on, how much disk is free, and the page cache.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import { pipeline } from 'node:stream/promises';
@@ -115,9 +115,4 @@ export function diskUsage(dir: string): number {
   } catch {
     return NaN;
   }
-}
-
-export function memInfoAvailable(): number {
-  const m = /^MemAvailable:\s+(\d+)\s+kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return m ? Number(m[1]) * 1024 : os.freemem();
 }

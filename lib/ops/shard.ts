@@ -14,8 +14,6 @@ export interface Shard {
 /** More shards than this is a typo, not a deployment. */
 export const MAX_SHARDS = 1000;
 
-export const NO_SHARD: Shard = { index: 0, count: 1 };
-
 /** The shard (0..count-1) that owns a camera folder: first 4 bytes of sha1(name) as an unsigned int, mod count. */
 export function shardOf(cameraFolderName: string, count: number): number {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);

@@ -11,15 +11,7 @@
 import { isPlausibleCameraTime } from '../time.js';
 import type { Recording } from '../hikvision/types.js';
 import type { ManifestEntry } from './manifest-entry.js';
-import {
-  compareNamingOrder,
-  extensionFor,
-  fileName,
-  folderFor,
-  MAX_SAME_SECOND,
-  outputPath,
-  type VideoContainer,
-} from './naming.js';
+import { compareNamingOrder, extensionFor, fileName, MAX_SAME_SECOND, outputPath, type VideoContainer } from './naming.js';
 import { isListed, type OutputListing } from './output-folders.js';
 
 export interface PlanOptions {
@@ -168,9 +160,4 @@ export function planCamera(
     plan.tasks.push({ recording: rec, output: chosen, attempts: 0, reason: 'new', implausible: !plausible });
   }
   return plan;
-}
-
-/** Folder (relative to the output root) of an output path. */
-export function outputFolder(tag: string, kind: Recording['kind']): string {
-  return `${tag}/${folderFor(kind)}`;
 }

@@ -154,8 +154,8 @@ for (const name of NAMES) {
     test(`${name} ${option}: the value reaches the settings, a bad one is refused by its flag name`, (t) => {
       t.deepEqual(s.read(parse([name, option, s.valid]).config({})), s.expected);
       const err = t.throws(() => parse([name, option, s.invalid]).config({}), { instanceOf: ConfigError });
-      t.true(err!.message.startsWith(`${option} ${JSON.stringify(s.invalid)} `), err!.message);
-      t.true(err!.message.includes(s.why), err!.message);
+      t.true(err.message.startsWith(`${option} ${JSON.stringify(s.invalid)} `), err.message);
+      t.true(err.message.includes(s.why), err.message);
     });
   }
 }
@@ -169,9 +169,9 @@ test('run and retention take their own switches', (t) => {
   t.like(run, { adoptExisting: true, retryFailed: true, fsync: false, forceRetention: true, json: true });
   t.deepEqual(run.camera, ['a', 'b']);
   const retention = parse(['retention', '--dry-run', '--force', '--json']);
-  t.like(retention as RetentionCommand, { dryRun: true, force: true, json: true });
-  t.like(parse(['scan', '--json']) as ScanCommand, { json: true });
-  t.like(parse(['health', '--json']) as HealthCommand, { json: true });
+  t.like(retention, { dryRun: true, force: true, json: true });
+  t.like(parse(['scan', '--json']), { json: true });
+  t.like(parse(['health', '--json']), { json: true });
 });
 
 test('every usage example in --help parses (no example shows an option its command refuses)', (t) => {
@@ -199,7 +199,7 @@ test('every command still reads every variable, also for settings it has no flag
     t.like(parse([name]).config(env), { workers: 3, container: 'mov', maxAttempts: 5, retentionDays: 7 }, name);
   }
   const err = t.throws(() => parse(['health']).config({ WORKERS: 'lots' }), { instanceOf: ConfigError });
-  t.regex(err!.message, /^WORKERS="lots" is not valid/);
+  t.regex(err.message, /^WORKERS="lots" is not valid/);
 });
 
 // Through the built CLI, as a user (or a HEALTHCHECK line) runs it: one line, exit 64, nothing run.

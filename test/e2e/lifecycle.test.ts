@@ -3,13 +3,14 @@
  * outputs the user deleted, a lost manifest, files hiksync did not write, signals, the lock, shards.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
+import type { PassSummary } from '../../lib/pipeline/summary.js';
 import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../tools/synthetic/share-writer.js';
-import { CLI, runCli, tmp } from '../helpers/cli.js';
-import { decodeErrors, ffprobeJson } from '../helpers/media-tools.js';
-
+import { runCli, startCli, tmp } from '../helpers/cli.js';
+import { decodeErrors, ffprobe } from '../helpers/media-tools.js';
 
 const run = (share: string, out: string, extra: string[] = []) =>
   runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2', ...extra]);
@@ -44,23 +45,23 @@ test('a recording whose bytes are bad fails, is retried on later runs, then give
   const total = truth.cameras[0]!.recordings.length;
   const r1 = run(dir, out);
   t.is(r1.code, 1, 'exit 1: some failed, the others done');
-  t.is(r1.summary.totals.written, total - 1);
-  t.deepEqual(r1.summary.cameras[0].failed, { 'bad-content': 1 });
+  t.is(r1.summary?.totals.written, total - 1);
+  t.deepEqual(r1.summary?.cameras[0]?.failed, { 'bad-content': 1 });
   const r2 = run(dir, out);
   t.is(r2.code, 1);
-  t.is(r2.summary.totals.written, 0);
+  t.is(r2.summary?.totals.written, 0);
   const r3 = run(dir, out);
   t.is(r3.code, 1);
-  t.is(r3.summary.totals.gaveUp, 1, 'given up after the third attempt (MAX_ATTEMPTS default 3)');
+  t.is(r3.summary?.totals.gaveUp, 1, 'given up after the third attempt (MAX_ATTEMPTS default 3)');
   const r4 = run(dir, out);
   t.is(r4.code, 0, 'a recording given up is listed, not retried, and no longer fails the run');
-  t.is(r4.summary.totals.gaveUp, 1);
-  t.is(r4.summary.totals.written, 0);
+  t.is(r4.summary?.totals.gaveUp, 1);
+  t.is(r4.summary?.totals.written, 0);
   t.is((await outputs(out)).length, total - 1);
   const r5 = run(dir, out, ['--retry-failed']);
   t.is(r5.code, 1, '--retry-failed tries the given-up recording again');
-  t.deepEqual(r5.summary.cameras[0].failed, { 'bad-content': 1 });
-  t.is(r5.summary.totals.gaveUp, 0, 'from a fresh attempt count');
+  t.deepEqual(r5.summary?.cameras[0]?.failed, { 'bad-content': 1 });
+  t.is(r5.summary?.totals.gaveUp, 0, 'from a fresh attempt count');
 });
 
 test('an output the user deleted comes back under the same name; a lost manifest is rebuilt without re-extracting', async (t) => {
@@ -71,7 +72,7 @@ test('an output the user deleted comes back under the same name; a lost manifest
   const deleted = files.find((f) => f.endsWith('.mp4'))!;
   await fs.rm(path.join(out, deleted));
   const r = run(dir, out);
-  t.is(r.summary.totals.written, 1);
+  t.is(r.summary?.totals.written, 1);
   t.deepEqual(await outputs(out), files);
 
   const inodes = new Map<string, number>();
@@ -79,10 +80,10 @@ test('an output the user deleted comes back under the same name; a lost manifest
   await fs.rm(path.join(out, '.hiksync'), { recursive: true });
   const rebuilt = run(dir, out);
   t.is(rebuilt.code, 0, rebuilt.stderr);
-  t.is(rebuilt.summary.totals.written, 0, 'nothing re-extracted');
-  t.is(rebuilt.summary.totals.conflicts, 0, 'its own files are recognised, not reported as foreign');
+  t.is(rebuilt.summary?.totals.written, 0, 'nothing re-extracted');
+  t.is(rebuilt.summary?.totals.conflicts, 0, 'its own files are recognised, not reported as foreign');
   for (const f of files) t.is((await fs.stat(path.join(out, f))).ino, inodes.get(f)!, `${f} untouched`);
-  t.is(run(dir, out).summary.totals.already, files.length, 'the rebuilt manifest knows every file');
+  t.is(run(dir, out).summary?.totals.already, files.length, 'the rebuilt manifest knows every file');
 });
 
 test('files hiksync did not write are never overwritten; --adopt-existing adopts valid MP4s and replaces raw MPEG-PS', async (t) => {
@@ -109,22 +110,23 @@ test('files hiksync did not write are never overwritten; --adopt-existing adopts
   await fs.writeFile(path.join(out, asMp4!), foreignMp4);
 
   const r1 = run(dir, out);
-  t.is(r1.summary.totals.conflicts, 2);
+  t.is(r1.summary?.totals.conflicts, 2);
   t.true(Buffer.compare(await fs.readFile(path.join(out, asPs!)), rawPs) === 0, 'the raw PS file is left alone');
-  t.is(r1.summary.totals.written, names.length - 2 + truth.cameras[0]!.recordings.filter((r) => r.kind === 'picture').length);
+  const pictures = truth.cameras[0]!.recordings.filter((r) => r.kind === 'picture').length;
+  t.is(r1.summary?.totals.written, names.length - 2 + pictures);
 
   const r2 = run(dir, out, ['--adopt-existing']);
   t.is(r2.code, 0, r2.stderr);
-  t.is(r2.summary.totals.adopted, 1);
-  t.is(r2.summary.totals.written, 1, 'the raw PS file is replaced by a real MP4');
-  const probe = await ffprobeJson('-show_format', path.join(out, asPs!));
-  t.regex(probe.format.format_name, /mp4/);
+  t.is(r2.summary?.totals.adopted, 1);
+  t.is(r2.summary?.totals.written, 1, 'the raw PS file is replaced by a real MP4');
+  const probe = await ffprobe('-show_format', path.join(out, asPs!));
+  t.regex(probe.format?.format_name ?? '', /mp4/);
   t.is(await decodeErrors(path.join(out, asPs!)), '');
   t.true(Buffer.compare(await fs.readFile(path.join(out, asMp4!)), foreignMp4) === 0, 'a valid MP4 is adopted as it is');
-  t.is(run(dir, out).summary.totals.conflicts, 0);
+  t.is(run(dir, out).summary?.totals.conflicts, 0);
 });
 
-async function waitForTemp(dir: string, child: ReturnType<typeof spawn>): Promise<boolean> {
+async function waitForTemp(dir: string, child: ChildProcess): Promise<boolean> {
   for (let i = 0; i < 5000 && child.exitCode === null; i++) {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
     if (names.some((n) => n.endsWith('.partial'))) return true;
@@ -138,15 +140,12 @@ for (const mode of ['once', 'cron'] as const) {
     const dir = await tmp(t, 'hiksync-sig-share-');
     await writeSyntheticShare({ root: dir, seed: 9, cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
     const out = await tmp(t, 'hiksync-sig-out-');
-    const child = spawn(process.execPath, [CLI, 'run', '--input', dir, '--output', out, '--retention-days', '0', '--workers', '1', '--run-mode', mode], {
-      env: { ...process.env, LOG_FORMAT: 'json' },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const args = ['run', '--input', dir, '--output', out, '--retention-days', '0', '--workers', '1', '--run-mode', mode];
+    const { child, exited } = startCli(args);
     t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child), 'caught a temporary file');
     const t0 = Date.now();
     child.kill('SIGTERM');
-    const code = await exited;
+    const { code } = await exited;
     t.true(Date.now() - t0 < 10_000, `exited in ${Date.now() - t0} ms`);
     t.is(code, mode === 'once' ? 130 : 0);
     const names = await fs.readdir(path.join(out, 'cam1', 'video'));
@@ -164,21 +163,13 @@ test('two shards run at once on one output volume without overlap; a second run 
   const { dir, truth } = await share(t, 12, cameras);
   const out = await tmp(t, 'hiksync-shard-out-');
   const spawnRun = (extra: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, [CLI, 'run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1', ...extra], {
-        env: { ...process.env, LOG_FORMAT: 'json' },
-      });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (d) => (stdout += d));
-      c.stderr.on('data', (d) => (stderr += d));
-      c.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+    startCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1', ...extra])
+      .exited;
   const [s0, s1] = await Promise.all([spawnRun(['--shard', '0/2']), spawnRun(['--shard', '1/2'])]);
   t.is(s0.code, 0, s0.stderr);
   t.is(s1.code, 0, s1.stderr);
-  const c0 = JSON.parse(s0.stdout).cameras.map((c: any) => c.camera);
-  const c1 = JSON.parse(s1.stdout).cameras.map((c: any) => c.camera);
+  const c0 = (JSON.parse(s0.stdout) as PassSummary).cameras.map((c) => c.camera);
+  const c1 = (JSON.parse(s1.stdout) as PassSummary).cameras.map((c) => c.camera);
   t.deepEqual([...c0, ...c1].sort(), cameras.map((c) => c.name));
   t.is((await outputs(out)).length, truth.cameras.reduce((n, c) => n + c.recordings.length, 0));
 
@@ -186,8 +177,7 @@ test('two shards run at once on one output volume without overlap; a second run 
   const big = await tmp(t, 'hiksync-lock-share-');
   await writeSyntheticShare({ root: big, seed: 13, cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
   const out2 = await tmp(t, 'hiksync-lock-out-');
-  const first = spawn(process.execPath, [CLI, 'run', '--input', big, '--output', out2, '--retention-days', '0', '--workers', '1'], { stdio: 'ignore', env: { ...process.env, LOG_FORMAT: 'json' } });
-  const firstExit = new Promise((r) => first.once('exit', r));
+  const { child: first, exited: firstExit } = startCli(['run', '--input', big, '--output', out2, '--retention-days', '0', '--workers', '1']);
   t.true(await waitForTemp(path.join(out2, 'cam1', 'video'), first));
   // Freeze the first run mid-pass (its lock stays held) so the race cannot end before the second run starts.
   first.kill('SIGSTOP');
@@ -212,38 +202,36 @@ test('run applies retention after extracting: the share valve blocks a mass dele
   // The recordings are from 2024: with 90 days all of them are old, which is more than half of the camera.
   const blocked = runCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '90']);
   t.is(blocked.code, 0, blocked.stderr);
-  t.regex(blocked.summary.cameras[0].retention.blocked, /more than/);
-  t.is(blocked.summary.totals.retentionDeleted, 0);
+  t.regex(blocked.summary?.cameras[0]?.retention?.blocked ?? '', /more than/);
+  t.is(blocked.summary?.totals.retentionDeleted, 0);
   t.is((await outputs(out)).length, mine.length + 1);
 
   const forced = runCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '90', '--force-retention']);
   t.is(forced.code, 0, forced.stderr);
-  t.is(forced.summary.totals.retentionDeleted, mine.length);
+  t.is(forced.summary?.totals.retentionDeleted, mine.length);
   t.deepEqual(await outputs(out), ['cam1/video/my-notes.mp4'], 'only the file hiksync did not create is left');
-  t.is(forced.summary.totals.written, 0, 'recordings past the window are not extracted again');
+  t.is(forced.summary?.totals.written, 0, 'recordings past the window are not extracted again');
 });
 
 test('a camera share that disappears mid-pass stops the pass without counting attempts against its recordings', async (t) => {
   const dir = await tmp(t, 'hiksync-gone-share-');
   await writeSyntheticShare({ root: dir, seed: 17, cameras: [{ name: 'cam1', codec: 'h264', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
   const out = await tmp(t, 'hiksync-gone-out-');
-  const child = spawn(process.execPath, [CLI, 'run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1'], {
-    env: { ...process.env, LOG_FORMAT: 'json' },
-  });
-  let stdout = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const { child, exited } = startCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1']);
   t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child));
   child.kill('SIGSTOP');
   await fs.rename(path.join(dir, 'cam1'), path.join(dir, 'unmounted'));
   child.kill('SIGCONT');
-  t.is(await exited, 1);
-  const summary = JSON.parse(stdout.trim().split('\n').pop()!);
-  t.true((summary.cameras[0].failed['input-unavailable'] ?? 0) >= 1, JSON.stringify(summary.cameras[0].failed));
-  t.is(summary.cameras[0].failed['io-error'], undefined);
-  t.regex(summary.cameras[0].errors.join('\n'), /no longer readable/);
-  const lines = (await fs.readFile(path.join(out, '.hiksync', 'manifests', 'cam1.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-  const last = new Map<string, any>();
+  const r = await exited;
+  t.is(r.code, 1);
+  const camera = r.summary?.cameras[0];
+  if (!camera) return t.fail(`no pass summary on stdout: ${r.stdout}`);
+  t.true((camera.failed['input-unavailable'] ?? 0) >= 1, JSON.stringify(camera.failed));
+  t.is(camera.failed['io-error'], undefined);
+  t.regex(camera.errors.join('\n'), /no longer readable/);
+  const manifest = await fs.readFile(path.join(out, '.hiksync', 'manifests', 'cam1.jsonl'), 'utf8');
+  const lines = manifest.trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
+  const last = new Map<string, ManifestEntry>();
   for (const e of lines) last.set(e.id, e);
   const failed = [...last.values()].filter((e) => e.status === 'failed');
   t.true(failed.length >= 1);

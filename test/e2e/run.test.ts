@@ -3,12 +3,12 @@
  * ffprobe/ffmpeg against the synthetic writer's ground truth and the fixtures' own frames.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../tools/synthetic/share-writer.js';
-import { CLI, ROOT as root, runCli, tmp } from '../helpers/cli.js';
-import { decodeErrors, ffprobeJson, frameMd5 } from '../helpers/media-tools.js';
+import { ROOT as root, runCli, startCli, tmp } from '../helpers/cli.js';
+import { decodeErrors, ffprobe, frameMd5 } from '../helpers/media-tools.js';
 
 const FIXTURES = path.join(root, 'test', 'fixtures');
 
@@ -85,9 +85,8 @@ test.serial('run extracts exactly the real recordings as playable MP4s and verba
 
   const first = runCli(runArgs(share, out));
   t.is(first.code, 0, first.stderr);
-  const summary = JSON.parse(first.stdout.trim().split('\n').pop()!);
-  t.is(summary.totals.written, expected.size);
-  t.is(summary.totals.failed, 0);
+  t.is(first.summary?.totals.written, expected.size);
+  t.is(first.summary?.totals.failed, 0);
 
   // Exactly the expected files: no stale or open record produced a file, same-second recordings both appear.
   t.deepEqual(await listOutputs(out), [...expected.keys()].sort());
@@ -101,16 +100,16 @@ test.serial('run extracts exactly the real recordings as playable MP4s and verba
       t.true(Buffer.compare(await fs.readFile(file), want) === 0, `${rel}: JPEG bytes identical to the source`);
       continue;
     }
-    const probe = await ffprobeJson('-count_frames', '-show_format', '-show_streams', file);
-    t.regex(probe.format.format_name, /mp4/, `${rel}: an MP4 container`);
-    const video = probe.streams.find((s: any) => s.codec_type === 'video');
-    t.is(video.codec_name, rec.codec === 'h265' ? 'hevc' : 'h264', `${rel}: codec`);
-    if (rec.codec === 'h265') t.is(video.codec_tag_string, 'hvc1', `${rel}: H.265 tagged hvc1`);
-    t.is(Number(video.nb_read_frames), rec.frames, `${rel}: the source's frame count`);
-    const audio = probe.streams.find((s: any) => s.codec_type === 'audio');
+    const probe = await ffprobe('-count_frames', '-show_format', '-show_streams', file);
+    t.regex(probe.format?.format_name ?? '', /mp4/, `${rel}: an MP4 container`);
+    const video = probe.streams.find((s) => s.codec_type === 'video');
+    t.is(video?.codec_name, rec.codec === 'h265' ? 'hevc' : 'h264', `${rel}: codec`);
+    if (rec.codec === 'h265') t.is(video?.codec_tag_string, 'hvc1', `${rel}: H.265 tagged hvc1`);
+    t.is(Number(video?.nb_read_frames), rec.frames, `${rel}: the source's frame count`);
+    const audio = probe.streams.find((s) => s.codec_type === 'audio');
     if (rec.audio === 'aac') t.is(audio?.codec_name, 'aac', `${rel}: AAC audio kept`);
     else t.is(audio, undefined, `${rel}: G.711 cannot go into MP4 and is dropped`);
-    const duration = Number(probe.format.duration);
+    const duration = Number(probe.format?.duration);
     const indexDuration = rec.end.sec - rec.start.sec + (rec.end.usec - rec.start.usec) / 1e6;
     t.true(Math.abs(duration - indexDuration) <= 0.2, `${rel}: duration ${duration} ~ index ${indexDuration}`);
     t.is(await decodeErrors(file), '', `${rel}: decodes without errors`);
@@ -126,9 +125,8 @@ test.serial('run extracts exactly the real recordings as playable MP4s and verba
   const before = await snapshot(out);
   const second = runCli(runArgs(share, out));
   t.is(second.code, 0, second.stderr);
-  const s2 = JSON.parse(second.stdout.trim().split('\n').pop()!);
-  t.is(s2.totals.written, 0);
-  t.is(s2.totals.already, expected.size);
+  t.is(second.summary?.totals.written, 0);
+  t.is(second.summary?.totals.already, expected.size);
   t.deepEqual(await snapshot(out), before);
 
   // The camera records more and wraps its ring: the next run writes exactly the new recordings.
@@ -142,8 +140,7 @@ test.serial('run extracts exactly the real recordings as playable MP4s and verba
   t.true(fresh.length > 0);
   const third = runCli(runArgs(share2, out));
   t.is(third.code, 0, third.stderr);
-  const s3 = JSON.parse(third.stdout.trim().split('\n').pop()!);
-  t.is(s3.totals.written, fresh.length);
+  t.is(third.summary?.totals.written, fresh.length);
   const after = await listOutputs(out);
   for (const rel of expected.keys()) t.true(after.includes(rel), `${rel} kept after the ring overwrote its source`);
 });
@@ -157,10 +154,7 @@ test.serial('a run killed with SIGKILL mid-file is finished by the next run: com
     cameras: [{ name: 'Camera-Tuin', codec: 'h264', audio: 'aac', events: 12, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
   });
   const expectedCount = truth.cameras[0]!.recordings.length;
-  const child = spawn(process.execPath, [CLI, ...runArgs(share, out, ['--workers', '1'])], {
-    env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC' },
-    stdio: 'ignore',
-  });
+  const { child, exited } = startCli(runArgs(share, out, ['--workers', '1']));
   const videoDir = path.join(out, 'garden', 'video');
   let sawTemp = false;
   for (let i = 0; i < 2000 && child.exitCode === null; i++) {
@@ -172,7 +166,7 @@ test.serial('a run killed with SIGKILL mid-file is finished by the next run: com
     }
     await new Promise((r) => setTimeout(r, 2));
   }
-  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  await exited;
   t.true(sawTemp, 'the run was killed while a temporary file existed');
 
   const again = runCli(runArgs(share, out));
@@ -183,9 +177,9 @@ test.serial('a run killed with SIGKILL mid-file is finished by the next run: com
   for (const f of files.filter((f) => f.endsWith('.mp4'))) t.is(await decodeErrors(path.join(out, f)), '', `${f} is complete`);
 
   const manifestFile = path.join(out, '.hiksync', 'manifests', 'Camera-Tuin.jsonl');
-  const entries = new Map<string, any>();
+  const entries = new Map<string, ManifestEntry>();
   for (const line of (await fs.readFile(manifestFile, 'utf8')).trim().split('\n')) {
-    const e = JSON.parse(line);
+    const e = JSON.parse(line) as ManifestEntry & { removed?: boolean };
     if (e.removed) entries.delete(e.id);
     else entries.set(e.id, e);
   }

@@ -3,22 +3,24 @@
  * recording and picture, no stale or open record, planned names included.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Recording } from '../../lib/hikvision/types.js';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { runCli, tmp } from '../helpers/cli.js';
 
-const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/lib/cli/main.js');
-
-function cli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json' }, maxBuffer: 64 * 1024 * 1024 });
+/** What `scan --json` prints, for the fields this test reads. */
+interface ScanReport {
+  cameras: Array<{
+    camera: string;
+    tag: string;
+    skipped: Record<string, number>;
+    recordings: Array<Recording & { output: string }>;
+  }>;
 }
 
 test('scan --json lists exactly the real recordings, none of the stale or open slots', async (t) => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-scan-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const dir = await tmp(t, 'hiksync-scan-');
   const truth = await writeSyntheticShare({
     root: dir,
     seed: 21,
@@ -30,36 +32,37 @@ test('scan --json lists exactly the real recordings, none of the stale or open s
   });
   t.true(truth.cameras.some((c) => c.ringWrapped && c.stale.length > 0));
 
-  const r = cli(['scan', '--input', dir, '--json', '--camera-translation', 'Camera-Tuin:garden']);
-  t.is(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout);
-  t.deepEqual(report.cameras.map((c: any) => c.camera).sort(), truth.cameras.map((c) => c.name).sort());
+  const r = runCli(['scan', '--input', dir, '--json', '--camera-translation', 'Camera-Tuin:garden']);
+  t.is(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ScanReport;
+  t.deepEqual(report.cameras.map((c) => c.camera).sort(), truth.cameras.map((c) => c.name).sort());
 
   const key = (x: { camera: string; datadir: string; kind: string; fileNo: number; slot: number; start: { sec: number; usec: number }; startOffset: number; endOffset: number }) =>
     `${x.camera}|${x.datadir}|${x.kind}|${x.fileNo}|${x.slot}|${x.start.sec}.${x.start.usec}|${x.startOffset}|${x.endOffset}`;
-  const listed = report.cameras.flatMap((c: any) => c.recordings).map(key).sort();
+  const listed = report.cameras.flatMap((c) => c.recordings).map(key).sort();
   const expected = truth.cameras.flatMap((c) => c.recordings).map(key).sort();
   t.deepEqual(listed, expected);
   const skippedKeys = new Set(truth.cameras.flatMap((c) => [...c.open, ...c.stale]).map((s) => `${s.datadir}|${s.kind}|${s.fileNo}|${s.slot}|${s.start.sec}.${s.start.usec}`));
-  for (const rec of report.cameras.flatMap((c: any) => c.recordings)) {
+  for (const rec of report.cameras.flatMap((c) => c.recordings)) {
     t.false(skippedKeys.has(`${rec.datadir}|${rec.kind}|${rec.fileNo}|${rec.slot}|${rec.start.sec}.${rec.start.usec}`), 'no stale/open record listed');
   }
-  const garden = report.cameras.find((c: any) => c.camera === 'Camera-Tuin');
+  const garden = report.cameras.find((c) => c.camera === 'Camera-Tuin');
+  if (!garden) return t.fail('Camera-Tuin is not in the report');
   t.is(garden.tag, 'garden');
-  t.true(garden.recordings.every((x: any) => typeof x.id === 'string' && x.output.startsWith('garden/')));
+  t.true(garden.recordings.every((x) => typeof x.id === 'string' && x.output.startsWith('garden/')));
   t.true((garden.skipped.open ?? 0) >= 1 && (garden.skipped.stale ?? 0) >= 1, JSON.stringify(garden.skipped));
-  t.is(new Set(report.cameras.flatMap((c: any) => c.recordings.map((x: any) => x.output))).size, expected.length, 'every planned name is distinct');
+  const outputs = new Set(report.cameras.flatMap((c) => c.recordings.map((x) => x.output)));
+  t.is(outputs.size, expected.length, 'every planned name is distinct');
 
-  const human = cli(['scan', '--input', dir, '--camera-translation', 'Camera-Tuin:garden']);
-  t.is(human.status, 0);
+  const human = runCli(['scan', '--input', dir, '--camera-translation', 'Camera-Tuin:garden']);
+  t.is(human.code, 0);
   t.regex(human.stdout, /garden \(Camera-Tuin\): 2 datadir\(s\)/);
 });
 
 test('run on an empty input folder (an unmounted share) fails loudly instead of reporting "nothing new"', async (t) => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-empty-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const dir = await tmp(t, 'hiksync-empty-');
   await fs.mkdir(path.join(dir, 'in'));
-  const r = cli(['run', '--input', path.join(dir, 'in'), '--output', path.join(dir, 'out')]);
-  t.is(r.status, 66, 'EX_NOINPUT: not "some recordings failed"');
+  const r = runCli(['run', '--input', path.join(dir, 'in'), '--output', path.join(dir, 'out')]);
+  t.is(r.code, 66, 'EX_NOINPUT: not "some recordings failed"');
   t.regex(r.stderr, /no camera folders in .*mounted/);
 });

@@ -53,7 +53,7 @@ for (const kind of ['the first 300 kB', 'the whole range'] as const) {
 
     const r = runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2']);
     t.is(r.code, 1, r.stderr.slice(0, 300));
-    t.deepEqual(r.summary?.cameras?.[0]?.failed, { 'source-changed': 1 });
+    t.deepEqual(r.summary?.cameras[0]?.failed, { 'source-changed': 1 });
     const files = await assertSoundOutputTree(t, out, { decode: false });
     t.is(files.length, truth.cameras[0]!.recordings.length - 1, 'every other recording written');
   });

@@ -35,9 +35,9 @@ test('ENOSPC mid-pass: no truncated file under a final name, nothing counted, th
   const full = runCli(args);
   t.is(full.code, 1, `exit 1 (stderr: ${full.stderr.slice(0, 300)})`);
   t.notRegex(full.stderr, /\n\s+at /, 'no stack trace');
-  const written = full.summary?.totals?.written as number;
+  const written = full.summary?.totals.written ?? 0;
   t.true(written > 0 && written < total, `some written (${written} of ${total}) before the volume filled`);
-  t.true((full.summary?.cameras as Array<{ failed: Record<string, number> }>).some((c) => (c.failed['output-full'] ?? 0) > 0));
+  t.true((full.summary?.cameras ?? []).some((c) => (c.failed['output-full'] ?? 0) > 0), 'counted as output-full');
   await assertSoundOutputTree(t, out, { decode: false });
 
   execFileSync('mount', ['-o', 'remount,size=64m', out]);
@@ -45,5 +45,5 @@ test('ENOSPC mid-pass: no truncated file under a final name, nothing counted, th
   t.is(resumed.code, 0, resumed.stderr.slice(0, 300));
   const files = await assertSoundOutputTree(t, out);
   t.is(files.length, total, 'every recording and picture exactly once');
-  t.is(resumed.summary?.totals?.gaveUp, 0, 'the full disk counted no attempt');
+  t.is(resumed.summary?.totals.gaveUp, 0, 'the full disk counted no attempt');
 });

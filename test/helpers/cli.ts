@@ -1,11 +1,14 @@
 /**
- * Driving the BUILT CLI (dist/) as a user would, for end-to-end tests.
+ * The one way tests drive the BUILT CLI (dist/) as a user would: to completion (runCli) or in the background
+ * (startCli) for tests that signal, stop or race it. Both run `node dist/lib/cli/main.js <args>` with JSON logs
+ * and TZ=UTC unless `env` says otherwise.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PassSummary } from '../../lib/pipeline/summary.js';
 
 export const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 export const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
@@ -18,26 +21,58 @@ export async function tmp(t: { teardown(fn: () => unknown): void }, prefix: stri
 }
 
 export interface CliResult {
+  /** Exit code; null when a signal ended the process. */
   code: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  /** The last JSON line on stdout (a --json pass summary), when there is one. */
-  summary: any;
+  /** The last line on stdout parsed as a `run --json` pass summary, when it is JSON. */
+  summary?: PassSummary;
 }
 
-/** Runs `hiksync <args>` to completion (JSON logs, camera clock = UTC unless env says otherwise). */
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', ...env };
+}
+
+function result(code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string): CliResult {
+  const r: CliResult = { code, signal, stdout, stderr };
+  const last = stdout.trim().split('\n').filter(Boolean).at(-1);
+  if (last !== undefined) {
+    try {
+      r.summary = JSON.parse(last) as PassSummary;
+    } catch {
+      // not JSON: a human-readable report
+    }
+  }
+  return r;
+}
+
+/** Runs `hiksync <args>` to completion. */
 export function runCli(args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', ...env },
+    env: cliEnv(env),
     maxBuffer: 64 * 1024 * 1024,
   });
-  const lines = r.stdout.trim().split('\n').filter(Boolean);
-  let summary: unknown;
-  try {
-    summary = lines.length ? JSON.parse(lines[lines.length - 1]!) : undefined;
-  } catch {
-    summary = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, summary };
+  return result(r.status, r.signal, r.stdout, r.stderr);
+}
+
+export interface CliProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Settles when the process has exited and its output is read. */
+  exited: Promise<CliResult>;
+}
+
+/** Starts `hiksync <args>` in the background; its output is collected for `exited`. */
+export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve(result(code, signal, stdout, stderr)));
+  });
+  return { child, exited };
 }

@@ -91,7 +91,7 @@ test('stride 256 rejected by SOI sampling when records of one file would land in
   // Cut the bytes to what a 256-stride index would need: 4096 no longer fits, 256 is tried and must be refused.
   const cut = m.ix.buf.subarray(0, 1280 + 32 * 2 + 2 * 256 * 80);
   const err = await t.throwsAsync(detectPictureLayout(cut, m.sizes, lying), { instanceOf: UnsupportedFormatError });
-  t.regex(err!.message, /SOI/);
+  t.regex(err.message, /SOI/);
   t.true(probes > 0 && probes <= 3);
 });
 
@@ -105,9 +105,9 @@ test('96-byte records are refused with a clear message', async (t) => {
   const err = await t.throwsAsync(detectPictureLayout(ix.buf, new Map([[0, PIC_SIZE], [1, PIC_SIZE]]), () => true), {
     instanceOf: UnsupportedFormatError,
   });
-  t.regex(err!.message, /picture index layout not recognised/);
-  t.regex(err!.message, /96-byte/);
-  t.regex(err!.message, /4096 and 256/);
+  t.regex(err.message, /picture index layout not recognised/);
+  t.regex(err.message, /96-byte/);
+  t.regex(err.message, /4096 and 256/);
 });
 
 test('an empty picture index lists nothing without probing', async (t) => {
@@ -124,7 +124,7 @@ test('a picture index too short for any stride is IndexCorruptError', async (t) 
   await t.throwsAsync(detectPictureLayout(m.ix.buf.subarray(0, 5000), m.sizes, probeOf(m)), { instanceOf: IndexCorruptError });
 });
 
-test('placeholder file records (0xFFFF) do not gate pictures', async (t) => {
+test('placeholder file records (0xFFFF) do not gate pictures', (t) => {
   const m = pictures(4096, [12, 0]);
   // The constructor leaves every file record as the 0xFFFF placeholder.
   t.is(m.ix.buf.readUInt16LE(1280 + 4), 0xffff);

@@ -11,17 +11,17 @@ function fakeFile(bytes: Buffer, onRead: (n: number, bytes: Buffer) => void = ()
   const reads: Array<[number, number]> = [];
   let n = 0;
   const file: ReadableFile = {
-    stat: async () => ({ size: bytes.length }),
-    read: async (buf, off, len, pos) => {
+    stat: () => Promise.resolve({ size: bytes.length }),
+    read: (buf, off, len, pos) => {
       reads.push([pos, len]);
       onRead(n++, bytes);
       const got = Math.max(0, Math.min(len, bytes.length - pos));
       bytes.copy(buf, off, pos, pos + got);
-      return { bytesRead: got };
+      return Promise.resolve({ bytesRead: got });
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
-  return { open: async () => file, reads };
+  return { open: () => Promise.resolve(file), reads };
 }
 
 test('consistent read: header, the used part in one read, the counter again; nothing past the used length', async (t) => {
@@ -63,6 +63,8 @@ test('consistent read: a wanted length past the hard cap is LimitExceededError',
   // The file is small, so the wanted length is capped by its size and the read succeeds ...
   t.is((await readIndexConsistent('/x/index00.bin', huge, f.open)).bytes.length, goldenIndex().buf.length);
   // ... while a file that really is that large is refused rather than read into memory.
-  const big: ReadableFile = { ...(await fakeFile(goldenIndex().buf).open()), stat: async () => ({ size: 2 ** 40 }) };
-  await t.throwsAsync(readIndexConsistent('/x/index00.bin', huge, async () => big), { instanceOf: LimitExceededError });
+  const small = await fakeFile(goldenIndex().buf).open();
+  const big: ReadableFile = { ...small, stat: () => Promise.resolve({ size: 2 ** 40 }) };
+  const openBig = () => Promise.resolve(big);
+  await t.throwsAsync(readIndexConsistent('/x/index00.bin', huge, openBig), { instanceOf: LimitExceededError });
 });

@@ -6,8 +6,8 @@
 import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { remuxRange } from '../../lib/media/remux.js';
-import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from './_media-tools.js';
-import { buildPs } from './_ps-writer.js';
+import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from './test-streams.js';
+import { PsMuxer } from '../../tools/synthetic/ps-writer.js';
 
 const targetMb = Number(process.argv[2] ?? 80);
 const tmp = tempDir();
@@ -22,12 +22,9 @@ try {
     writeFileSync(source, Buffer.alloc(0));
     for (let r = 0; r < reps; r++) {
       const base = 900000 + r * 50 * 3600;
-      appendFileSync(source, buildPs(frames.map((f, i) => ({ ...f, pts: base + i * 3600 })), {
-        videoType: codec === 'h264' ? 0x1b : 0x24,
-        audioType: 0x0f,
-        audio: aac.slice(0, 31).map((a, i) => ({ data: a.data, pts: base + Math.round((i * 1024 * 90000) / 16000) })),
-        pesPayload: 8000,
-      }));
+      const mux = new PsMuxer({ video: codec, audio: 'aac', maxPesPayload: 8000 });
+      const audio = aac.slice(0, 31).map((a, i) => ({ ...a, pts: base + Math.round((i * 1024 * 90000) / 16000) }));
+      appendFileSync(source, mux.annexBStream(frames.map((f, i) => ({ ...f, pts: base + i * 3600 })), { audio }));
     }
     const ps = { length: statSync(source).size };
     let best = 0;

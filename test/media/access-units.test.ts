@@ -1,17 +1,25 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { AccessUnitAssembler, type AccessUnit } from '../../lib/media/access-units.js';
 import { splitNals } from '../../lib/media/nal.js';
 import { PsDemuxer } from '../../lib/media/ps-demux.js';
-import { buildPs, type PsLayout, type VideoFrame } from './_ps-writer.js';
-import { makeAnnexB, readFrames, tempDir, type Codec } from './_media-tools.js';
+import { PsMuxer, type AnnexBFrame, type AnnexBLayout } from '../../tools/synthetic/ps-writer.js';
+import { makeAnnexB, readFrames, tempDir, type Codec, type SourceFrame } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());
-const sources = new Map<Codec, Promise<VideoFrame[]>>();
-function framesOf(codec: Codec): Promise<VideoFrame[]> {
-  if (!sources.has(codec)) sources.set(codec, makeAnnexB(tmp.dir, codec).then((f) => readFrames(f, codec)));
-  return sources.get(codec)!;
+const sources = new Map<Codec, Promise<SourceFrame[]>>();
+function framesOf(codec: Codec): Promise<SourceFrame[]> {
+  const known = sources.get(codec);
+  if (known) return known;
+  const frames = makeAnnexB(tmp.dir, codec).then((f) => readFrames(f, codec));
+  sources.set(codec, frames);
+  return frames;
+}
+
+/** A program stream of `frames` (video only; PES of at most 4096 bytes unless the layout says otherwise). */
+function buildPs(codec: Codec, frames: AnnexBFrame[], layout: AnnexBLayout = {}): Buffer {
+  return new PsMuxer({ video: codec, audio: 'none', maxPesPayload: 4096 }).annexBStream(frames, layout);
 }
 
 /** A frame as the assembler returns it: from its first 3-byte start code, without trailing zero bytes. */
@@ -44,7 +52,7 @@ function assemble(codec: Codec, ps: Buffer, chunkSizes: number[] = [ps.length], 
   return { aus, asm };
 }
 
-function expectFrames(t: any, aus: AccessUnit[], frames: VideoFrame[]): void {
+function expectFrames(t: ExecutionContext, aus: AccessUnit[], frames: SourceFrame[]): void {
   t.is(aus.length, frames.length);
   aus.forEach((au, i) => {
     t.true(au.data.equals(norm(frames[i]!.data)), `frame ${i} bytes`);
@@ -53,7 +61,7 @@ function expectFrames(t: any, aus: AccessUnit[], frames: VideoFrame[]): void {
   });
 }
 
-const layouts: Array<[string, Partial<PsLayout>]> = [
+const layouts: Array<[string, AnnexBLayout]> = [
   ['one PES per frame', { pesPayload: 65000 }],
   ['frames split over many PES', { pesPayload: 100 }],
   ['every PES starts with the tail of the previous frame', { cut: 'shifted', shift: 9, pesPayload: 300 }],
@@ -63,7 +71,7 @@ for (const codec of ['h264', 'h265'] as const) {
   for (const [name, layout] of layouts) {
     test(`${codec}: ${name}`, async (t) => {
       const frames = await framesOf(codec);
-      const ps = buildPs(frames, { videoType: codec === 'h264' ? 0x1b : 0x24, ...layout });
+      const ps = buildPs(codec, frames, layout);
       const { aus, asm } = assemble(codec, ps);
       expectFrames(t, aus, frames.slice(0, -1));
       t.is(asm.stats.droppedTail, 1, 'the last frame may be cut: dropped');
@@ -74,20 +82,20 @@ for (const codec of ['h264', 'h265'] as const) {
 
   test(`${codec}: the last frame is kept when the caller knows it is complete`, async (t) => {
     const frames = await framesOf(codec);
-    const { aus } = assemble(codec, buildPs(frames, { videoType: 0x1b }), undefined, true);
+    const { aus } = assemble(codec, buildPs(codec, frames), undefined, true);
     expectFrames(t, aus, frames);
   });
 
   test(`${codec}: everything before the first key frame with parameter sets is dropped`, async (t) => {
     const frames = await framesOf(codec);
-    const { aus, asm } = assemble(codec, buildPs(frames.slice(3), { videoType: 0x1b }));
+    const { aus, asm } = assemble(codec, buildPs(codec, frames.slice(3)));
     expectFrames(t, aus, frames.slice(25, -1));
     t.is(asm.stats.droppedBeforeKey, 22);
   });
 
   test(`${codec}: length-prefixed output = the Annex-B frames with each start code replaced by the NAL length`, async (t) => {
     const frames = await framesOf(codec);
-    const ps = buildPs(frames, { videoType: codec === 'h264' ? 0x1b : 0x24, cut: 'shifted', shift: 7, pesPayload: 500 });
+    const ps = buildPs(codec, frames, { cut: 'shifted', shift: 7, pesPayload: 500 });
     const annexB = assemble(codec, ps, [4096], true).aus;
     const prefixed = assemble(codec, ps, [4096], true, true).aus;
     t.is(prefixed.length, frames.length);
@@ -107,7 +115,7 @@ for (const codec of ['h264', 'h265'] as const) {
 
   test(`${codec}: property: random read chunking yields the same frames`, async (t) => {
     const frames = (await framesOf(codec)).slice(0, 12);
-    const ps = buildPs(frames, { videoType: 0x1b, cut: 'shifted', shift: 5, pesPayload: 700 });
+    const ps = buildPs(codec, frames, { cut: 'shifted', shift: 5, pesPayload: 700 });
     const whole = assemble(codec, ps).aus;
     t.is(whole.length, 11);
     fc.assert(

@@ -2,7 +2,8 @@ import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { copyPicture, findJpeg } from '../../lib/media/jpeg.js';
-import { ffmpeg, ffprobeJson, tempDir } from './_media-tools.js';
+import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
+import { tempDir } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());
@@ -55,8 +56,8 @@ test('copyPicture writes the picture verbatim and reports absolute offsets', asy
   const r = await copyPicture({ source: src, startOffset: 4096, endOffset: 4096 + 10 + j.length + 2000, output });
   t.deepEqual(r, { bytes: j.length, start: 4106, end: 4106 + j.length });
   t.true(readFileSync(output).equals(j));
-  const probe = await ffprobeJson('-show_streams', output);
-  t.is(probe.streams[0].width, 320);
+  const probe = await ffprobe('-show_streams', output);
+  t.is(probe.streams[0]?.width, 320);
 });
 
 test('copyPicture: no complete JPEG is BadContentError, a short file is TruncatedSourceError; no output left', async (t) => {

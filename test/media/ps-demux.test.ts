@@ -1,7 +1,16 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { PsDemuxer, type PesPiece, type StreamMap } from '../../lib/media/ps-demux.js';
-import { pes, pesMpeg1, packHeader, streamMap, systemHeader } from './_ps-writer.js';
+import {
+  DEFAULT_MUX_RATE,
+  encodePackHeader,
+  encodePadding,
+  encodePes,
+  encodePesMpeg1,
+  encodeProgramStreamMap,
+  encodeStreamMap,
+  encodeSystemHeader,
+} from '../../tools/synthetic/ps-writer.js';
 
 interface Collected {
   streams: Map<number, Buffer[]>;
@@ -41,18 +50,19 @@ const video1 = Buffer.from('00000001674d401e' + 'ab'.repeat(300), 'hex');
 const video2 = Buffer.from('0000000165888' + '4'.repeat(3) + 'cd'.repeat(200), 'hex');
 const audio1 = Buffer.from('fff15080' + '21'.repeat(100), 'hex');
 
+/** Pack headers with 6 stuffing bytes (FF FF + counter), PES headers with and without stuffing. */
 function sample(): Buffer {
   return Buffer.concat([
-    packHeader(0, 1),
-    systemHeader(),
-    streamMap([{ type: 0x24, id: 0xe0 }, { type: 0x90, id: 0xc0 }]),
-    pes(0xe0, video1.subarray(0, 200), 2 ** 33 - 10),
-    pes(0xe0, video1.subarray(200)),
-    pes(0xc0, audio1, 12345, 3),
-    pes(0xbd, Buffer.from([0, 0, 1, 0xba, 1, 2, 3])),
-    packHeader(3600, 2),
-    pes(0xbe, Buffer.alloc(50, 0xff)),
-    pes(0xe0, video2, 3600),
+    encodePackHeader(0, DEFAULT_MUX_RATE, 1, 2),
+    encodeSystemHeader(DEFAULT_MUX_RATE, true),
+    encodeProgramStreamMap({ video: 'h265', audio: 'alaw' }),
+    encodePes(0xe0, video1.subarray(0, 200), 2 ** 33 - 10),
+    encodePes(0xe0, video1.subarray(200), undefined),
+    encodePes(0xc0, audio1, 12345, 3),
+    encodePes(0xbd, Buffer.from([0, 0, 1, 0xba, 1, 2, 3]), undefined),
+    encodePackHeader(3600, DEFAULT_MUX_RATE, 2, 2),
+    encodePadding(50),
+    encodePes(0xe0, video2, 3600),
     Buffer.from([0, 0, 1, 0xb9]),
   ]);
 }
@@ -75,7 +85,12 @@ test('parses packs, system header, stream map, PES with PTS; skips private and p
 });
 
 test('stream types: H.264, AAC and private speech codecs', (t) => {
-  const r = demux(Buffer.concat([packHeader(0), streamMap([{ type: 0x1b, id: 0xe0 }, { type: 0x0f, id: 0xc0 }, { type: 0x92, id: 0xc1 }])]));
+  const map = encodeStreamMap([
+    { streamType: 0x1b, streamId: 0xe0 },
+    { streamType: 0x0f, streamId: 0xc0 },
+    { streamType: 0x92, streamId: 0xc1 },
+  ]);
+  const r = demux(Buffer.concat([encodePackHeader(0, DEFAULT_MUX_RATE, 0), map]));
   t.deepEqual(r.maps[0]!.entries.map((e) => e.codec), ['h264', 'aac', 'stream-type-0x92']);
 });
 
@@ -99,7 +114,7 @@ test('a 40-byte IMKH file header is tolerated', (t) => {
 
 test('MPEG-1 packs and MPEG-1 PES syntax are tolerated', (t) => {
   const mpeg1Pack = Buffer.from([0, 0, 1, 0xba, 0x21, 0, 1, 0, 1, 0x80, 0, 1]);
-  const r = demux(Buffer.concat([mpeg1Pack, pesMpeg1(0xe0, video1, 90000), pesMpeg1(0xe0, video2)]));
+  const r = demux(Buffer.concat([mpeg1Pack, encodePesMpeg1(0xe0, video1, 90000), encodePesMpeg1(0xe0, video2)]));
   t.is(r.demuxer.stats.mpeg1Packs, 1);
   t.deepEqual(r.pts, [[0xe0, 90000], [0xe0, undefined]]);
   t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat([video1, video2]));

@@ -2,7 +2,8 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { BitReader, splitNals, unescapeRbsp } from '../../lib/media/nal.js';
 import { parseH264Sps, parseH265Sps, parseH265Vps } from '../../lib/media/sps.js';
-import { ffprobeJson, makeAnnexB, tempDir } from './_media-tools.js';
+import { ffprobe } from '../helpers/media-tools.js';
+import { makeAnnexB, tempDir } from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());
@@ -30,15 +31,19 @@ const cases = [
 for (const c of cases) {
   test(`${c.codec} ${c.size}: SPS parse matches ffprobe`, async (t) => {
     const file = await makeAnnexB(tmp.dir, c.codec, { size: c.size, frames: 2 });
-    const probe = (await ffprobeJson('-f', c.codec === 'h264' ? 'h264' : 'hevc', '-show_streams', file)).streams[0];
+    const [probe] = (await ffprobe('-f', c.codec === 'h264' ? 'h264' : 'hevc', '-show_streams', file)).streams;
+    const { width, height, level, profile } = probe ?? {};
+    if (width === undefined || height === undefined || level === undefined) {
+      return t.fail(`ffprobe printed no width, height or level: ${JSON.stringify(probe)}`);
+    }
     const bytes = readFileSync(file);
     const nals = splitNals(bytes).map(({ start, end }) => bytes.subarray(start, end));
     if (c.codec === 'h264') {
       const sps = parseH264Sps(nals.find((n) => (n[0]! & 0x1f) === 7)!);
-      t.is(sps.width, probe.width);
-      t.is(sps.height, probe.height);
-      t.is(sps.profileIdc, ({ Main: 77, High: 100 } as Record<string, number>)[probe.profile as string] ?? -1);
-      t.is(sps.levelIdc, probe.level);
+      t.is(sps.width, width);
+      t.is(sps.height, height);
+      t.is(sps.profileIdc, ({ Main: 77, High: 100 } as Record<string, number>)[profile ?? ''] ?? -1);
+      t.is(sps.levelIdc, level);
       t.regex(sps.codecString, /^avc1\.[0-9A-F]{6}$/);
       t.is(sps.codecString.slice(5, 7), sps.profileIdc.toString(16).toUpperCase().padStart(2, '0'));
       t.is(sps.codecString.slice(9), sps.levelIdc.toString(16).toUpperCase().padStart(2, '0'));
@@ -46,13 +51,13 @@ for (const c of cases) {
       const vps = parseH265Vps(nals.find((n) => ((n[0]! >> 1) & 0x3f) === 32)!);
       t.is(vps.id, 0);
       const sps = parseH265Sps(nals.find((n) => ((n[0]! >> 1) & 0x3f) === 33)!);
-      t.is(sps.width, probe.width);
-      t.is(sps.height, probe.height);
+      t.is(sps.width, width);
+      t.is(sps.height, height);
       t.is(sps.profileIdc, 1); // Main
-      t.is(probe.profile, 'Main');
-      t.is(sps.levelIdc, probe.level);
+      t.is(profile, 'Main');
+      t.is(sps.levelIdc, level);
       // Main profile (compat flags 1 and 2 -> 6), main tier, then the non-zero constraint bytes (x265: 0x90).
-      t.is(sps.codecString, `hvc1.1.6.L${probe.level}.90`);
+      t.is(sps.codecString, `hvc1.1.6.L${level}.90`);
     }
   });
 }

@@ -149,7 +149,13 @@ test('scheduleHooks write the status a real schedule produces', async (t) => {
   await runSchedule({
     mode: 'cron',
     intervalMs: 10 * MIN,
-    clock: { now: () => now, sleep: async () => ac.abort() },
+    clock: {
+      now: () => now,
+      sleep: () => {
+        ac.abort();
+        return Promise.resolve();
+      },
+    },
     log: { debug() {}, info() {}, warn() {}, error() {} },
     signal: ac.signal,
     pass: async () => {

@@ -18,7 +18,7 @@ const noLost = () => undefined;
 /** A pid that certainly belonged to a process that has exited. */
 function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', '']);
-  return r.pid!;
+  return r.pid;
 }
 
 /** Plants a lock directory as another run would have left it. */
@@ -65,16 +65,16 @@ test('a lock held by another live process: LockHeldError with its pid and host',
   const child = spawn(process.execPath, ['--import', 'tsx', holderScript, lockPath], { stdio: ['pipe', 'pipe', 'inherit'] });
   t.teardown(() => child.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
     child.on('exit', (code) => reject(new Error(`holder exited early: ${code}`)));
   });
   const err = await t.throwsAsync(acquireLock(lockPath, { onLost: noLost }), { instanceOf: LockHeldError });
-  t.is(err!.holder?.pid, child.pid);
-  t.is(err!.holder?.host, os.hostname());
-  t.regex(err!.message, new RegExp(`pid ${child.pid} on host`));
+  t.is(err.holder?.pid, child.pid);
+  t.is(err.holder?.host, os.hostname());
+  t.regex(err.message, new RegExp(`pid ${child.pid} on host`));
   t.is(err.code, 'lock-held');
   // The holder ends cleanly: the lock is free again.
-  child.stdin!.end('release\n');
+  child.stdin.end('release\n');
   await new Promise((resolve) => child.on('exit', resolve));
   const lock = await acquireLock(lockPath, { onLost: noLost });
   t.is(lock.warning, undefined);
@@ -97,7 +97,7 @@ test('a fresh lock of another host is respected; an old one is taken over', asyn
   const fresh = path.join(dir, 'fresh');
   await plantLock(fresh, { pid: 4242, host: 'nas-2' });
   const err = await t.throwsAsync(acquireLock(fresh, { onLost: noLost }), { instanceOf: LockHeldError });
-  t.is(err!.holder?.host, 'nas-2');
+  t.is(err.holder?.host, 'nas-2');
 
   const old = path.join(dir, 'old');
   await plantLock(old, { pid: 4242, host: 'nas-2' }, 11 * 60_000);
@@ -118,7 +118,7 @@ test('an owner file that describes an older lock directory is not trusted', asyn
   const state = await inspectLock(lockPath);
   t.is(state.owner, undefined);
   const err = await t.throwsAsync(acquireLock(lockPath, { onLost: noLost }), { instanceOf: LockHeldError });
-  t.is(err!.holder, undefined);
+  t.is(err.holder, undefined);
 });
 
 test('withLock releases when the work throws', async (t) => {

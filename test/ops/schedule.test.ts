@@ -11,10 +11,10 @@ function fakeClock(start = 0) {
     advance: (ms) => {
       now += ms;
     },
-    sleep: async (ms, signal) => {
+    sleep: (ms, signal) => {
       sleeps.push(ms);
-      if (signal.aborted) return;
-      now += ms;
+      if (!signal.aborted) now += ms;
+      return Promise.resolve();
     },
   };
   return { clock, sleeps };
@@ -41,9 +41,9 @@ test('once: one pass, its exit code', async (t) => {
     clock,
     log,
     signal: new AbortController().signal,
-    pass: async () => {
+    pass: () => {
       passes++;
-      return { exitCode: 1, interrupted: false };
+      return Promise.resolve({ exitCode: 1, interrupted: false });
     },
   });
   t.is(passes, 1);
@@ -60,14 +60,18 @@ test('once: an interrupted pass exits non-zero; an abort before start runs nothi
     clock,
     log,
     signal: ac.signal,
-    pass: async () => {
+    pass: () => {
       ac.abort();
-      return { exitCode: 0, interrupted: true };
+      return Promise.resolve({ exitCode: 0, interrupted: true });
     },
   });
   t.is(code, ExitCode.INTERRUPTED);
   let ran = false;
-  const pre = await runSchedule({ mode: 'once', intervalMs: MIN, clock, log, signal: ac.signal, pass: async () => ((ran = true), ok) });
+  const pass = () => {
+    ran = true;
+    return Promise.resolve(ok);
+  };
+  const pre = await runSchedule({ mode: 'once', intervalMs: MIN, clock, log, signal: ac.signal, pass });
   t.is(pre, ExitCode.INTERRUPTED);
   t.false(ran);
 });
@@ -83,9 +87,7 @@ test('once: a pass that throws propagates (the CLI maps it)', async (t) => {
       clock,
       log,
       signal: new AbortController().signal,
-      pass: async () => {
-        throw new Error('input gone');
-      },
+      pass: () => Promise.reject(new Error('input gone')),
       onPassEnd: (r) => void ends.push(r),
     }),
     { message: 'input gone' },
@@ -108,7 +110,7 @@ test('cron: start-to-start interval, no overlap, a long pass delays the next (lo
     clock,
     log,
     signal: ac.signal,
-    pass: async () => {
+    pass: () => {
       t.is(running, 0, 'passes never overlap');
       running++;
       starts.push(clock.now());
@@ -116,7 +118,7 @@ test('cron: start-to-start interval, no overlap, a long pass delays the next (lo
       ends.push(clock.now());
       if (starts.length === durations.length) ac.abort();
       running--;
-      return ok;
+      return Promise.resolve(ok);
     },
   });
   t.is(code, 0);
@@ -137,12 +139,17 @@ test('cron: abort during the wait ends at once with 0; abort during a pass lets 
   let passes = 0;
   const clock: Clock = {
     now: () => now,
-    sleep: async (_ms, signal) => {
+    sleep: (_ms, signal) => {
       ac.abort(); // SIGTERM arrives while waiting
       t.true(signal.aborted);
+      return Promise.resolve();
     },
   };
-  const code = await runSchedule({ mode: 'cron', intervalMs: MIN, clock, log, signal: ac.signal, pass: async () => (passes++, ok) });
+  const pass = () => {
+    passes++;
+    return Promise.resolve(ok);
+  };
+  const code = await runSchedule({ mode: 'cron', intervalMs: MIN, clock, log, signal: ac.signal, pass });
   t.is(code, 0);
   t.is(passes, 1);
 
@@ -151,14 +158,14 @@ test('cron: abort during the wait ends at once with 0; abort during a pass lets 
   const code2 = await runSchedule({
     mode: 'cron',
     intervalMs: MIN,
-    clock: { now: () => now, sleep: async () => undefined },
+    clock: { now: () => now, sleep: () => Promise.resolve() },
     log,
     signal: ac2.signal,
-    pass: async (signal) => {
+    pass: (signal) => {
       ac2.abort();
       t.true(signal.aborted, 'the pass sees the same signal');
       now += 1000;
-      return { exitCode: 130, interrupted: true };
+      return Promise.resolve({ exitCode: 130, interrupted: true });
     },
     onPassEnd: (r) => void records.push(r),
   });
@@ -179,11 +186,11 @@ test('cron: a failing pass is logged and the schedule goes on', async (t) => {
     clock,
     log,
     signal: ac.signal,
-    pass: async () => {
+    pass: () => {
       passes++;
-      if (passes === 1) throw new Error('NFS went away');
+      if (passes === 1) return Promise.reject(new Error('NFS went away'));
       ac.abort();
-      return ok;
+      return Promise.resolve(ok);
     },
     onPassStart: () => {
       throw new Error('status volume full');

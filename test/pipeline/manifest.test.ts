@@ -89,6 +89,6 @@ test('concurrent flushes (one per in-flight task) neither lose nor duplicate lin
   await Promise.all(flushes);
   const lines = (await fs.readFile(m.file, 'utf8')).trim().split('\n');
   t.is(lines.length, 200);
-  t.is(new Set(lines.map((l) => JSON.parse(l).id)).size, 200);
+  t.is(new Set(lines.map((l) => (JSON.parse(l) as { id: string }).id)).size, 200);
   t.is((await Manifest.open(dir, 'cam')).size, 200);
 });

@@ -8,6 +8,11 @@
  * - a PTS only on the first PES of each frame (DTS = PTS: no B-frames), a few stuffing bytes in PES headers;
  * - now and then a private stream 1 (0xBD) PES that readers must skip;
  * - PTS values that wrap at 2^33 and may jump.
+ *
+ * For readers' tests it also writes what other muxers and firmware do (PsMuxer.annexBStream and the encoders): a
+ * whole Annex-B elementary stream with PES boundaries anywhere (not per NAL, even inside a frame so that a PES
+ * starts with the tail of the previous frame), padding packets (0xBE), a declared stream type that is not the
+ * codec's (an unsupported codec), MPEG-1 PES syntax and program stream maps of any streams.
  */
 import type { AccessUnit, VideoCodec } from './es-reader.js';
 import type { AudioCodec, AudioFrames } from './audio-frames.js';
@@ -31,6 +36,11 @@ export const STREAM_TYPE: Readonly<Record<VideoCodec | AudioCodec, number>> = {
 /** Largest PES payload the 16-bit PES_packet_length allows with our longest header (3 + 5 PTS + 8 stuffing). */
 export const MAX_PES_PAYLOAD = 0xffff - 16;
 
+/** program_mux_rate (units of 50 bytes/s) written when the options name none. */
+export const DEFAULT_MUX_RATE = 6106;
+
+export const PADDING_STREAM_ID = 0xbe;
+
 const START_CODE_4 = Buffer.from([0, 0, 0, 1]);
 
 export interface PsMuxOptions {
@@ -46,6 +56,8 @@ export interface PsMuxOptions {
   packCounter?: number;
   /** Emit a private stream 1 PES after every n-th video frame (0 = never). */
   privateEvery?: number;
+  /** Emit a padding stream (0xBE) packet after every n-th video frame (0 = never, as Hikvision). */
+  paddingEvery?: number;
   /** Seed for the private payload bytes. */
   privateSeed?: number;
   /** Picture size written in the Hikvision-like video descriptor (informative only). */
@@ -53,7 +65,18 @@ export interface PsMuxOptions {
   height?: number;
   /** Audio sample rate written in the audio descriptor (informative only). */
   sampleRate?: number;
+  /**
+   * stream_type declared for the video stream in the program stream map; default: the codec's (0x1B, 0x24).
+   * Another value (e.g. 0x10, MPEG-4 Visual) models a camera whose codec readers do not support.
+   */
+  videoStreamType?: number;
 }
+
+/** The options the program stream map is made from. */
+export type StreamMapOptions = Pick<
+  PsMuxOptions,
+  'video' | 'audio' | 'width' | 'height' | 'sampleRate' | 'videoStreamType'
+>;
 
 /** Write a 33-bit timestamp in the 5-byte PTS/SCR-style layout with the given 4-bit prefix. */
 function writeTimestamp(out: Buffer, at: number, prefix: number, ts: number): void {
@@ -68,9 +91,15 @@ function writeTimestamp(out: Buffer, at: number, prefix: number, ts: number): vo
   out[at + 4] = ((lo & 0x7f) << 1) | 1;
 }
 
-/** MPEG-2 pack header: 14 bytes plus 4 stuffing bytes carrying `counter` (big-endian). */
-export function encodePackHeader(scr: number, muxRate: number, counter: number): Buffer {
-  const out = Buffer.alloc(18);
+/**
+ * MPEG-2 pack header: 14 bytes plus 4 stuffing bytes carrying `counter` (big-endian), after `padding` (0..3) 0xFF
+ * stuffing bytes (some firmware writes FF FF + counter: readers must honour pack_stuffing_length).
+ */
+export function encodePackHeader(scr: number, muxRate: number, counter: number, padding = 0): Buffer {
+  if (!Number.isInteger(padding) || padding < 0 || padding > 3) {
+    throw new RangeError(`padding must be 0..3, got ${padding}`);
+  }
+  const out = Buffer.alloc(18 + padding);
   out.writeUInt32BE(0x000001ba, 0);
   const base = ((scr % PTS_MODULO) + PTS_MODULO) % PTS_MODULO;
   const ext = 0; // SCR extension (27 MHz remainder): cameras write 0
@@ -88,8 +117,9 @@ export function encodePackHeader(scr: number, muxRate: number, counter: number):
   out[10] = rate >> 14;
   out[11] = (rate >> 6) & 0xff;
   out[12] = ((rate & 0x3f) << 2) | 0x03;
-  out[13] = 0xf8 | 4; // reserved '11111', pack_stuffing_length = 4
-  out.writeUInt32BE(counter >>> 0, 14);
+  out[13] = 0xf8 | (4 + padding); // reserved '11111', pack_stuffing_length
+  out.fill(0xff, 14, 14 + padding);
+  out.writeUInt32BE(counter >>> 0, 14 + padding);
   return out;
 }
 
@@ -132,35 +162,57 @@ function descriptor(tag: number, body: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from([tag, body.length]), body]);
 }
 
+/** The "HK" device descriptors (tags 0x40, 0x41) Hikvision puts in program_stream_info. */
+export function hikvisionProgramInfo(): Buffer {
+  const hk40 = Buffer.from([0x48, 0x4b, 0x01, 0x00, 0x14, 0x1b, 0x4c, 0x5c, 0x6f, 0x78, 0x00, 0xff, 0xff, 0xff]);
+  const hk41 = Buffer.alloc(18);
+  hk41.write('HK', 0, 'latin1');
+  for (let i = 2; i < 18; i++) hk41[i] = i - 1;
+  return Buffer.concat([descriptor(0x40, hk40), descriptor(0x41, hk41)]);
+}
+
 /**
  * Program stream map with Hikvision-like descriptors: "HK" device descriptors (tags 0x40, 0x41) in
  * program_stream_info, a video descriptor (0x42, picture size) and an audio descriptor (0x43, sample rate).
  * Readers only need stream_type and elementary_stream_id; the CRC32 is valid so strict parsers accept it.
  */
-export function encodeProgramStreamMap(opts: PsMuxOptions, version = 0): Buffer {
-  const hk40 = Buffer.from([0x48, 0x4b, 0x01, 0x00, 0x14, 0x1b, 0x4c, 0x5c, 0x6f, 0x78, 0x00, 0xff, 0xff, 0xff]);
-  const hk41 = Buffer.alloc(18);
-  hk41.write('HK', 0, 'latin1');
-  for (let i = 2; i < 18; i++) hk41[i] = i - 1;
-  const programInfo = Buffer.concat([descriptor(0x40, hk40), descriptor(0x41, hk41)]);
-
+export function encodeProgramStreamMap(opts: StreamMapOptions, version = 0): Buffer {
   const videoDesc = Buffer.alloc(14);
   videoDesc.writeUInt16BE(0, 0);
   videoDesc.writeUInt16BE(opts.width ?? 0, 2);
   videoDesc.writeUInt16BE(opts.height ?? 0, 4);
   videoDesc.writeUInt32BE(0x11300000 | (opts.video === 'h265' ? 0x2 : 0x1), 6);
   videoDesc.writeUInt32BE(0x1c210fc0, 10);
-  const entries: Buffer[] = [esEntry(STREAM_TYPE[opts.video], VIDEO_STREAM_ID, descriptor(0x42, videoDesc))];
+  const videoType = opts.videoStreamType ?? STREAM_TYPE[opts.video];
+  const entries: StreamMapEntry[] = [
+    { streamType: videoType, streamId: VIDEO_STREAM_ID, info: descriptor(0x42, videoDesc) },
+  ];
   if (opts.audio !== 'none') {
     const audioDesc = Buffer.alloc(10);
     audioDesc.writeUInt16BE(0, 0);
     audioDesc.writeUInt16BE(opts.audio === 'aac' ? 0xfe00 : 0x9000, 2);
     audioDesc.writeUInt32BE(opts.sampleRate ?? 8000, 4);
     audioDesc.writeUInt16BE(0x03ff, 8);
-    entries.push(esEntry(STREAM_TYPE[opts.audio], AUDIO_STREAM_ID, descriptor(0x43, audioDesc)));
+    entries.push({ streamType: STREAM_TYPE[opts.audio], streamId: AUDIO_STREAM_ID, info: descriptor(0x43, audioDesc) });
   }
-  const esMap = Buffer.concat(entries);
+  return encodeStreamMap(entries, hikvisionProgramInfo(), version);
+}
 
+/** One elementary stream listed in a program stream map. */
+export interface StreamMapEntry {
+  streamType: number;
+  streamId: number;
+  /** Its descriptors (default none). */
+  info?: Uint8Array;
+}
+
+/** Program stream map listing `entries` (any stream types and ids), with a valid CRC32. */
+export function encodeStreamMap(
+  entries: readonly StreamMapEntry[],
+  programInfo: Uint8Array = Buffer.alloc(0),
+  version = 0,
+): Buffer {
+  const esMap = Buffer.concat(entries.map((e) => esEntry(e.streamType, e.streamId, e.info ?? Buffer.alloc(0))));
   const bodyLength = 2 + 2 + programInfo.length + 2 + esMap.length + 4;
   const out = Buffer.alloc(6 + bodyLength);
   let p = 0;
@@ -169,14 +221,14 @@ export function encodeProgramStreamMap(opts: PsMuxOptions, version = 0): Buffer 
   out[p++] = 0x80 | 0x60 | (version & 0x1f); // current_next_indicator 1, reserved, program_stream_map_version
   out[p++] = 0xff; // reserved 7 bits, marker
   p = out.writeUInt16BE(programInfo.length, p);
-  p += programInfo.copy(out, p);
+  p += Buffer.from(programInfo).copy(out, p);
   p = out.writeUInt16BE(esMap.length, p);
   p += esMap.copy(out, p);
   out.writeUInt32BE(crc32Mpeg2(out.subarray(0, p)), p);
   return out;
 }
 
-function esEntry(streamType: number, streamId: number, info: Buffer): Buffer {
+function esEntry(streamType: number, streamId: number, info: Uint8Array): Buffer {
   const head = Buffer.from([streamType, streamId, info.length >> 8, info.length & 0xff]);
   return Buffer.concat([head, info]);
 }
@@ -205,6 +257,65 @@ export function encodePes(streamId: number, payload: Uint8Array, pts: number | u
   return out;
 }
 
+/** A PES packet in MPEG-1 syntax (ISO/IEC 11172-1): one stuffing byte, then '0010' + PTS, or 0x0F without one. */
+export function encodePesMpeg1(streamId: number, payload: Uint8Array, pts?: number): Buffer {
+  const header = Buffer.alloc(pts === undefined ? 2 : 6);
+  header[0] = 0xff;
+  if (pts === undefined) header[1] = 0x0f;
+  else writeTimestamp(header, 1, 0x2, pts);
+  const packetLength = header.length + payload.length;
+  if (packetLength > 0xffff) throw new RangeError(`PES packet of ${packetLength} bytes exceeds 65535`);
+  const out = Buffer.alloc(6 + packetLength);
+  out.writeUInt32BE(0x00000100 | streamId, 0);
+  out.writeUInt16BE(packetLength, 4);
+  header.copy(out, 6);
+  Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).copy(out, 6 + header.length);
+  return out;
+}
+
+/** A padding stream packet: `length` bytes of 0xFF right after PES_packet_length (padding has no PES header). */
+export function encodePadding(length: number): Buffer {
+  if (!Number.isInteger(length) || length < 0 || length > 0xffff) throw new RangeError(`padding of ${length} bytes`);
+  const out = Buffer.alloc(6 + length, 0xff);
+  out.writeUInt32BE(0x00000100 | PADDING_STREAM_ID, 0);
+  out.writeUInt16BE(length, 4);
+  return out;
+}
+
+/** One frame (access unit) of an Annex-B elementary stream, in decode order: its bytes as they are. */
+export interface AnnexBFrame {
+  /** Start codes included; the bytes are written unchanged. */
+  data: Uint8Array;
+  key: boolean;
+  /** 90 kHz, written modulo 2^33. */
+  pts: number;
+}
+
+/** An audio packet (one ADTS frame, one G.711 block) and its 90 kHz PTS. */
+export interface AudioPacket {
+  data: Uint8Array;
+  pts: number;
+}
+
+/** Where PsMuxer.annexBStream puts PES boundaries, and the audio it interleaves. */
+export interface AnnexBLayout {
+  /**
+   * Largest payload of one video PES, 1..MAX_PES_PAYLOAD; default: the muxer's maxPesPayload. Values below what
+   * any camera writes are allowed here: they stress readers.
+   */
+  pesPayload?: number;
+  /**
+   * Where video PES packets begin. 'frame' (default): at every frame start (then every pesPayload bytes).
+   * 'shifted': `shift` bytes BEFORE every frame start, so each PES begins with the tail of the previous frame and
+   * carries the PTS of the frame that starts inside it (readers must assign a PTS by elementary-stream position).
+   */
+  cut?: 'frame' | 'shifted';
+  /** Bytes for 'shifted' (>= 1, default 7). */
+  shift?: number;
+  /** Audio packets in time order; each goes out after the video frame it follows (PTS compared as given). */
+  audio?: readonly AudioPacket[];
+}
+
 /**
  * Stateful only for the counters a camera keeps running (pack stuffing counter, PES tag, private data): each
  * call returns the bytes of one frame. No I/O.
@@ -218,13 +329,15 @@ export class PsMuxer {
   constructor(options: PsMuxOptions) {
     const o: Required<PsMuxOptions> = {
       pesStuffing: 3,
-      muxRate: 6106,
+      muxRate: DEFAULT_MUX_RATE,
       packCounter: 0,
       privateEvery: 0,
+      paddingEvery: 0,
       privateSeed: 0,
       width: 0,
       height: 0,
       sampleRate: 0,
+      videoStreamType: STREAM_TYPE[options.video],
       ...options,
     };
     if (!Number.isInteger(o.maxPesPayload) || o.maxPesPayload < 256 || o.maxPesPayload > MAX_PES_PAYLOAD) {
@@ -261,8 +374,71 @@ export class PsMuxer {
         first = false;
       }
     }
+    this.endFrame(parts);
+    return Buffer.concat(parts);
+  }
+
+  /** Counts a video frame and adds the private / padding packets due after it. */
+  private endFrame(parts: Buffer[]): void {
+    const o = this.options;
     this.videoFrames++;
     if (o.privateEvery > 0 && this.videoFrames % o.privateEvery === 0) parts.push(this.privatePes());
+    if (o.paddingEvery > 0 && this.videoFrames % o.paddingEvery === 0) parts.push(encodePadding(20));
+  }
+
+  /**
+   * Bytes of a whole Annex-B elementary stream (`frames` in decode order, written unchanged) cut into PES packets
+   * where `layout` says, not per NAL. Every PES in which a frame starts carries that frame's PTS and follows a pack
+   * header (with the system header and the program stream map for a key frame and for the first frame); after
+   * each frame come the private / padding packets due and the audio packets timed before the next frame.
+   */
+  annexBStream(frames: readonly AnnexBFrame[], layout: AnnexBLayout = {}): Buffer {
+    const o = this.options;
+    const pesPayload = layout.pesPayload ?? o.maxPesPayload;
+    if (!Number.isInteger(pesPayload) || pesPayload < 1 || pesPayload > MAX_PES_PAYLOAD) {
+      throw new RangeError(`pesPayload must be an integer in 1..${MAX_PES_PAYLOAD}, got ${pesPayload}`);
+    }
+    const shift = layout.cut === 'shifted' ? (layout.shift ?? 7) : 0;
+    if (layout.cut === 'shifted' && (!Number.isInteger(shift) || shift < 1)) {
+      throw new RangeError(`shift must be a positive integer, got ${shift}`);
+    }
+    const es = Buffer.concat(frames.map((f) => f.data));
+    const starts: number[] = [];
+    for (let at = 0, i = 0; i < frames.length; at += frames[i]!.data.length, i++) starts.push(at);
+    const cuts = [...new Set(starts.map((s) => (s === 0 ? 0 : Math.max(0, s - shift))))].sort((a, b) => a - b);
+
+    const parts: Buffer[] = [];
+    const audio = layout.audio ?? [];
+    let nextAudio = 0;
+    const audioBefore = (pts: number): void => {
+      for (; nextAudio < audio.length && audio[nextAudio]!.pts < pts; nextAudio++) {
+        parts.push(this.audioFrame(audio[nextAudio]!.data, audio[nextAudio]!.pts));
+      }
+    };
+    let next = 0; // the next frame whose start is not written yet
+    let open = 0; // frames started and not ended
+    for (let c = 0; c < cuts.length; c++) {
+      const end = c + 1 < cuts.length ? cuts[c + 1]! : es.length;
+      for (let from = cuts[c]!; from < end; from += pesPayload) {
+        const to = Math.min(end, from + pesPayload);
+        let pts: number | undefined;
+        const f = frames[next];
+        if (f && starts[next]! < to) {
+          // The first frame that starts in [from, to) gives this PES its PTS; another one starting here gets none.
+          for (; open > 0; open--) this.endFrame(parts);
+          if (next > 0) audioBefore(f.pts);
+          parts.push(this.packHeader(f.pts));
+          if (f.key || next === 0) {
+            parts.push(encodeSystemHeader(o.muxRate, o.audio !== 'none'), encodeProgramStreamMap(o));
+          }
+          pts = f.pts;
+          for (; next < frames.length && starts[next]! < to; next++) open++;
+        }
+        parts.push(encodePes(VIDEO_STREAM_ID, es.subarray(from, to), pts, o.pesStuffing, this.packCounter));
+      }
+    }
+    for (; open > 0; open--) this.endFrame(parts);
+    audioBefore(Infinity);
     return Buffer.concat(parts);
   }
 

@@ -3,9 +3,6 @@
  * of index fields at the doc's offsets. Written against the spec/doc, not against tools/synthetic, so a writer
  * bug is not mirrored by the test.
  */
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-
 export interface PsPacket {
   offset: number;
   code: number; // 0xBA, 0xBB, 0xBC or a PES stream id
@@ -120,13 +117,6 @@ export function videoFrames(packets: PsPacket[]): { frames: VideoFrameFromPs[]; 
     }
   }
   return { frames, startCodesInside };
-}
-
-const require = createRequire(import.meta.url);
-export const ffprobePath: string = (require('@ffprobe-installer/ffprobe') as { path: string }).path;
-
-export function ffprobeJson(file: string, ...args: string[]): any {
-  return JSON.parse(execFileSync(ffprobePath, ['-v', 'error', '-of', 'json', ...args, file], { encoding: 'utf8' }));
 }
 
 /** Index field readers at the doc's offsets (little-endian). */

@@ -1,28 +1,16 @@
 /**
- * Test helper: makes small real streams with the static ffmpeg from @ffmpeg-installer/ffmpeg (25 fps, closed GOP
- * of 25, no B-frames, parameter sets before every IDR, like a camera) and checks outputs with ffprobe/ffmpeg.
+ * Test streams for the media tests: small real H.264/H.265 elementary streams made with ffmpeg (25 fps, closed GOP
+ * of 25, no B-frames, parameter sets before every IDR, like a camera), AAC and G.711 audio, and the frames / packets
+ * they hold as ground truth independent of lib/media. The ffmpeg/ffprobe binaries come from test/helpers/media-tools.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import type { AudioPacket, VideoFrame } from './_ps-writer.js';
+import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
+import type { AnnexBFrame, AudioPacket } from '../../tools/synthetic/ps-writer.js';
 
-const require = createRequire(import.meta.url);
-export const FFMPEG: string = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
-export const FFPROBE: string = (require('@ffprobe-installer/ffprobe') as { path: string }).path;
-const run = promisify(execFile);
-
-export async function ffmpeg(...args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(FFMPEG, ['-nostdin', '-hide_banner', ...args], { maxBuffer: 64 * 1024 * 1024 });
-}
-
-export async function ffprobeJson(...args: string[]): Promise<any> {
-  const { stdout } = await run(FFPROBE, ['-v', 'error', '-of', 'json', ...args], { maxBuffer: 64 * 1024 * 1024 });
-  return JSON.parse(stdout);
-}
+/** A frame of a test stream: its bytes are a view into the stream file's bytes. */
+export type SourceFrame = AnnexBFrame & { data: Buffer };
 
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'hiksync-media-'));
@@ -47,19 +35,16 @@ export async function makeAnnexB(dir: string, codec: Codec, opts: { size?: strin
 }
 
 /** Frames of an Annex-B file as ffprobe's parser splits them (ground truth independent of lib/media). */
-export async function readFrames(file: string, codec: Codec, firstPts = 900000): Promise<VideoFrame[]> {
-  const probe = await ffprobeJson('-f', codec === 'h264' ? 'h264' : 'hevc', '-show_entries', 'packet=pos,size,flags', file);
+export async function readFrames(file: string, codec: Codec, firstPts = 900000): Promise<SourceFrame[]> {
+  const probe = await ffprobe('-f', codec === 'h264' ? 'h264' : 'hevc', '-show_entries', 'packet=pos,size,flags', file);
   const bytes = readFileSync(file);
-  return (probe.packets as Array<{ pos: string; size: string; flags: string }>).map((p, i) => {
+  return probe.packets.map((p, i) => {
+    if (p.pos === undefined || p.size === undefined || p.flags === undefined) {
+      throw new Error(`ffprobe printed packet ${i} of ${file} without pos, size or flags`);
+    }
     const pos = Number(p.pos);
     return { data: bytes.subarray(pos, pos + Number(p.size)), pts: firstPts + i * 3600, key: p.flags.startsWith('K') };
   });
-}
-
-/** Per-frame md5 of the decoded pictures. */
-export async function frameMd5(file: string, inputArgs: string[] = []): Promise<string[]> {
-  const { stdout } = await ffmpeg('-loglevel', 'error', ...inputArgs, '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-');
-  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop()!.trim());
 }
 
 export async function makeAac(dir: string): Promise<string> {

@@ -147,8 +147,9 @@ async function setup(entries: ManifestEntry[]) {
       live.delete(id);
       removed.push(id);
     },
-    flush: async () => {
+    flush: () => {
       flushes++;
+      return Promise.resolve();
     },
   };
   return { root, store, removed, live, flushes: () => flushes };

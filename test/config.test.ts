@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as path from 'node:path';
-import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../../lib/config.js';
-import { ConfigError } from '../../lib/errors.js';
+import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../lib/config.js';
+import { ConfigError } from '../lib/errors.js';
 
 const base = { parallelism: 4, logIsTTY: false, processTz: 'UTC' };
 const load = (env: NodeJS.ProcessEnv, flags: Record<string, string | number | undefined> = {}, defaults = {}) =>
@@ -9,9 +9,9 @@ const load = (env: NodeJS.ProcessEnv, flags: Record<string, string | number | un
 
 function refuse(t: import('ava').ExecutionContext, env: NodeJS.ProcessEnv, mustContain: string[], flags = {}): void {
   const err = t.throws(() => load(env, flags), { instanceOf: ConfigError });
-  for (const part of mustContain) t.true(err!.message.includes(part), `"${err!.message}" should contain "${part}"`);
-  t.false(err!.message.includes('\n'), 'one line');
-  t.is(err!.code, 'config');
+  for (const part of mustContain) t.true(err.message.includes(part), `"${err.message}" should contain "${part}"`);
+  t.false(err.message.includes('\n'), 'one line');
+  t.is(err.code, 'config');
 }
 
 test('defaults', (t) => {

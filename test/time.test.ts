@@ -8,8 +8,8 @@ import {
   isValidTimeZone,
   MIN_PLAUSIBLE_CAMERA_SEC,
   parseCameraDate,
-} from '../../lib/time.js';
-import { InvalidDateError } from '../../lib/errors.js';
+} from '../lib/time.js';
+import { InvalidDateError } from '../lib/errors.js';
 
 const sec = (iso: string) => Date.parse(iso + 'Z') / 1000;
 
@@ -78,7 +78,7 @@ test('parseCameraDate: dates and date-times, camera-local', (t) => {
 
 test('parseCameraDate: clear errors', (t) => {
   const zone = t.throws(() => parseCameraDate('2024-05-01T13:45:00Z', '--since'), { instanceOf: InvalidDateError });
-  t.regex(zone!.message, /--since "2024-05-01T13:45:00Z" has a time zone suffix/);
+  t.regex(zone.message, /--since "2024-05-01T13:45:00Z" has a time zone suffix/);
   t.throws(() => parseCameraDate('2024-05-01T13:45+02:00'), { message: /time zone suffix/ });
   t.throws(() => parseCameraDate('2023-02-29'), { message: /day must be 01..28/ });
   t.throws(() => parseCameraDate('2024-13-01'), { message: /month must be 01..12/ });

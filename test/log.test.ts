@@ -1,5 +1,5 @@
 import test from 'ava';
-import { createLogger, flushLogs } from '../../lib/log.js';
+import { createLogger, flushLogs } from '../lib/log.js';
 
 function sink(isTTY = false) {
   const lines: string[] = [];
@@ -15,7 +15,7 @@ test('json: one JSON object per line, level filtered', async (t) => {
   await flushLogs();
   t.is(lines.length, 2);
   t.true(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n')));
-  const first = JSON.parse(lines[0]!);
+  const first: unknown = JSON.parse(lines[0]!);
   t.like(first, { message: 'pass done', level: 'INFO', written: 3 });
   t.like(JSON.parse(lines[1]!), { level: 'WARN', event: 'retention-blocked', camera: 'garden' });
 });
