@@ -67,15 +67,30 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
   const seed = positiveInt(values.seed ?? '1', '--seed', 2 ** 31);
   const maxWorkers = positiveInt(values['max-workers'] ?? String(os.availableParallelism()), '--max-workers', 256);
   const only = new Set<ScenarioGroup>();
-  for (const name of (values.only ?? SCENARIO_GROUPS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(SCENARIO_GROUPS as readonly string[]).includes(name)) throw new BenchUsageError(`--only: unknown scenario "${name}" (one of ${SCENARIO_GROUPS.join(', ')})`);
+  for (const name of (values.only ?? SCENARIO_GROUPS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(SCENARIO_GROUPS as readonly string[]).includes(name))
+      throw new BenchUsageError(`--only: unknown scenario "${name}" (one of ${SCENARIO_GROUPS.join(', ')})`);
     only.add(name as ScenarioGroup);
   }
-  return { size, quick, repeat, seed, maxWorkers, cold: !values['no-cold'], profile: !values['no-profile'], only, help: values.help ?? false };
+  return {
+    size,
+    quick,
+    repeat,
+    seed,
+    maxWorkers,
+    cold: !values['no-cold'],
+    profile: !values['no-profile'],
+    only,
+    help: values.help ?? false,
+  };
 }
 
 function positiveInt(text: string, flag: string, max: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BenchUsageError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new BenchUsageError(`${flag} must be a whole number from 1 to ${max}, got "${text}"`);
   return n;
 }

@@ -43,7 +43,8 @@ export async function copyRange(r: ByteRange, output: string, buf: Buffer, fsync
 
 async function main(): Promise<void> {
   const [rangesFile, outDir, concurrencyText] = process.argv.slice(2);
-  if (!rangesFile || !outDir || !concurrencyText) throw new Error('usage: copy-baseline RANGES.json OUTPUT_DIR CONCURRENCY');
+  if (!rangesFile || !outDir || !concurrencyText)
+    throw new Error('usage: copy-baseline RANGES.json OUTPUT_DIR CONCURRENCY');
   const ranges = await readRanges(rangesFile);
   const limit = pLimit(Number(concurrencyText));
   // One read buffer per slot in flight, as a worker owns its buffer.
@@ -57,14 +58,20 @@ async function main(): Promise<void> {
       limit(async () => {
         const buf = free.pop() ?? Buffer.allocUnsafe(READ_SIZE);
         try {
-          bytes += await copyRange(r, path.join(outDir, r.camera, r.kind, `${i}.${r.kind === 'video' ? 'ps' : 'jpg'}`), buf);
+          bytes += await copyRange(
+            r,
+            path.join(outDir, r.camera, r.kind, `${i}.${r.kind === 'video' ? 'ps' : 'jpg'}`),
+            buf,
+          );
         } finally {
           free.push(buf);
         }
       }),
     ),
   );
-  process.stdout.write(JSON.stringify({ files: ranges.length, bytes, seconds: (performance.now() - t0) / 1000 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ files: ranges.length, bytes, seconds: (performance.now() - t0) / 1000 }) + '\n',
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -54,7 +54,8 @@ function writerFingerprint(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const synthetic = path.resolve(here, '../tools/synthetic');
   const fixtures = path.resolve(here, '../../test/fixtures/fixtures.json');
-  for (const f of readdirSortedSync(synthetic)) if (f.endsWith('.js')) h.update(f).update(readFileSync(path.join(synthetic, f)));
+  for (const f of readdirSortedSync(synthetic))
+    if (f.endsWith('.js')) h.update(f).update(readFileSync(path.join(synthetic, f)));
   try {
     h.update(readFileSync(fixtures));
   } catch {
@@ -89,11 +90,24 @@ async function readStamp(file: string): Promise<Stamp | undefined> {
  * Build `dir` with `build` unless its stamp matches `recipe`. The stamp is written last, so an interrupted build
  * is rebuilt rather than reused.
  */
-async function ensureStamped(dir: string, recipe: unknown, needBytes: number, what: string, build: () => Promise<void>, log: Log): Promise<boolean> {
+async function ensureStamped(
+  dir: string,
+  recipe: unknown,
+  needBytes: number,
+  what: string,
+  build: () => Promise<void>,
+  log: Log,
+): Promise<boolean> {
   const stampFile = `${dir}.stamp.json`;
   const writer = writerFingerprint();
   const stamp = await readStamp(stampFile);
-  if (stamp && stamp.writer === writer && JSON.stringify(stamp.recipe) === JSON.stringify(recipe) && (await exists(dir))) return true;
+  if (
+    stamp &&
+    stamp.writer === writer &&
+    JSON.stringify(stamp.recipe) === JSON.stringify(recipe) &&
+    (await exists(dir))
+  )
+    return true;
   await fs.rm(stampFile, { force: true });
   await fs.rm(dir, { recursive: true, force: true });
   await requireFree(path.dirname(dir), needBytes, what);
@@ -148,7 +162,9 @@ export interface MainShareOptions {
   log: Log;
 }
 
-export async function mainRecipe(o: Pick<MainShareOptions, 'size' | 'seed' | 'quick'>): Promise<{ cameras: CameraOptions[]; fileSize: number; diskBytes: number; description: string[] }> {
+export async function mainRecipe(
+  o: Pick<MainShareOptions, 'size' | 'seed' | 'quick'>,
+): Promise<{ cameras: CameraOptions[]; fileSize: number; diskBytes: number; description: string[] }> {
   const catalog = await loadCatalog();
   const fileSize = o.quick ? QUICK_HIV_FILE_SIZE : HIV_FILE_SIZE;
   const perCamera = o.size / MAIN_CAMERAS;
@@ -204,7 +220,16 @@ export async function ensureMainShare(o: MainShareOptions): Promise<Share & { di
     },
     o.log,
   );
-  return { name, dir, label: '1x', cameras: recipe.cameras.length, files: await listFiles(dir), description: recipe.description, reused, diskBytes: recipe.diskBytes };
+  return {
+    name,
+    dir,
+    label: '1x',
+    cameras: recipe.cameras.length,
+    files: await listFiles(dir),
+    description: recipe.description,
+    reused,
+    diskBytes: recipe.diskBytes,
+  };
 }
 
 export interface MultiShareOptions {
@@ -225,10 +250,15 @@ export async function ensureMultiShare(o: MultiShareOptions): Promise<Share & { 
   let factor = o.factor;
   while (factor > 2 && o.sourceBytes * factor * 1.1 > free / 2) factor--;
   const capNote =
-    factor < o.factor ? `memory: ${o.factor}x the data would need ${formatSize(o.sourceBytes * o.factor)} of output; capped at ${factor}x (half the free disk).` : undefined;
+    factor < o.factor
+      ? `memory: ${o.factor}x the data would need ${formatSize(o.sourceBytes * o.factor)} of output; capped at ${factor}x (half the free disk).`
+      : undefined;
   const name = `${o.main.name}-x${factor}`;
   const dir = path.join(o.dataDir, name);
-  const cameraDirs = (await fs.readdir(o.main.dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const cameraDirs = (await fs.readdir(o.main.dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const reused = await ensureStamped(
     dir,
     { main: o.main.name, factor, cameras: cameraDirs },

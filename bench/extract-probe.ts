@@ -45,7 +45,15 @@ async function main(): Promise<void> {
       }
     }
   }
-  process.stdout.write(JSON.stringify({ files, failed, bytes, seconds: (performance.now() - t0) / 1000, ...(firstError ? { firstError } : {}) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      files,
+      failed,
+      bytes,
+      seconds: (performance.now() - t0) / 1000,
+      ...(firstError ? { firstError } : {}),
+    }) + '\n',
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

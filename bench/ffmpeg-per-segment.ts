@@ -19,9 +19,13 @@ import { readRanges } from './ranges.js';
 
 function runFfmpeg(ffmpeg: string, input: string, output: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-c', 'copy', '-f', 'mp4', output], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      ffmpeg,
+      ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-c', 'copy', '-f', 'mp4', output],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => {
       if (stderr.length < 4000) stderr += b.toString('utf8');
@@ -43,7 +47,8 @@ async function fsyncFile(file: string): Promise<void> {
 
 async function main(): Promise<void> {
   const [rangesFile, outDir, concurrencyText, ffmpeg] = process.argv.slice(2);
-  if (!rangesFile || !outDir || !concurrencyText || !ffmpeg) throw new Error('usage: ffmpeg-per-segment RANGES.json OUTPUT_DIR CONCURRENCY FFMPEG');
+  if (!rangesFile || !outDir || !concurrencyText || !ffmpeg)
+    throw new Error('usage: ffmpeg-per-segment RANGES.json OUTPUT_DIR CONCURRENCY FFMPEG');
   const ranges = (await readRanges(rangesFile)).filter((r) => r.kind === 'video');
   const limit = pLimit(Number(concurrencyText));
   const free: Buffer[] = [];
@@ -76,7 +81,9 @@ async function main(): Promise<void> {
     ),
   );
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(JSON.stringify({ files: ranges.length, failed, bytes, seconds, ...(firstError ? { firstError } : {}) }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ files: ranges.length, failed, bytes, seconds, ...(firstError ? { firstError } : {}) }) + '\n',
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

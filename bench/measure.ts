@@ -52,7 +52,10 @@ export function gnuTimeAvailable(): boolean {
 
 export async function measure(cmd: string, args: readonly string[], opts: MeasureOptions = {}): Promise<Measured> {
   const useTime = gnuTimeAvailable();
-  const timeFile = path.join(os.tmpdir(), `hiksync-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+  const timeFile = path.join(
+    os.tmpdir(),
+    `hiksync-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}.txt`,
+  );
   const [file, argv] = useTime ? [GNU_TIME, ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args]] : [cmd, [...args]];
 
   const busy0 = machineBusySec();
@@ -174,7 +177,10 @@ function pollSelf(pid: number, prev: { cpuTicks: number; hwmKiB: number }): { cp
   if (stat) {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is state (field 3); utime is field 14 -> index 11.
-    cpuTicks = Math.max(cpuTicks, [11, 12, 13, 14].reduce((n, i) => n + Number(fields[i] ?? 0), 0));
+    cpuTicks = Math.max(
+      cpuTicks,
+      [11, 12, 13, 14].reduce((n, i) => n + Number(fields[i] ?? 0), 0),
+    );
   }
   const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status ?? '');
   return { cpuTicks, hwmKiB: Math.max(prev.hwmKiB, m ? Number(m[1]) : 0) };

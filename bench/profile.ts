@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { SourceMap } from './source-map.js';
 
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  }>;
   samples?: number[];
   timeDeltas?: number[];
   startTime: number;
@@ -66,15 +69,27 @@ export async function summariseProfiles(dir: string, repoRoot: string, topN = 15
   const top = [...self.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, topN)
-    .map((e) => ({ name: e.name, location: e.location, selfMs: e.us / 1000, percent: busyUs ? (100 * e.us) / busyUs : 0 }));
+    .map((e) => ({
+      name: e.name,
+      location: e.location,
+      selfMs: e.us / 1000,
+      percent: busyUs ? (100 * e.us) / busyUs : 0,
+    }));
   return { threads: files.length, busyMs: busyUs / 1000, top, gcMs: gcUs / 1000, programMs: programUs / 1000 };
 }
 
-function locate(url: string, line: number, col: number, repoRoot: string, maps: Map<string, SourceMap | undefined>): string {
+function locate(
+  url: string,
+  line: number,
+  col: number,
+  repoRoot: string,
+  maps: Map<string, SourceMap | undefined>,
+): string {
   if (!url) return '(native)';
   if (!url.startsWith('file://')) return `${url}:${line + 1}`;
   const file = fileURLToPath(url);
-  if (!maps.has(file)) maps.set(file, file.includes(`${path.sep}node_modules${path.sep}`) ? undefined : SourceMap.load(file));
+  if (!maps.has(file))
+    maps.set(file, file.includes(`${path.sep}node_modules${path.sep}`) ? undefined : SourceMap.load(file));
   const hit = maps.get(file)?.lookup(line, col);
   const where = hit ?? { file, line: line + 1 };
   return `${path.relative(repoRoot, where.file)}:${where.line}`;

@@ -18,12 +18,22 @@ export interface ByteRange {
 interface ScanJson {
   cameras: Array<{
     camera: string;
-    recordings: Array<{ kind: string; source: string; startOffset: number; endOffset: number; start: { sec: number; usec: number }; end: { sec: number; usec: number } }>;
+    recordings: Array<{
+      kind: string;
+      source: string;
+      startOffset: number;
+      endOffset: number;
+      start: { sec: number; usec: number };
+      end: { sec: number; usec: number };
+    }>;
   }>;
 }
 
 export function scanRanges(cliPath: string, inputDir: string): ByteRange[] {
-  const out = execFileSync(process.execPath, [cliPath, 'scan', '--input', inputDir, '--json'], { encoding: 'utf8', maxBuffer: 1024 ** 3 });
+  const out = execFileSync(process.execPath, [cliPath, 'scan', '--input', inputDir, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1024 ** 3,
+  });
   const parsed = JSON.parse(out) as ScanJson;
   const ranges: ByteRange[] = [];
   for (const cam of parsed.cameras) {

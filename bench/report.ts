@@ -110,12 +110,38 @@ function pad(s: string, n: number, right = false): string {
 }
 
 export function scenarioTable(report: BenchReport): string[] {
-  const head = ['scenario', 'data', 'cache', 'MB/s', 'rec/s', 'wall s', 'CPU s', 'CPU/wall', 'peak RSS', 'files', 'failed', 'other CPU s'];
+  const head = [
+    'scenario',
+    'data',
+    'cache',
+    'MB/s',
+    'rec/s',
+    'wall s',
+    'CPU s',
+    'CPU/wall',
+    'peak RSS',
+    'files',
+    'failed',
+    'other CPU s',
+  ];
   const rows: string[][] = [head];
   for (const s of report.scenarios) {
     const m = s.median;
     if (!m) {
-      rows.push([s.name, s.data, s.cache, '-', '-', '-', '-', '-', '-', '-', '-', `skipped: ${s.skipped ?? 'no samples'}`]);
+      rows.push([
+        s.name,
+        s.data,
+        s.cache,
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        '-',
+        `skipped: ${s.skipped ?? 'no samples'}`,
+      ]);
       continue;
     }
     rows.push([
@@ -135,12 +161,22 @@ export function scenarioTable(report: BenchReport): string[] {
   }
   const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const numeric = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
-  const line = (r: string[]) => '| ' + r.map((c, i) => pad(c, widths[i]!, numeric.has(i) && rows.indexOf(r) > 0)).join(' | ') + ' |';
-  return [line(rows[0]!), '|' + widths.map((w, i) => (numeric.has(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|', ...rows.slice(1).map(line)];
+  const line = (r: string[]) =>
+    '| ' + r.map((c, i) => pad(c, widths[i]!, numeric.has(i) && rows.indexOf(r) > 0)).join(' | ') + ' |';
+  return [
+    line(rows[0]!),
+    '|' + widths.map((w, i) => (numeric.has(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|',
+    ...rows.slice(1).map(line),
+  ];
 }
 
 export function targetTable(report: BenchReport): string[] {
-  const rows = report.targets.map((t) => [t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED', t.name, t.goal, t.measured]);
+  const rows = report.targets.map((t) => [
+    t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED',
+    t.name,
+    t.goal,
+    t.measured,
+  ]);
   const head = ['result', 'target', 'goal', 'measured'];
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
@@ -149,7 +185,9 @@ export function targetTable(report: BenchReport): string[] {
 }
 
 export function ratioLines(report: BenchReport): string[] {
-  return report.ratios.map((r) => `- ${r.name}: ${r.value === null ? 'n/a' : `${r.value.toFixed(2)}x`}${r.note ? ` (${r.note})` : ''}`);
+  return report.ratios.map(
+    (r) => `- ${r.name}: ${r.value === null ? 'n/a' : `${r.value.toFixed(2)}x`}${r.note ? ` (${r.note})` : ''}`,
+  );
 }
 
 export function profileLines(p: NonNullable<BenchReport['profiles']>[number]): string[] {
@@ -162,7 +200,8 @@ export function profileLines(p: NonNullable<BenchReport['profiles']>[number]): s
     '| self ms | % | function | where |',
     '|---:|---:|---|---|',
   ];
-  for (const f of p.top) lines.push(`| ${f.selfMs.toFixed(0)} | ${f.percent.toFixed(1)} | \`${f.name}\` | ${f.location} |`);
+  for (const f of p.top)
+    lines.push(`| ${f.selfMs.toFixed(0)} | ${f.percent.toFixed(1)} | \`${f.name}\` | ${f.location} |`);
   return lines;
 }
 
@@ -183,7 +222,9 @@ export function resultsMarkdown(report: BenchReport): string {
     `- page cache: ${report.cache.statement}`,
     `- CPU used outside the measured processes while they ran (other processes, kernel writeback): median ${(100 * report.outsideCpu.median).toFixed(0)} %, ` +
       `worst ${(100 * report.outsideCpu.max).toFixed(0)} % of the machine` +
-      (report.outsideCpu.median > 0.1 ? '. The machine was not quiet: absolute numbers are noisy; the per-repetition ratios are the steadier figures' : ''),
+      (report.outsideCpu.median > 0.1
+        ? '. The machine was not quiet: absolute numbers are noisy; the per-repetition ratios are the steadier figures'
+        : ''),
     '',
     '## Data',
     '',
@@ -202,9 +243,9 @@ export function resultsMarkdown(report: BenchReport): string {
     ...scenarioTable(report),
     '',
     'MB/s = source bytes (10^6) / wall time of the whole process (start-up and index scan included). ' +
-      'CPU s = user + sys of the process and every child it waited for (GNU time). Peak RSS = the larger of GNU time\'s ' +
-      'max RSS (one process: hiksync\'s main thread and worker threads together) and the sampled sum over the process tree ' +
-      '(ffmpeg-per-segment\'s concurrent ffmpeg processes). rec/s counts output files (recordings and pictures; ffmpeg: ' +
+      "CPU s = user + sys of the process and every child it waited for (GNU time). Peak RSS = the larger of GNU time's " +
+      "max RSS (one process: hiksync's main thread and worker threads together) and the sampled sum over the process tree " +
+      "(ffmpeg-per-segment's concurrent ffmpeg processes). rec/s counts output files (recordings and pictures; ffmpeg: " +
       'successful segments). scan: MB/s is index bytes read per second (rchar), rec/s the recordings listed. ' +
       'rerun: nothing is read or written, only its wall time counts. other CPU s = CPU the whole machine used during ' +
       'the run beyond the measured processes (other work on the machine, kernel writeback of the outputs).',
@@ -219,7 +260,12 @@ export function resultsMarkdown(report: BenchReport): string {
     '',
   ];
   if (report.profiles?.length) {
-    out.push('## Where the time goes', '', 'Self time per function (file:line mapped to the TypeScript source), summed over the threads of one profiled run.', '');
+    out.push(
+      '## Where the time goes',
+      '',
+      'Self time per function (file:line mapped to the TypeScript source), summed over the threads of one profiled run.',
+      '',
+    );
     for (const p of report.profiles) out.push(...profileLines(p), '');
   }
   if (report.notes.length) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');

@@ -21,7 +21,15 @@ import { ensureMainShare, ensureMultiShare, ensureSparseShare, MULTI_FACTOR } fr
 import { gnuTimeAvailable } from './measure.js';
 import { cliPath, dataDir, repoRoot, resultsDir } from './paths.js';
 import { lengthMix, scanRanges, totalBytes, writeRanges, type ByteRange } from './ranges.js';
-import { ratioLines, resultsMarkdown, scenarioTable, summarise, targetTable, type BenchReport, type Sample } from './report.js';
+import {
+  ratioLines,
+  resultsMarkdown,
+  scenarioTable,
+  summarise,
+  targetTable,
+  type BenchReport,
+  type Sample,
+} from './report.js';
 import { copyScenario, ffmpegScenario, hiksyncScenario, multiUnit, profileHiksync, scanScenario } from './scenarios.js';
 import { childEnv, clearOutputs, findFfmpeg, log, Suite, type Unit } from './suite.js';
 import { dropCaches, machineInfo } from './system.js';
@@ -59,7 +67,9 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!existsSync(cliPath)) {
-    process.stderr.write(`bench: ${path.relative(process.cwd(), cliPath)} is missing: run \`npm run build\` first (npm run bench does)\n`);
+    process.stderr.write(
+      `bench: ${path.relative(process.cwd(), cliPath)} is missing: run \`npm run build\` first (npm run bench does)\n`,
+    );
     return 1;
   }
   const startedAt = new Date();
@@ -74,7 +84,10 @@ async function main(): Promise<number> {
   log(`${command}: ${machine.cores} cores, ${formatSize(machine.memoryBytes)} RAM, Node ${machine.node}`);
 
   const suite = new Suite(args, childEnv());
-  if (!gnuTimeAvailable()) suite.notes.push('/usr/bin/time is missing: CPU and peak RSS were sampled from /proc every 50 ms (CPU slightly undercounted).');
+  if (!gnuTimeAvailable())
+    suite.notes.push(
+      '/usr/bin/time is missing: CPU and peak RSS were sampled from /proc every 50 ms (CPU slightly undercounted).',
+    );
 
   // 1. Data.
   const main = await ensureMainShare({ dataDir, size: args.size, seed: args.seed, quick: args.quick, log });
@@ -83,7 +96,9 @@ async function main(): Promise<number> {
   const rangesFile = path.join(dataDir, `ranges-${main.name}.json`);
   await writeRanges(rangesFile, ranges);
   const videos = ranges.filter((r) => r.kind === 'video').length;
-  log(`main share ${main.dir}: ${main.cameras} cameras, ${videos} recordings, ${ranges.length - videos} pictures, ${formatSize(sourceBytes)} of ranges`);
+  log(
+    `main share ${main.dir}: ${main.cameras} cameras, ${videos} recordings, ${ranges.length - videos} pictures, ${formatSize(sourceBytes)} of ranges`,
+  );
   suite.setWarmFiles(main.files);
 
   // The cache: can it be made cold here?
@@ -93,20 +108,27 @@ async function main(): Promise<number> {
       ? 'warm (share read end to end before each warm run) and cold (`sync; echo 1 > /proc/sys/vm/drop_caches` before each cold run) where marked'
       : args.cold
         ? 'warm only (share read end to end before each run): dropping the page cache is not permitted here'
-        : 'warm only (share read end to end before each run): --no-cold') + '; `sync` before every run, outputs deleted after it';
+        : 'warm only (share read end to end before each run): --no-cold') +
+    '; `sync` before every run, outputs deleted after it';
 
   // 2. Scenarios.
   const units: Unit[] = [];
   const want = (g: ScenarioGroup) => args.only.has(g);
   if (want('copy')) units.push([copyScenario(suite, rangesFile, sourceBytes, maxWorkers, 'warm')]);
-  if (want('hiksync')) for (let w = 1; w <= maxWorkers; w++) units.push([hiksyncScenario(suite, main, sourceBytes, w, 'warm')]);
+  if (want('hiksync'))
+    for (let w = 1; w <= maxWorkers; w++) units.push([hiksyncScenario(suite, main, sourceBytes, w, 'warm')]);
   if (want('ffmpeg')) {
     const ff = findFfmpeg();
     if (ff) {
       units.push([ffmpegScenario(suite, rangesFile, sourceBytes, maxWorkers, ff.path)]);
-      suite.notes.push(`ffmpeg-per-segment used ${ff.path} (${ff.version}); pictures are not part of it; its MB/s counts the bytes of segments ffmpeg failed on too; each output is fsynced as hiksync does (old tools do not), its temporary .ps files are not.`);
+      suite.notes.push(
+        `ffmpeg-per-segment used ${ff.path} (${ff.version}); pictures are not part of it; its MB/s counts the bytes of segments ffmpeg failed on too; each output is fsynced as hiksync does (old tools do not), its temporary .ps files are not.`,
+      );
     } else {
-      suite.skip({ name: 'ffmpeg-per-segment', group: 'ffmpeg', cache: 'warm', workers: maxWorkers, data: '1x' }, 'no ffmpeg on PATH and @ffmpeg-installer/ffmpeg not installed');
+      suite.skip(
+        { name: 'ffmpeg-per-segment', group: 'ffmpeg', cache: 'warm', workers: maxWorkers, data: '1x' },
+        'no ffmpeg on PATH and @ffmpeg-installer/ffmpeg not installed',
+      );
     }
   }
   if (suite.coldPossible) {
@@ -138,7 +160,17 @@ async function main(): Promise<number> {
         try {
           sample = await sc.run();
         } catch (err) {
-          sample = { wallSec: NaN, cpuSec: NaN, peakRssBytes: NaN, bytes: 0, files: 0, failed: 1, exitCode: null, extra: {}, note: `harness error: ${(err as Error).message}` };
+          sample = {
+            wallSec: NaN,
+            cpuSec: NaN,
+            peakRssBytes: NaN,
+            bytes: 0,
+            files: 0,
+            failed: 1,
+            exitCode: null,
+            extra: {},
+            note: `harness error: ${(err as Error).message}`,
+          };
           if ((err as { code?: string }).code === 'BENCH_DISK') throw err;
         }
         suite.record(sc, sample);
@@ -158,7 +190,11 @@ async function main(): Promise<number> {
     // A sample that failed outright (NaN wall) is shown as a note, not folded into the median.
     const ok = { ...r, samples: r.samples.filter((s) => Number.isFinite(s.wallSec)) };
     const m = summarise(ok);
-    return { ...r, ...(m ? { median: m } : {}), ...(r.samples.length && !m ? { skipped: r.notes[0] ?? 'failed' } : {}) };
+    return {
+      ...r,
+      ...(m ? { median: m } : {}),
+      ...(r.samples.length && !m ? { skipped: r.notes[0] ?? 'failed' } : {}),
+    };
   });
   for (const r of scenarios) for (const n of r.notes) suite.notes.push(`${r.name}: ${n}`);
 
@@ -188,9 +224,13 @@ async function main(): Promise<number> {
     notes: suite.notes,
   };
 
-  const missed = targets.filter((t) => (t.name === 'throughput vs copy' || t.name === 'throughput vs ffmpeg') && t.met === false);
+  const missed = targets.filter(
+    (t) => (t.name === 'throughput vs copy' || t.name === 'throughput vs ffmpeg') && t.met === false,
+  );
   if (missed.length && args.profile && want('hiksync')) {
-    log(`hiksync misses ${missed.map((t) => t.goal).join(' and ')}: profiling (worker code in one thread, then the main thread of a real run) ...`);
+    log(
+      `hiksync misses ${missed.map((t) => t.goal).join(' and ')}: profiling (worker code in one thread, then the main thread of a real run) ...`,
+    );
     report.profiles = await profileHiksync(suite, main, maxWorkers);
   }
 
@@ -201,17 +241,32 @@ async function main(): Promise<number> {
   // The people's reading of the numbers (what bounds a missed target) lives in bench/ANALYSIS.md and is carried
   // into every RESULTS.md, so the generated file never loses it.
   const analysis = await fs.readFile(path.join(repoRoot, 'bench', 'ANALYSIS.md'), 'utf8').catch(() => '');
-  await fs.writeFile(path.join(repoRoot, 'bench', 'RESULTS.md'), resultsMarkdown(report) + (analysis ? `\n${analysis.trim()}\n` : ''));
+  await fs.writeFile(
+    path.join(repoRoot, 'bench', 'RESULTS.md'),
+    resultsMarkdown(report) + (analysis ? `\n${analysis.trim()}\n` : ''),
+  );
 
   const out = process.stdout;
-  out.write(`\nhiksync benchmark: ${report.dataset.recordings} recordings + ${report.dataset.pictures} pictures, ${formatSize(sourceBytes)}; ` + `median of ${args.repeat}; ${cacheStatement}\n\n`);
+  out.write(
+    `\nhiksync benchmark: ${report.dataset.recordings} recordings + ${report.dataset.pictures} pictures, ${formatSize(sourceBytes)}; ` +
+      `median of ${args.repeat}; ${cacheStatement}\n\n`,
+  );
   out.write(scenarioTable(report).join('\n') + '\n\n');
   out.write(ratioLines(report).join('\n') + '\n\n');
   out.write(targetTable(report).join('\n') + '\n\n');
   for (const p of report.profiles ?? []) {
-    out.write(`Top self time, ${p.label}:\n` + p.top.slice(0, 10).map((f) => `  ${f.percent.toFixed(1).padStart(5)} %  ${f.name}  ${f.location}`).join('\n') + '\n\n');
+    out.write(
+      `Top self time, ${p.label}:\n` +
+        p.top
+          .slice(0, 10)
+          .map((f) => `  ${f.percent.toFixed(1).padStart(5)} %  ${f.name}  ${f.location}`)
+          .join('\n') +
+        '\n\n',
+    );
   }
-  out.write(`JSON: ${path.relative(process.cwd(), jsonFile)}\nMarkdown: ${path.relative(process.cwd(), path.join(repoRoot, 'bench', 'RESULTS.md'))}\n`);
+  out.write(
+    `JSON: ${path.relative(process.cwd(), jsonFile)}\nMarkdown: ${path.relative(process.cwd(), path.join(repoRoot, 'bench', 'RESULTS.md'))}\n`,
+  );
   return 0;
 }
 
@@ -221,7 +276,9 @@ main().then(
   },
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
-    process.stderr.write(`bench: ${e.code?.startsWith('BENCH_') ? e.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench: ${e.code?.startsWith('BENCH_') ? e.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = e.code === 'BENCH_DISK' ? 2 : 1;
   },
 );

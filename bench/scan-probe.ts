@@ -94,11 +94,21 @@ async function main(): Promise<void> {
   const perDatadir: DatadirRead[] = [];
   let onDisk = 0;
   for (const d of scanned) {
-    const used = (await usedPart(d.videoIndex, VIDEO_SLOTS)) + (await usedPart(d.pictureIndex, d.pictureSlotsPerFile ?? 4096));
+    const used =
+      (await usedPart(d.videoIndex, VIDEO_SLOTS)) + (await usedPart(d.pictureIndex, d.pictureSlotsPerFile ?? 4096));
     perDatadir.push({ path: d.path, bytesRead: d.bytesRead, usedBound: used });
     onDisk += await indexBytesOnDisk(d.path);
   }
-  const result: ScanProbeResult = { cameras: cameras.length, datadirs, recordings, seconds, rchar: read, reportedBytesRead: reported, indexBytesOnDisk: onDisk, perDatadir };
+  const result: ScanProbeResult = {
+    cameras: cameras.length,
+    datadirs,
+    recordings,
+    seconds,
+    rchar: read,
+    reportedBytesRead: reported,
+    indexBytesOnDisk: onDisk,
+    perDatadir,
+  };
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

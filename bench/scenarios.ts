@@ -10,11 +10,27 @@ import { summariseProfiles } from './profile.js';
 import { cliPath, dataDir, distBench, outRoot, repoRoot } from './paths.js';
 import type { BenchReport, CacheState, Sample } from './report.js';
 import type { ScanProbeResult } from './scan-probe.js';
-import { clearOutputs, firstLine, hiksyncSample, measuredSample, parseJsonOut, SCENARIO_TIMEOUT_MS, type Scenario, type Suite, type Unit } from './suite.js';
+import {
+  clearOutputs,
+  firstLine,
+  hiksyncSample,
+  measuredSample,
+  parseJsonOut,
+  SCENARIO_TIMEOUT_MS,
+  type Scenario,
+  type Suite,
+  type Unit,
+} from './suite.js';
 import { requireFree } from './system.js';
 import { SCAN_EXTRA_BYTES, SCAN_USED_SLACK } from './targets.js';
 
-export function copyScenario(suite: Suite, rangesFile: string, sourceBytes: number, workers: number, cache: CacheState): Scenario {
+export function copyScenario(
+  suite: Suite,
+  rangesFile: string,
+  sourceBytes: number,
+  workers: number,
+  cache: CacheState,
+): Scenario {
   const name = `copy${cache === 'cold' ? ' (cold)' : ''}`;
   return {
     name,
@@ -26,19 +42,30 @@ export function copyScenario(suite: Suite, rangesFile: string, sourceBytes: numb
       await clearOutputs();
       await requireFree(dataDir, sourceBytes, 'the copy baseline output');
       await suite.prepareCache(cache);
-      const m = await measure(process.execPath, [path.join(distBench, 'copy-baseline.js'), rangesFile, outRoot, String(workers)], {
-        env: suite.env,
-        timeoutMs: SCENARIO_TIMEOUT_MS,
-      });
+      const m = await measure(
+        process.execPath,
+        [path.join(distBench, 'copy-baseline.js'), rangesFile, outRoot, String(workers)],
+        {
+          env: suite.env,
+          timeoutMs: SCENARIO_TIMEOUT_MS,
+        },
+      );
       await clearOutputs();
-      if (m.exitCode !== 0) return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `copy failed: ${firstLine(m.stderr)}`);
+      if (m.exitCode !== 0)
+        return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `copy failed: ${firstLine(m.stderr)}`);
       const out = parseJsonOut<{ files: number; bytes: number }>(m.stdout);
       return measuredSample(m, { bytes: out.bytes, files: out.files, failed: 0 });
     },
   };
 }
 
-export function hiksyncScenario(suite: Suite, share: Share, sourceBytes: number, workers: number, cache: CacheState): Scenario {
+export function hiksyncScenario(
+  suite: Suite,
+  share: Share,
+  sourceBytes: number,
+  workers: number,
+  cache: CacheState,
+): Scenario {
   return {
     name: `hiksync x${workers}${cache === 'cold' ? ' (cold)' : ''}`,
     group: 'hiksync',
@@ -56,7 +83,13 @@ export function hiksyncScenario(suite: Suite, share: Share, sourceBytes: number,
   };
 }
 
-export function ffmpegScenario(suite: Suite, rangesFile: string, sourceBytes: number, workers: number, ffmpeg: string): Scenario {
+export function ffmpegScenario(
+  suite: Suite,
+  rangesFile: string,
+  sourceBytes: number,
+  workers: number,
+  ffmpeg: string,
+): Scenario {
   return {
     name: 'ffmpeg-per-segment',
     group: 'ffmpeg',
@@ -67,12 +100,17 @@ export function ffmpegScenario(suite: Suite, rangesFile: string, sourceBytes: nu
       await clearOutputs();
       await requireFree(dataDir, sourceBytes * 1.2, 'the ffmpeg-per-segment outputs and temporary files');
       await suite.prepareCache('warm');
-      const m = await measure(process.execPath, [path.join(distBench, 'ffmpeg-per-segment.js'), rangesFile, outRoot, String(workers), ffmpeg], {
-        env: suite.env,
-        timeoutMs: SCENARIO_TIMEOUT_MS,
-      });
+      const m = await measure(
+        process.execPath,
+        [path.join(distBench, 'ffmpeg-per-segment.js'), rangesFile, outRoot, String(workers), ffmpeg],
+        {
+          env: suite.env,
+          timeoutMs: SCENARIO_TIMEOUT_MS,
+        },
+      );
       await clearOutputs();
-      if (m.exitCode !== 0) return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `driver failed: ${firstLine(m.stderr)}`);
+      if (m.exitCode !== 0)
+        return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `driver failed: ${firstLine(m.stderr)}`);
       const out = parseJsonOut<{ files: number; failed: number; bytes: number; firstError?: string }>(m.stdout);
       return measuredSample(
         m,
@@ -132,8 +170,12 @@ export function scanScenario(suite: Suite, sparse: Share): Scenario {
     data: sparse.label,
     run: async (): Promise<Sample> => {
       await suite.prepareCache('warm');
-      const m = await measure(process.execPath, [path.join(distBench, 'scan-probe.js'), sparse.dir], { env: suite.env, timeoutMs: SCENARIO_TIMEOUT_MS });
-      if (m.exitCode !== 0) return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `scan failed: ${firstLine(m.stderr)}`);
+      const m = await measure(process.execPath, [path.join(distBench, 'scan-probe.js'), sparse.dir], {
+        env: suite.env,
+        timeoutMs: SCENARIO_TIMEOUT_MS,
+      });
+      if (m.exitCode !== 0)
+        return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `scan failed: ${firstLine(m.stderr)}`);
       const p = parseJsonOut<ScanProbeResult>(m.stdout);
       const over = p.perDatadir.filter((d) => d.bytesRead > SCAN_USED_SLACK * d.usedBound + SCAN_EXTRA_BYTES);
       const worst = p.perDatadir.reduce((w, d) => Math.max(w, d.usedBound ? d.bytesRead / d.usedBound : 0), 0);
@@ -160,18 +202,42 @@ export function scanScenario(suite: Suite, sparse: Share): Scenario {
  * Two profiles: the worker code (extract() of every recording, in one thread: Piscina's workers get an empty
  * execArgv, so --cpu-prof cannot reach them) and the main thread of a real run (scan, plan, dispatch, manifest).
  */
-export async function profileHiksync(suite: Suite, main: Share, workers: number): Promise<NonNullable<BenchReport['profiles']>> {
+export async function profileHiksync(
+  suite: Suite,
+  main: Share,
+  workers: number,
+): Promise<NonNullable<BenchReport['profiles']>> {
   const profiles: NonNullable<BenchReport['profiles']> = [];
   const runs: Array<{ label: string; command: string; args: (dir: string) => string[] }> = [
     {
       label: 'worker code: extract() of every recording in one thread (1x, warm)',
       command: 'node --cpu-prof dist/bench/extract-probe.js SHARE OUT',
-      args: (dir) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, path.join(distBench, 'extract-probe.js'), main.dir, outRoot],
+      args: (dir) => [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        path.join(distBench, 'extract-probe.js'),
+        main.dir,
+        outRoot,
+      ],
     },
     {
       label: `main thread of \`hiksync run --workers ${workers}\` (1x, warm)`,
       command: `node --cpu-prof dist/lib/cli/main.js run --workers ${workers} --input SHARE --output OUT --json --retention-days 0`,
-      args: (dir) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, cliPath, 'run', '--input', main.dir, '--output', outRoot, '--workers', String(workers), '--json', '--retention-days', '0'],
+      args: (dir) => [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        cliPath,
+        'run',
+        '--input',
+        main.dir,
+        '--output',
+        outRoot,
+        '--workers',
+        String(workers),
+        '--json',
+        '--retention-days',
+        '0',
+      ],
     },
   ];
   for (const [i, r] of runs.entries()) {

@@ -93,7 +93,12 @@ export function firstLine(text: string): string {
 }
 
 /** The fields every sample takes from the measurement; the scenario adds what it read and wrote. */
-export function measuredSample(m: Measured, counts: Pick<Sample, 'bytes' | 'files' | 'failed'>, extra: Record<string, number> = {}, note?: string): Sample {
+export function measuredSample(
+  m: Measured,
+  counts: Pick<Sample, 'bytes' | 'files' | 'failed'>,
+  extra: Record<string, number> = {},
+  note?: string,
+): Sample {
   return {
     wallSec: m.wallSec,
     cpuSec: m.userSec + m.sysSec,
@@ -110,12 +115,23 @@ export function hiksyncSample(m: Measured): Sample {
   try {
     s = parseJsonOut<PassSummaryLike>(m.stdout);
   } catch (err) {
-    return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `no PassSummary (exit ${m.exitCode}): ${firstLine(m.stderr) || (err as Error).message}`);
+    return measuredSample(
+      m,
+      { bytes: 0, files: 0, failed: 1 },
+      {},
+      `no PassSummary (exit ${m.exitCode}): ${firstLine(m.stderr) || (err as Error).message}`,
+    );
   }
   return measuredSample(
     m,
     { bytes: s.totals.bytesRead, files: s.totals.written, failed: s.totals.failed },
-    { passSeconds: s.seconds, passMbPerSec: s.mbPerSec, already: s.totals.already, cameras: s.cameras.length, bytesWritten: s.totals.bytesWritten },
+    {
+      passSeconds: s.seconds,
+      passMbPerSec: s.mbPerSec,
+      already: s.totals.already,
+      cameras: s.cameras.length,
+      bytesWritten: s.totals.bytesWritten,
+    },
     m.exitCode !== 0 ? `exit ${m.exitCode}${firstLine(m.stderr) ? `: ${firstLine(m.stderr)}` : ''}` : undefined,
   );
 }
@@ -162,7 +178,15 @@ export class Suite {
   resultFor(sc: Pick<Scenario, 'name' | 'group' | 'cache' | 'workers' | 'data'>): ScenarioResult {
     let r = this.results.get(sc.name);
     if (!r) {
-      r = { name: sc.name, group: sc.group, cache: sc.cache, workers: sc.workers, data: sc.data, samples: [], notes: [] };
+      r = {
+        name: sc.name,
+        group: sc.group,
+        cache: sc.cache,
+        workers: sc.workers,
+        data: sc.data,
+        samples: [],
+        notes: [],
+      };
       this.results.set(sc.name, r);
     }
     return r;
@@ -176,7 +200,20 @@ export class Suite {
     if (!keepOutput) await clearOutputs();
     return measure(
       process.execPath,
-      [...extraNodeArgs, cliPath, 'run', '--input', input, '--output', outRoot, '--workers', String(workers), '--json', '--retention-days', '0'],
+      [
+        ...extraNodeArgs,
+        cliPath,
+        'run',
+        '--input',
+        input,
+        '--output',
+        outRoot,
+        '--workers',
+        String(workers),
+        '--json',
+        '--retention-days',
+        '0',
+      ],
       { env: this.env, timeoutMs: SCENARIO_TIMEOUT_MS },
     );
   }

@@ -37,7 +37,8 @@ export function machineInfo(dataDir: string): MachineInfo {
 
 function fileSystemOf(dir: string): string {
   try {
-    const out = execFileSync('df', ['--output=source,fstype,target', dir], { encoding: 'utf8' }).trim().split('\n').pop() ?? '';
+    const out =
+      execFileSync('df', ['--output=source,fstype,target', dir], { encoding: 'utf8' }).trim().split('\n').pop() ?? '';
     const [source, type, target] = out.split(/\s+/);
     return `${type} (${source} on ${target})`;
   } catch {

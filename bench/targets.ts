@@ -50,7 +50,11 @@ export function pairedRatio(a: ScenarioResult | undefined, b: ScenarioResult | u
   return r.length ? median(r) : null;
 }
 
-export function buildTargets(results: ReadonlyMap<string, ScenarioResult>, maxWorkers: number, factor: number): { targets: Target[]; ratios: BenchReport['ratios'] } {
+export function buildTargets(
+  results: ReadonlyMap<string, ScenarioResult>,
+  maxWorkers: number,
+  factor: number,
+): { targets: Target[]; ratios: BenchReport['ratios'] } {
   const get = (name: string) => results.get(name);
   const hs = median0(get(`hiksync x${maxWorkers}`));
   const copyCold = median0(get('copy (cold)'));
@@ -65,22 +69,47 @@ export function buildTargets(results: ReadonlyMap<string, ScenarioResult>, maxWo
     const a = median0(get(aName));
     const b = median0(get(bName));
     const per = pairedRatios(get(aName), get(bName));
-    return a && b ? `${a.mbPerSec.toFixed(1)} / ${b.mbPerSec.toFixed(1)} MB/s (medians); per repetition ${per.map((x) => x.toFixed(2)).join(', ')}` : 'not measured';
+    return a && b
+      ? `${a.mbPerSec.toFixed(1)} / ${b.mbPerSec.toFixed(1)} MB/s (medians); per repetition ${per.map((x) => x.toFixed(2)).join(', ')}`
+      : 'not measured';
   };
 
   const rc = pairedRatio(get(hsName), get('copy'));
   ratios.push({ name: `${hsName} / copy (MB/s, warm)`, value: rc, note: describe(hsName, 'copy') });
   const rcc = pairedRatio(get(`${hsName} (cold)`), get('copy (cold)'));
-  if (copyCold || hsCold) ratios.push({ name: `${hsName} / copy (MB/s, cold)`, value: rcc, note: describe(`${hsName} (cold)`, 'copy (cold)') });
+  if (copyCold || hsCold)
+    ratios.push({
+      name: `${hsName} / copy (MB/s, cold)`,
+      value: rcc,
+      note: describe(`${hsName} (cold)`, 'copy (cold)'),
+    });
   const rf = pairedRatio(get(hsName), get('ffmpeg-per-segment'));
-  ratios.push({ name: `${hsName} / ffmpeg-per-segment (MB/s)`, value: rf, note: describe(hsName, 'ffmpeg-per-segment') });
+  ratios.push({
+    name: `${hsName} / ffmpeg-per-segment (MB/s)`,
+    value: rf,
+    note: describe(hsName, 'ffmpeg-per-segment'),
+  });
   const h1 = median0(get('hiksync x1'));
-  if (h1 && hs && maxWorkers > 1) ratios.push({ name: `hiksync x${maxWorkers} / hiksync x1 (scaling)`, value: hs.mbPerSec / h1.mbPerSec, note: `ideal ${maxWorkers}` });
+  if (h1 && hs && maxWorkers > 1)
+    ratios.push({
+      name: `hiksync x${maxWorkers} / hiksync x1 (scaling)`,
+      value: hs.mbPerSec / h1.mbPerSec,
+      note: `ideal ${maxWorkers}`,
+    });
   if (h1 && hs && maxWorkers > 1) {
     const perWorker = (hs.peakRssBytes - h1.peakRssBytes) / (maxWorkers - 1);
-    ratios.push({ name: `peak RSS hiksync x${maxWorkers} / x1`, value: hs.peakRssBytes / h1.peakRssBytes, note: `${(perWorker / 1e6).toFixed(0)} MB more per extra worker` });
+    ratios.push({
+      name: `peak RSS hiksync x${maxWorkers} / x1`,
+      value: hs.peakRssBytes / h1.peakRssBytes,
+      note: `${(perWorker / 1e6).toFixed(0)} MB more per extra worker`,
+    });
   }
-  if (mem && hs) ratios.push({ name: `peak RSS ${factor}x / 1x`, value: mem.peakRssBytes / hs.peakRssBytes, note: `${(mem.peakRssBytes / 1e6).toFixed(0)} / ${(hs.peakRssBytes / 1e6).toFixed(0)} MB` });
+  if (mem && hs)
+    ratios.push({
+      name: `peak RSS ${factor}x / 1x`,
+      value: mem.peakRssBytes / hs.peakRssBytes,
+      note: `${(mem.peakRssBytes / 1e6).toFixed(0)} / ${(hs.peakRssBytes / 1e6).toFixed(0)} MB`,
+    });
 
   targets.push({
     name: 'throughput vs copy',
@@ -89,7 +118,12 @@ export function buildTargets(results: ReadonlyMap<string, ScenarioResult>, maxWo
     met: rc === null ? null : rc >= COPY_RATIO_TARGET,
   });
   if (rcc !== null) {
-    targets.push({ name: 'throughput vs copy (cold)', goal: `hiksync x${maxWorkers} >= ${COPY_RATIO_TARGET} x copy MB/s (cold; median of per-repetition ratios)`, measured: `${rcc.toFixed(3)} x`, met: rcc >= COPY_RATIO_TARGET });
+    targets.push({
+      name: 'throughput vs copy (cold)',
+      goal: `hiksync x${maxWorkers} >= ${COPY_RATIO_TARGET} x copy MB/s (cold; median of per-repetition ratios)`,
+      measured: `${rcc.toFixed(3)} x`,
+      met: rcc >= COPY_RATIO_TARGET,
+    });
   }
   targets.push({
     name: 'throughput vs ffmpeg',
@@ -110,7 +144,10 @@ export function buildTargets(results: ReadonlyMap<string, ScenarioResult>, maxWo
   targets.push({
     name: 'RSS flat 1x -> 4x',
     goal: `peak at ${factor}x <= ${RSS_FLAT_FACTOR} x peak at 1x (same workers)`,
-    measured: mem && hs ? `${(mem.peakRssBytes / 1e6).toFixed(0)} MB vs ${(hs.peakRssBytes / 1e6).toFixed(0)} MB` : 'not measured',
+    measured:
+      mem && hs
+        ? `${(mem.peakRssBytes / 1e6).toFixed(0)} MB vs ${(hs.peakRssBytes / 1e6).toFixed(0)} MB`
+        : 'not measured',
     met: mem && hs ? mem.peakRssBytes <= RSS_FLAT_FACTOR * hs.peakRssBytes : null,
   });
   const rerunCams = extraMedian(get('rerun (nothing new)'), 'cameras');

@@ -117,7 +117,9 @@ export const FLAG_NAMES: Readonly<Record<FlagSettingKey, string>> = Object.fromE
 ) as Record<FlagSettingKey, string>;
 
 function show(src: Source): string {
-  return src.label.startsWith('--') ? `${src.label} ${JSON.stringify(String(src.value))}` : `${src.label}=${JSON.stringify(String(src.value))}`;
+  return src.label.startsWith('--')
+    ? `${src.label} ${JSON.stringify(String(src.value))}`
+    : `${src.label}=${JSON.stringify(String(src.value))}`;
 }
 
 function bad(src: Source, allowed: string): ConfigError {
@@ -138,7 +140,8 @@ function pick(setting: Setting, flags: RawSettings, env: NodeJS.ProcessEnv): Sou
 /** A non-empty string; an empty value is refused (unset the variable to get the default). */
 function text(src: Source, fallback: string): string {
   const v = typeof src.value === 'string' ? src.value.trim() : String(src.value);
-  if (v.length === 0) throw new ConfigError(`${show(src)} is empty: give a value or unset it to use the default (${fallback})`);
+  if (v.length === 0)
+    throw new ConfigError(`${show(src)} is empty: give a value or unset it to use the default (${fallback})`);
   return v;
 }
 
@@ -182,7 +185,10 @@ export function parseCameraTranslation(value: string, label = S.cameraTranslatio
     const entry = entryRaw.trim();
     if (entry.length === 0) {
       if (i === entries.length - 1 && i > 0) continue; // a trailing comma is harmless
-      throw bad(src, `entry ${i + 1} is empty; expected folder:tag pairs separated by commas, e.g. Camera-Tuin:garden,Camera-Oprit:driveway`);
+      throw bad(
+        src,
+        `entry ${i + 1} is empty; expected folder:tag pairs separated by commas, e.g. Camera-Tuin:garden,Camera-Oprit:driveway`,
+      );
     }
     const parts = entry.split(':');
     if (parts.length !== 2 || parts[0]!.trim() === '' || parts[1]!.trim() === '') {
@@ -194,7 +200,11 @@ export function parseCameraTranslation(value: string, label = S.cameraTranslatio
     if (tagProblem) throw bad(src, `tag "${tag}" (for ${source}) ${tagProblem}`);
     if (map.has(source)) throw bad(src, `camera folder "${source}" is listed twice; give each folder one tag`);
     const clash = targets.get(tag.toLowerCase());
-    if (clash !== undefined) throw bad(src, `tag "${tag}" is given to both "${clash}" and "${source}"; two cameras would write into one folder`);
+    if (clash !== undefined)
+      throw bad(
+        src,
+        `tag "${tag}" is given to both "${clash}" and "${source}"; two cameras would write into one folder`,
+      );
     targets.set(tag.toLowerCase(), source);
     map.set(source, tag);
   }
@@ -237,7 +247,12 @@ function parseShardSetting(flags: RawSettings, env: NodeJS.ProcessEnv): Shard {
 
 function parseShare(src: Source): number {
   const allowed = 'expected a fraction greater than 0 and at most 1, e.g. 0.5';
-  const v = typeof src.value === 'number' ? src.value : /^\s*(?:0|1)?(?:\.\d+)?\s*$/.test(String(src.value)) ? Number(src.value) : NaN;
+  const v =
+    typeof src.value === 'number'
+      ? src.value
+      : /^\s*(?:0|1)?(?:\.\d+)?\s*$/.test(String(src.value))
+        ? Number(src.value)
+        : NaN;
   if (String(src.value).trim() === '' || !Number.isFinite(v) || v <= 0 || v > 1) throw bad(src, allowed);
   return v;
 }
@@ -247,19 +262,26 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
   const get = (s: Setting) => pick(s, flags, env);
 
   const modeSrc = get(S.runMode);
-  const runMode = modeSrc ? oneOf(modeSrc, ['once', 'cron'] as const, { scheduled: 'cron' }) : (defaults.runMode ?? 'once');
+  const runMode = modeSrc
+    ? oneOf(modeSrc, ['once', 'cron'] as const, { scheduled: 'cron' })
+    : (defaults.runMode ?? 'once');
 
   const intervalSrc = get(S.cronIntervalMin);
   const cronIntervalMin = intervalSrc ? integer(intervalSrc, 1, 1440, 'minutes') : DEFAULTS.cronIntervalMin;
 
   const retentionSrc = get(S.retentionDays);
-  const retentionDays = retentionSrc ? integer(retentionSrc, 0, 36_500, 'days (0 = keep everything)') : DEFAULTS.retentionDays;
+  const retentionDays = retentionSrc
+    ? integer(retentionSrc, 0, 36_500, 'days (0 = keep everything)')
+    : DEFAULTS.retentionDays;
 
   const inputDir = folder(get(S.inputDir), DEFAULTS.inputDir);
   const outputDir = folder(get(S.outputDir), DEFAULTS.outputDir);
   if (inputDir === outputDir || outputDir.startsWith(inputDir + path.sep)) {
     const src = get(S.outputDir) ?? { label: 'OUTPUT_DIR', value: outputDir };
-    throw bad(src, `the output must not be the input folder ${inputDir} or inside it (the camera share stays read-only)`);
+    throw bad(
+      src,
+      `the output must not be the input folder ${inputDir} or inside it (the camera share stays read-only)`,
+    );
   }
   const stateDir = path.join(outputDir, STATE_DIR_NAME);
   const cacheDir = folder(get(S.cacheDir), path.join(stateDir, 'cache'));
@@ -271,7 +293,9 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
   const lockFile = lockBase + shardSuffix(shard);
 
   const trSrc = get(S.cameraTranslation);
-  const cameraTranslation = trSrc ? parseCameraTranslation(String(trSrc.value), trSrc.label) : new Map<string, string>();
+  const cameraTranslation = trSrc
+    ? parseCameraTranslation(String(trSrc.value), trSrc.label)
+    : new Map<string, string>();
 
   const parallelism = defaults.parallelism ?? os.availableParallelism();
   const workersSrc = get(S.workers);

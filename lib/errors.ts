@@ -252,7 +252,9 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 function isClipanionUsageError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { clipanion?: { type?: string } }).clipanion?.type === 'usage';
+  return (
+    typeof err === 'object' && err !== null && (err as { clipanion?: { type?: string } }).clipanion?.type === 'usage'
+  );
 }
 
 /** The exit code for an error that ended a command: the ONE mapping. */

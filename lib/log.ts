@@ -32,7 +32,10 @@ const live = new Set<Logger<ILogObj>>();
  * A logger writing to `stream` (default process.stderr). Pretty output is coloured only when the stream is a
  * terminal (and NO_COLOR is unset).
  */
-export function createLogger(cfg: { format: LogFormat; level: LogLevelName }, stream: LogStream = process.stderr): AppLogger {
+export function createLogger(
+  cfg: { format: LogFormat; level: LogLevelName },
+  stream: LogStream = process.stderr,
+): AppLogger {
   const colour = Boolean(stream.isTTY) && process.env.NO_COLOR === undefined;
   const logger = new Logger<ILogObj>({
     type: 'hidden',

@@ -76,7 +76,9 @@ export function cameraLocalToUtcMs(sec: number, tz: string): number {
   const before = zoneOffsetMs(tz, local - 86_400_000);
   const after = zoneOffsetMs(tz, local + 86_400_000);
   if (before === after) return local - before;
-  const candidates = [local - before, local - after].filter((t) => t + zoneOffsetMs(tz, t) === local).sort((a, b) => a - b);
+  const candidates = [local - before, local - after]
+    .filter((t) => t + zoneOffsetMs(tz, t) === local)
+    .sort((a, b) => a - b);
   if (candidates.length > 0) return candidates[0]!;
   return local - before; // gap
 }
@@ -115,14 +117,20 @@ export function parseCameraDate(s: string, what = 'date'): number {
   const text = s.trim();
   const allowed = 'expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] in camera-local time';
   if (ZONED_RE.test(text)) {
-    throw new InvalidDateError(`${what} "${s}" has a time zone suffix; camera times have none: ${allowed}, without Z or +HH:MM`);
+    throw new InvalidDateError(
+      `${what} "${s}" has a time zone suffix; camera times have none: ${allowed}, without Z or +HH:MM`,
+    );
   }
   const m = DATE_RE.exec(text);
   if (!m) throw new InvalidDateError(`${what} "${s}" is not a date: ${allowed}`);
-  const [y, mo, d, h = 0, mi = 0, sec = 0] = m.slice(1).map((v) => (v === undefined ? undefined : Number(v))) as number[];
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = m
+    .slice(1)
+    .map((v) => (v === undefined ? undefined : Number(v))) as number[];
   if (mo! < 1 || mo! > 12) throw new InvalidDateError(`${what} "${s}": month must be 01..12 (${allowed})`);
   const daysInMonth = new Date(Date.UTC(y!, mo, 0)).getUTCDate();
-  if (d! < 1 || d! > daysInMonth) throw new InvalidDateError(`${what} "${s}": day must be 01..${daysInMonth} (${allowed})`);
-  if (h > 23 || mi > 59 || sec > 59) throw new InvalidDateError(`${what} "${s}": time must be 00:00:00..23:59:59 (${allowed})`);
+  if (d! < 1 || d! > daysInMonth)
+    throw new InvalidDateError(`${what} "${s}": day must be 01..${daysInMonth} (${allowed})`);
+  if (h > 23 || mi > 59 || sec > 59)
+    throw new InvalidDateError(`${what} "${s}": time must be 00:00:00..23:59:59 (${allowed})`);
   return Date.UTC(y!, mo! - 1, d, h, mi, sec) / 1000;
 }

@@ -113,7 +113,13 @@ for (const [name, value, allowed] of invalid) {
 }
 
 test('every documented variable is covered by the tables above', (t) => {
-  const tested = new Set([...valid.map((v) => v[0]), ...invalid.map((v) => v[0]), 'JOB_COMPLETION_INDEX', 'SHARD_COUNT', 'CAMERA_TRANSLATION']);
+  const tested = new Set([
+    ...valid.map((v) => v[0]),
+    ...invalid.map((v) => v[0]),
+    'JOB_COMPLETION_INDEX',
+    'SHARD_COUNT',
+    'CAMERA_TRANSLATION',
+  ]);
   for (const name of ENV_NAMES) t.true(tested.has(name), name);
 });
 
@@ -148,7 +154,11 @@ test('shards: SHARD, Kubernetes index + count, lock per shard', (t) => {
   const k = load({ JOB_COMPLETION_INDEX: '2', SHARD_COUNT: '4' });
   t.deepEqual(k.shard, { index: 2, count: 4 });
   t.is(load({ JOB_COMPLETION_INDEX: '2' }).shard.count, 1, 'an Indexed Job without SHARD_COUNT does not shard');
-  t.deepEqual(load({ SHARD: '0/2', JOB_COMPLETION_INDEX: '1', SHARD_COUNT: '2' }).shard, { index: 0, count: 2 }, 'SHARD wins');
+  t.deepEqual(
+    load({ SHARD: '0/2', JOB_COMPLETION_INDEX: '1', SHARD_COUNT: '2' }).shard,
+    { index: 0, count: 2 },
+    'SHARD wins',
+  );
   refuse(t, { JOB_COMPLETION_INDEX: '4', SHARD_COUNT: '4' }, ['JOB_COMPLETION_INDEX="4"', 'from 0 to 3']);
   refuse(t, { SHARD_COUNT: '4' }, ['SHARD_COUNT="4"', 'JOB_COMPLETION_INDEX']);
   refuse(t, { JOB_COMPLETION_INDEX: '0', SHARD_COUNT: 'x' }, ['SHARD_COUNT="x"']);
@@ -163,10 +173,13 @@ test('CAMERA_TZ is canonicalised and validated by Intl', (t) => {
 
 test('CAMERA_TRANSLATION: valid map, spaces and a trailing comma tolerated', (t) => {
   const c = load({ CAMERA_TRANSLATION: 'Camera-Tuin:garden, Camera-Oprit : driveway,' });
-  t.deepEqual([...c.cameraTranslation], [
-    ['Camera-Tuin', 'garden'],
-    ['Camera-Oprit', 'driveway'],
-  ]);
+  t.deepEqual(
+    [...c.cameraTranslation],
+    [
+      ['Camera-Tuin', 'garden'],
+      ['Camera-Oprit', 'driveway'],
+    ],
+  );
   t.is(load({ CAMERA_TRANSLATION: '' }).cameraTranslation.size, 0);
   // Swapping two names is fine: targets only clash with targets.
   t.is(parseCameraTranslation('a:b,b:a').get('b'), 'a');

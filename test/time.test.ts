@@ -17,7 +17,11 @@ test('cameraNowSec: the wall clock of the zone as epoch seconds', (t) => {
   const now = Date.parse('2024-07-01T10:00:00Z');
   t.is(cameraNowSec('UTC', now), sec('2024-07-01T10:00:00'));
   t.is(cameraNowSec('Europe/Amsterdam', now), sec('2024-07-01T12:00:00'), 'summer: UTC+2');
-  t.is(cameraNowSec('Europe/Amsterdam', Date.parse('2024-01-15T10:00:00.900Z')), sec('2024-01-15T11:00:00'), 'winter: UTC+1, ms dropped');
+  t.is(
+    cameraNowSec('Europe/Amsterdam', Date.parse('2024-01-15T10:00:00.900Z')),
+    sec('2024-01-15T11:00:00'),
+    'winter: UTC+1, ms dropped',
+  );
   t.is(cameraNowSec('America/New_York', now), sec('2024-07-01T06:00:00'));
   t.is(cameraNowSec('Asia/Kolkata', now), sec('2024-07-01T15:30:00'));
 });
@@ -41,13 +45,17 @@ test('cameraLocalToUtcMs: DST gap is pushed forward, repeated hour takes the ear
 test('property: cameraNowSec and cameraLocalToUtcMs are inverse away from transitions', (t) => {
   const zones = ['UTC', 'Europe/Amsterdam', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
   fc.assert(
-    fc.property(fc.integer({ min: Date.UTC(2010, 0, 1) / 1000, max: Date.UTC(2037, 0, 1) / 1000 }), fc.constantFrom(...zones), (s, tz) => {
-      const ms = s * 1000;
-      const local = cameraNowSec(tz, ms);
-      const back = cameraLocalToUtcMs(local, tz);
-      // Ambiguous local times map to the earlier instant; otherwise exact.
-      return back === ms || (back < ms && cameraNowSec(tz, back) === local);
-    }),
+    fc.property(
+      fc.integer({ min: Date.UTC(2010, 0, 1) / 1000, max: Date.UTC(2037, 0, 1) / 1000 }),
+      fc.constantFrom(...zones),
+      (s, tz) => {
+        const ms = s * 1000;
+        const local = cameraNowSec(tz, ms);
+        const back = cameraLocalToUtcMs(local, tz);
+        // Ambiguous local times map to the earlier instant; otherwise exact.
+        return back === ms || (back < ms && cameraNowSec(tz, back) === local);
+      },
+    ),
   );
   t.pass();
 });

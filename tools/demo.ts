@@ -26,11 +26,32 @@ async function main(): Promise<void> {
     ],
   });
   const expected = truth.cameras.reduce((n, c) => n + c.recordings.length, 0);
-  console.log(`  ${truth.cameras.length} cameras, ${expected} real recordings and pictures (plus stale and open slots to ignore)\n`);
+  console.log(
+    `  ${truth.cameras.length} cameras, ${expected} real recordings and pictures (plus stale and open slots to ignore)\n`,
+  );
 
-  const args = [cli, 'run', '--input', share, '--output', output, '--retention-days', '0', '--camera-translation', 'Camera-Tuin:garden,Camera-Oprit:driveway'];
-  console.log(`$ hiksync ${args.slice(1).map((a) => (a.includes(' ') ? JSON.stringify(a) : path.isAbsolute(a) ? path.relative(process.cwd(), a) : a)).join(' ')}`);
-  const run = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' } });
+  const args = [
+    cli,
+    'run',
+    '--input',
+    share,
+    '--output',
+    output,
+    '--retention-days',
+    '0',
+    '--camera-translation',
+    'Camera-Tuin:garden,Camera-Oprit:driveway',
+  ];
+  console.log(
+    `$ hiksync ${args
+      .slice(1)
+      .map((a) => (a.includes(' ') ? JSON.stringify(a) : path.isAbsolute(a) ? path.relative(process.cwd(), a) : a))
+      .join(' ')}`,
+  );
+  const run = spawnSync(process.execPath, args, {
+    stdio: 'inherit',
+    env: { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' },
+  });
   if (run.status !== 0) {
     console.error(`hiksync run exited with ${run.status}`);
     process.exit(run.status ?? 1);
@@ -41,7 +62,9 @@ async function main(): Promise<void> {
     for (const folder of ['video', 'images']) {
       const dir = path.join(output, tag, folder);
       const names = (await fs.readdir(dir).catch(() => [] as string[])).sort();
-      console.log(`  ${path.relative(process.cwd(), dir)}/  ${names.length} file(s)${names.length ? `, e.g. ${names[0]}` : ''}`);
+      console.log(
+        `  ${path.relative(process.cwd(), dir)}/  ${names.length} file(s)${names.length ? `, e.g. ${names[0]}` : ''}`,
+      );
     }
   }
   console.log('\nOpen any .mp4 in a browser or player, or check one with: ffprobe <file>');

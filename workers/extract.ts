@@ -101,7 +101,9 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
     const when = new Date(task.mtimeMs);
     await fs.utimes(task.tempAbs, when, when);
     if (task.mode === 'create' && (await exists(task.outputAbs))) {
-      throw new ForeignFileError(`${task.outputAbs} appeared while extracting and was not written by hiksync: left alone`);
+      throw new ForeignFileError(
+        `${task.outputAbs} appeared while extracting and was not written by hiksync: left alone`,
+      );
     }
     await fs.rename(task.tempAbs, task.outputAbs);
     return result;

@@ -14,7 +14,12 @@ import { ScanCommand } from './commands/scan.js';
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildCli(): Cli {
-  const cli = new Cli({ binaryName: 'hiksync', binaryLabel: 'hiksync', binaryVersion: pkg.version, enableColors: false });
+  const cli = new Cli({
+    binaryName: 'hiksync',
+    binaryLabel: 'hiksync',
+    binaryVersion: pkg.version,
+    enableColors: false,
+  });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(ScanCommand);

@@ -38,7 +38,14 @@ export interface DatadirListing {
 }
 
 /** Synology/QNAP/Linux litter that is never a camera. */
-export const LITTER_DIRS: ReadonlySet<string> = new Set(['@eaDir', '#recycle', '#snapshot', 'lost+found', '@Recycle', '@Recently-Snapshot']);
+export const LITTER_DIRS: ReadonlySet<string> = new Set([
+  '@eaDir',
+  '#recycle',
+  '#snapshot',
+  'lost+found',
+  '@Recycle',
+  '@Recently-Snapshot',
+]);
 export const INFO_BIN = 'info.bin';
 export const INFO_BIN_SIZE = 68;
 /** More datadirs than this in info.bin is garbage: fall back to listing. */
@@ -86,7 +93,10 @@ export async function discoverCameras(inputDir: string): Promise<CameraDir[]> {
   try {
     entries = await fs.readdir(root, { withFileTypes: true });
   } catch (err) {
-    throw new InputDirError(`cannot list the input folder ${root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    throw new InputDirError(
+      `cannot list the input folder ${root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { cause: err },
+    );
   }
   if (looksLikeCamera(entries)) return [{ name: path.basename(root), path: root }];
   const cameras: CameraDir[] = [];
@@ -110,7 +120,10 @@ async function refuseUnsupported(dir: string, names: Iterable<string>): Promise<
     const lower = name.toLowerCase();
     if (DVR_IMAGE_FILES.includes(lower)) {
       const file = path.join(dir, name);
-      throw new UnsupportedFormatError(`${file} is a Hikvision DVR/NVR disk image; hiksync reads IP-camera NAS/SD recordings only`, file);
+      throw new UnsupportedFormatError(
+        `${file} is a Hikvision DVR/NVR disk image; hiksync reads IP-camera NAS/SD recordings only`,
+        file,
+      );
     }
     if (SQLITE_INDEX_FILES.includes(lower)) {
       const file = path.join(dir, name);

@@ -80,7 +80,9 @@ export function isSqlite(bytes: Uint8Array): boolean {
  */
 export function parseIndexHeader(bytes: Uint8Array): IndexHeader {
   if (isSqlite(bytes)) {
-    throw new UnsupportedFormatError('this index is a SQLite database (firmware 5.5+ record_db/event_db format), which hiksync does not read');
+    throw new UnsupportedFormatError(
+      'this index is a SQLite database (firmware 5.5+ record_db/event_db format), which hiksync does not read',
+    );
   }
   if (bytes.length < HEADER_SIZE) {
     throw new IndexCorruptError(`index truncated: ${bytes.length} bytes, the header alone needs ${HEADER_SIZE}`);
@@ -90,7 +92,9 @@ export function parseIndexHeader(bytes: Uint8Array): IndexHeader {
   if (!KNOWN_VERSIONS.includes(version)) {
     // A small number is plausibly a real but newer/older layout: say so rather than guess at it.
     if (version >= 1 && version <= 16) {
-      throw new UnsupportedFormatError(`index format version ${version} is not one hiksync knows (${KNOWN_VERSIONS.join(', ')})`);
+      throw new UnsupportedFormatError(
+        `index format version ${version} is not one hiksync knows (${KNOWN_VERSIONS.join(', ')})`,
+      );
     }
     throw new IndexCorruptError(`index header is not plausible: version field is ${version}`);
   }

@@ -57,8 +57,21 @@ export interface PictureLayout {
 }
 
 /** Structural look at the bytes under one stride. Pure and bounded by the byte length. */
-export function assessPictureStride(bytes: Uint8Array, header: IndexHeader, slotsPerFile: number, picSizes: ReadonlyMap<number, number>): StrideAssessment {
-  const result: StrideAssessment = { slotsPerFile, fits: false, used: 0, plausible: 0, fileStartsInside: 0, samples: [], fallbackSamples: [] };
+export function assessPictureStride(
+  bytes: Uint8Array,
+  header: IndexHeader,
+  slotsPerFile: number,
+  picSizes: ReadonlyMap<number, number>,
+): StrideAssessment {
+  const result: StrideAssessment = {
+    slotsPerFile,
+    fits: false,
+    used: 0,
+    plausible: 0,
+    fileStartsInside: 0,
+    samples: [],
+    fallbackSamples: [],
+  };
   if (bytes.length < usedIndexLength(header.avFiles, slotsPerFile)) return result;
   result.fits = true;
   const slice = new IndexSlice(bytes, 'picture index');
@@ -169,11 +182,17 @@ export async function detectPictureLayout(
 }
 
 /** Read the picture table with a known (detected) stride. */
-export function readPictureIndex(bytes: Uint8Array, picSizes: ReadonlyMap<number, number>, slotsPerFile: number): IndexTable {
+export function readPictureIndex(
+  bytes: Uint8Array,
+  picSizes: ReadonlyMap<number, number>,
+  slotsPerFile: number,
+): IndexTable {
   const header = parseIndexHeader(bytes);
   const need = usedIndexLength(header.avFiles, slotsPerFile);
   if (bytes.length < need) {
-    throw new IndexCorruptError(`picture index truncated: ${header.avFiles} files x ${slotsPerFile} slots need ${need} bytes, only ${bytes.length} present`);
+    throw new IndexCorruptError(
+      `picture index truncated: ${header.avFiles} files x ${slotsPerFile} slots need ${need} bytes, only ${bytes.length} present`,
+    );
   }
   const slice = new IndexSlice(bytes, 'picture index');
   const records: IndexedRecord[] = [];

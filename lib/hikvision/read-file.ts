@@ -4,7 +4,13 @@
  */
 import * as fs from 'node:fs/promises';
 import { IndexCorruptError, LimitExceededError } from '../errors.js';
-import { HEADER_SIZE, MAX_INDEX_READ_BYTES, parseIndexHeader, readModifyTimes, type IndexHeader } from './index-header.js';
+import {
+  HEADER_SIZE,
+  MAX_INDEX_READ_BYTES,
+  parseIndexHeader,
+  readModifyTimes,
+  type IndexHeader,
+} from './index-header.js';
 
 /** The part of fs.FileHandle the readers use (tests substitute a fake one). */
 export interface ReadableFile {
@@ -66,7 +72,11 @@ export const INDEX_READ_ATTEMPTS = 5;
  * INDEX_READ_ATTEMPTS times. Throws IndexCorruptError / LimitExceededError / UnsupportedFormatError, or the
  * fs error when the file cannot be opened or read.
  */
-export async function readIndexConsistent(file: string, lengths: IndexLengths, open: OpenFile = openReadOnly): Promise<LoadedIndex> {
+export async function readIndexConsistent(
+  file: string,
+  lengths: IndexLengths,
+  open: OpenFile = openReadOnly,
+): Promise<LoadedIndex> {
   const fh = await open(file);
   let bytesRead = 0;
   try {
@@ -82,14 +92,19 @@ export async function readIndexConsistent(file: string, lengths: IndexLengths, o
         );
       }
       const want = Math.min(Math.max(required, lengths.wanted(first)), fileSize);
-      if (want > MAX_INDEX_READ_BYTES) throw new LimitExceededError('index bytes to read', want, MAX_INDEX_READ_BYTES, file);
+      if (want > MAX_INDEX_READ_BYTES)
+        throw new LimitExceededError('index bytes to read', want, MAX_INDEX_READ_BYTES, file);
       const bytes = await readAt(fh, 0, want);
       bytesRead += bytes.length;
       const after = await readAt(fh, 0, 8);
       bytesRead += after.length;
       if (bytes.length < want) continue; // shrank under us
       const header = parseIndexHeader(bytes);
-      if (header.modifyTimes === first.modifyTimes && readModifyTimes(after) === header.modifyTimes && header.avFiles === first.avFiles) {
+      if (
+        header.modifyTimes === first.modifyTimes &&
+        readModifyTimes(after) === header.modifyTimes &&
+        header.avFiles === first.avFiles
+      ) {
         return { path: file, bytes, header, fileSize, bytesRead };
       }
     }

@@ -21,7 +21,11 @@ export interface RecordingContext {
 
 export const ID_HEX_CHARS = 20;
 
-export function recordingId(datadir: string, kind: MediaKind, r: Pick<IndexedRecord, 'fileNo' | 'slot' | 'start' | 'startOffset' | 'endOffset'>): string {
+export function recordingId(
+  datadir: string,
+  kind: MediaKind,
+  r: Pick<IndexedRecord, 'fileNo' | 'slot' | 'start' | 'startOffset' | 'endOffset'>,
+): string {
   const key = `${datadir}\u0000${kind}\u0000${r.fileNo}\u0000${r.slot}\u0000${r.start.sec}.${r.start.usec}\u0000${r.startOffset}\u0000${r.endOffset}`;
   return hash('sha1', key, 'hex').slice(0, ID_HEX_CHARS);
 }

@@ -28,7 +28,14 @@ import {
 } from './index-header.js';
 import { readVideoIndex, type IndexTable } from './index-table.js';
 import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
-import { openReadOnly, readAt, readHead, readIndexConsistent, type LoadedIndex, type ReadableFile } from './read-file.js';
+import {
+  openReadOnly,
+  readAt,
+  readHead,
+  readIndexConsistent,
+  type LoadedIndex,
+  type ReadableFile,
+} from './read-file.js';
 import { IndexSlice, readFileRecord, readSegmentRecord } from './record-reader.js';
 import { compareRecordings, hivFileName, ptsMismatch, toRecording, type SeenPts } from './recording.js';
 import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
@@ -89,7 +96,13 @@ function skipReasonOf(err: unknown): SkipReason {
 /** Per datadir: index00 and index01 usually agree on avFiles, so their hiv files are stat'ed once. */
 type SizeCache = Map<string, Promise<Map<number, number>>>;
 
-function hivSizes(dir: ListedDatadir, kind: MediaKind, avFiles: number, limit: LimitFunction, cache: SizeCache): Promise<Map<number, number>> {
+function hivSizes(
+  dir: ListedDatadir,
+  kind: MediaKind,
+  avFiles: number,
+  limit: LimitFunction,
+  cache: SizeCache,
+): Promise<Map<number, number>> {
   const key = `${kind}:${avFiles}`;
   let sizes = cache.get(key);
   if (!sizes) {
@@ -100,7 +113,12 @@ function hivSizes(dir: ListedDatadir, kind: MediaKind, avFiles: number, limit: L
 }
 
 /** Sizes of hivNNNNN.<ext> for f < avFiles, stat'ed in parallel; files absent from the listing are missing. */
-async function statHivFiles(dir: ListedDatadir, kind: MediaKind, avFiles: number, limit: LimitFunction): Promise<Map<number, number>> {
+async function statHivFiles(
+  dir: ListedDatadir,
+  kind: MediaKind,
+  avFiles: number,
+  limit: LimitFunction,
+): Promise<Map<number, number>> {
   const sizes = new Map<number, number>();
   const jobs: Array<Promise<void>> = [];
   for (let f = 0; f < avFiles; f++) {
@@ -167,7 +185,11 @@ async function loadKind(
 }
 
 /** Whether an index copy starts with the same write counter and file count as an already-read header. */
-async function sameTable(file: string, header: { modifyTimes: string; avFiles: number }, counters: { bytesRead: number }): Promise<boolean> {
+async function sameTable(
+  file: string,
+  header: { modifyTimes: string; avFiles: number },
+  counters: { bytesRead: number },
+): Promise<boolean> {
   const b = await readHead(file, 16);
   counters.bytesRead += b.length;
   return b.length === 16 && readModifyTimes(b) === header.modifyTimes && readAvFiles(b) === header.avFiles;
@@ -222,7 +244,10 @@ function sizesKey(sizes: Map<number, number>): string {
 
 async function remember(file: string, sizes: Map<number, number>, result: KindResult): Promise<KindResult> {
   // The mtime is taken after the read: a write after it changes it, and a write before it changed the counter.
-  const mtimeMs = await fs.stat(file).then((st) => st.mtimeMs, () => NaN);
+  const mtimeMs = await fs.stat(file).then(
+    (st) => st.mtimeMs,
+    () => NaN,
+  );
   tableCache.set(file, {
     modifyTimes: result.loaded.header.modifyTimes,
     fileSize: result.loaded.fileSize,
@@ -233,7 +258,11 @@ async function remember(file: string, sizes: Map<number, number>, result: KindRe
   return result;
 }
 
-async function fromTableCache({ dir, limit, counters, sizes: cache }: DatadirIo, kind: MediaKind, file: string): Promise<KindResult | undefined> {
+async function fromTableCache(
+  { dir, limit, counters, sizes: cache }: DatadirIo,
+  kind: MediaKind,
+  file: string,
+): Promise<KindResult | undefined> {
   const cached = tableCache.get(file);
   if (!cached) return undefined;
   let fh: ReadableFile | undefined;
@@ -242,7 +271,13 @@ async function fromTableCache({ dir, limit, counters, sizes: cache }: DatadirIo,
     const st = await fh.stat();
     const head = await readAt(fh, 0, 8);
     counters.bytesRead += head.length;
-    if (head.length < 8 || st.size !== cached.fileSize || st.mtimeMs !== cached.mtimeMs || readModifyTimes(head) !== cached.modifyTimes) return undefined;
+    if (
+      head.length < 8 ||
+      st.size !== cached.fileSize ||
+      st.mtimeMs !== cached.mtimeMs ||
+      readModifyTimes(head) !== cached.modifyTimes
+    )
+      return undefined;
   } catch {
     return undefined;
   } finally {
@@ -282,7 +317,8 @@ async function loadPictures(io: DatadirIo, file: string): Promise<KindResult> {
 }
 
 function addCounts(into: SkipCounts, from: SkipCounts): void {
-  for (const [reason, n] of Object.entries(from) as Array<[SkipReason, number | undefined]>) addSkip(into, reason, n ?? 0);
+  for (const [reason, n] of Object.entries(from) as Array<[SkipReason, number | undefined]>)
+    addSkip(into, reason, n ?? 0);
 }
 
 async function scanDatadir(
@@ -319,7 +355,8 @@ async function scanDatadir(
     if (!result) {
       // index01 usually fails the same way as index00: say it once, naming both.
       const byText = new Map<string, string[]>();
-      for (const a of failed) byText.set(errorText(a.error), [...(byText.get(errorText(a.error)) ?? []), path.basename(a.file)]);
+      for (const a of failed)
+        byText.set(errorText(a.error), [...(byText.get(errorText(a.error)) ?? []), path.basename(a.file)]);
       for (const [text, files] of byText) problems.push(`${files.join(', ')}: ${text}`);
       addSkip(out.skipped, skipReasonOf(failed[0]?.error));
       continue;
@@ -365,7 +402,14 @@ async function scanDatadir(
 /** Scan one camera folder: every datadir's index tables -> the real recordings, sorted by start time. */
 export async function scanCamera(camera: CameraDir, opts: ScanOptions = {}): Promise<CameraScan> {
   const kinds = opts.kinds ?? { video: true, picture: true };
-  const out: CameraScan = { camera: camera.name, path: camera.path, datadirs: [], recordings: [], skipped: {}, errors: [] };
+  const out: CameraScan = {
+    camera: camera.name,
+    path: camera.path,
+    datadirs: [],
+    recordings: [],
+    skipped: {},
+    errors: [],
+  };
   let listing;
   try {
     listing = await listDatadirs(camera.path);
@@ -408,7 +452,13 @@ export const RECHECK_ATTEMPTS = 3;
  */
 export async function recheckRecording(rec: Recording, seen?: SeenPts): Promise<RecheckResult> {
   const S = rec.slotsPerFile;
-  if (!Number.isInteger(S) || S <= 0 || S > Math.max(...PICTURE_SLOT_CANDIDATES, VIDEO_SLOTS_PER_FILE) || rec.slot < 0 || rec.slot >= S) {
+  if (
+    !Number.isInteger(S) ||
+    S <= 0 ||
+    S > Math.max(...PICTURE_SLOT_CANDIDATES, VIDEO_SLOTS_PER_FILE) ||
+    rec.slot < 0 ||
+    rec.slot >= S
+  ) {
     return { ok: false, reason: `slot ${rec.slot} does not fit ${S} slots per file` };
   }
   let fh: ReadableFile;
@@ -426,12 +476,19 @@ export async function recheckRecording(rec: Recording, seen?: SeenPts): Promise<
       } catch (err) {
         return { ok: false, reason: `index header unreadable: ${errorText(err)}` };
       }
-      if (rec.fileNo >= header.avFiles) return { ok: false, reason: `index now lists ${header.avFiles} files, not file ${rec.fileNo}` };
-      const prefix = await readAt(fh, slotOffset(header.avFiles, S, rec.fileNo, 0), (rec.slot + 1) * SEGMENT_RECORD_SIZE);
-      const fileRec = rec.kind === 'video' ? await readAt(fh, fileRecordOffset(rec.fileNo), FILE_RECORD_SIZE) : undefined;
+      if (rec.fileNo >= header.avFiles)
+        return { ok: false, reason: `index now lists ${header.avFiles} files, not file ${rec.fileNo}` };
+      const prefix = await readAt(
+        fh,
+        slotOffset(header.avFiles, S, rec.fileNo, 0),
+        (rec.slot + 1) * SEGMENT_RECORD_SIZE,
+      );
+      const fileRec =
+        rec.kind === 'video' ? await readAt(fh, fileRecordOffset(rec.fileNo), FILE_RECORD_SIZE) : undefined;
       const after = await readAt(fh, 0, 8);
       if (after.length < 8 || readModifyTimes(after) !== header.modifyTimes) continue;
-      if (prefix.length < (rec.slot + 1) * SEGMENT_RECORD_SIZE) return { ok: false, reason: 'index shorter than the slot' };
+      if (prefix.length < (rec.slot + 1) * SEGMENT_RECORD_SIZE)
+        return { ok: false, reason: 'index shorter than the slot' };
       return judge(rec, header.current, prefix, fileRec, seen);
     }
     return { ok: false, reason: `index kept changing while re-checked (${RECHECK_ATTEMPTS} attempts)` };
@@ -455,7 +512,10 @@ function judge(
   const { sec: startSec, usec: startUsec } = now.start;
   const { startOffset: so, endOffset: eo } = now;
   if (startSec !== rec.start.sec || startUsec !== rec.start.usec || so !== rec.startOffset || eo !== rec.endOffset) {
-    return { ok: false, reason: `slot ${rec.slot} now holds start ${startSec}.${String(startUsec).padStart(6, '0')} bytes ${so}-${eo}` };
+    return {
+      ok: false,
+      reason: `slot ${rec.slot} now holds start ${startSec}.${String(startUsec).padStart(6, '0')} bytes ${so}-${eo}`,
+    };
   }
   // The index can lag the bytes: a camera writes a reused hiv file before it rewrites the slot. The frames we
   // wrote must carry the PTS the slot's stamps promise.
@@ -493,7 +553,10 @@ function judge(
   );
   if (!listed.some((r) => r.slot === rec.slot)) {
     const why = Object.keys(skipped).join(', ');
-    return { ok: false, reason: `slot ${rec.slot} of ${name} is no longer a valid record (${why}): earlier slots were rewritten by a new cycle` };
+    return {
+      ok: false,
+      reason: `slot ${rec.slot} of ${name} is no longer a valid record (${why}): earlier slots were rewritten by a new cycle`,
+    };
   }
   return { ok: true };
 }

@@ -15,7 +15,9 @@ export interface AacFrame {
   samples: number;
 }
 
-export const AAC_SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+export const AAC_SAMPLE_RATES = [
+  96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+];
 
 /** MPEG-4 AudioSpecificConfig (ISO 14496-3 1.6.2.1) for the esds box: object type, rate index, channel config. */
 export function audioSpecificConfig(objectType: number, sampleRate: number, channels: number): Uint8Array {

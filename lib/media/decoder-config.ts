@@ -18,8 +18,10 @@ export class DecoderConfigError extends Error {
 
 function checkSets(kind: string, sets: Uint8Array[], min = 1): void {
   if (sets.length < min) throw new DecoderConfigError(`no ${kind} for the decoder configuration`);
-  if (sets.length > MAX_PARAMETER_SETS) throw new DecoderConfigError(`${sets.length} ${kind}s: more than ${MAX_PARAMETER_SETS}`);
-  for (const s of sets) if (s.length === 0 || s.length > 0xffff) throw new DecoderConfigError(`${kind} of ${s.length} bytes`);
+  if (sets.length > MAX_PARAMETER_SETS)
+    throw new DecoderConfigError(`${sets.length} ${kind}s: more than ${MAX_PARAMETER_SETS}`);
+  for (const s of sets)
+    if (s.length === 0 || s.length > 0xffff) throw new DecoderConfigError(`${kind} of ${s.length} bytes`);
 }
 
 function u16(n: number): number[] {
@@ -38,13 +40,23 @@ export function avcDecoderConfig(sps: Uint8Array[], pps: Uint8Array[], params: V
   for (const p of pps) out.push(...u16(p.length), ...p);
   // The High-profile extension: chroma format and bit depths (no SPS extensions).
   if ([100, 110, 122, 144].includes(params.profileIdc)) {
-    out.push(0xfc | (params.chromaFormatIdc & 3), 0xf8 | (params.bitDepthLumaMinus8 & 7), 0xf8 | (params.bitDepthChromaMinus8 & 7), 0);
+    out.push(
+      0xfc | (params.chromaFormatIdc & 3),
+      0xf8 | (params.bitDepthLumaMinus8 & 7),
+      0xf8 | (params.bitDepthChromaMinus8 & 7),
+      0,
+    );
   }
   return Uint8Array.from(out);
 }
 
 /** HEVCDecoderConfigurationRecord (14496-15 8.3.3.1), arrays in VPS, SPS, PPS order, all complete. */
-export function hevcDecoderConfig(vps: Uint8Array[], sps: Uint8Array[], pps: Uint8Array[], params: VideoParams): Uint8Array {
+export function hevcDecoderConfig(
+  vps: Uint8Array[],
+  sps: Uint8Array[],
+  pps: Uint8Array[],
+  params: VideoParams,
+): Uint8Array {
   checkSets('VPS', vps);
   checkSets('SPS', sps);
   checkSets('PPS', pps);
@@ -70,7 +82,11 @@ export function hevcDecoderConfig(vps: Uint8Array[], sps: Uint8Array[], pps: Uin
     ((h.maxSubLayers & 7) << 3) | ((h.temporalIdNesting & 1) << 2) | (NAL_LENGTH_SIZE - 1),
     3,
   ];
-  for (const [type, sets] of [[32, vps], [33, sps], [34, pps]] as const) {
+  for (const [type, sets] of [
+    [32, vps],
+    [33, sps],
+    [34, pps],
+  ] as const) {
     out.push(0x80 | type, ...u16(sets.length));
     for (const s of sets) out.push(...u16(s.length), ...s);
   }

@@ -75,7 +75,12 @@ export interface CopyPictureOptions extends PictureRange {
  */
 export async function readPicture(opts: PictureRange): Promise<{ jpeg: Buffer; start: number; end: number }> {
   const { source, startOffset, endOffset } = opts;
-  if (!Number.isSafeInteger(startOffset) || startOffset < 0 || !Number.isSafeInteger(endOffset) || endOffset <= startOffset) {
+  if (
+    !Number.isSafeInteger(startOffset) ||
+    startOffset < 0 ||
+    !Number.isSafeInteger(endOffset) ||
+    endOffset <= startOffset
+  ) {
     throw new RangeError(`bad picture range [${startOffset}, ${endOffset})`);
   }
   if (endOffset - startOffset > MAX_PICTURE_BYTES) {
@@ -85,12 +90,14 @@ export async function readPicture(opts: PictureRange): Promise<{ jpeg: Buffer; s
   let bytes: Buffer;
   try {
     const { size } = await fh.stat();
-    if (size < endOffset) throw new TruncatedSourceError(`${source} has ${size} bytes, the picture ends at ${endOffset}`);
+    if (size < endOffset)
+      throw new TruncatedSourceError(`${source} has ${size} bytes, the picture ends at ${endOffset}`);
     bytes = Buffer.allocUnsafe(endOffset - startOffset);
     let got = 0;
     while (got < bytes.length) {
       const { bytesRead } = await fh.read(bytes, got, bytes.length - got, startOffset + got);
-      if (bytesRead === 0) throw new TruncatedSourceError(`${source} ended at ${startOffset + got}, before ${endOffset}`);
+      if (bytesRead === 0)
+        throw new TruncatedSourceError(`${source} ended at ${startOffset + got}, before ${endOffset}`);
       got += bytesRead;
     }
   } finally {
@@ -98,7 +105,11 @@ export async function readPicture(opts: PictureRange): Promise<{ jpeg: Buffer; s
   }
   const found = findJpeg(bytes);
   if (!found) throw new BadContentError(`no complete JPEG (SOI..EOI) in ${source} [${startOffset}, ${endOffset})`);
-  return { jpeg: bytes.subarray(found.start, found.end), start: startOffset + found.start, end: startOffset + found.end };
+  return {
+    jpeg: bytes.subarray(found.start, found.end),
+    start: startOffset + found.start,
+    end: startOffset + found.end,
+  };
 }
 
 /**

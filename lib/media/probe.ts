@@ -108,7 +108,8 @@ export async function mp4StructureProblem(file: string): Promise<string | null> 
         boxSize = size - pos;
       }
       if (boxSize < headerLen) return `box ${type} at ${pos} has an impossible size ${boxSize}`;
-      if (pos + boxSize > size) return `box ${type} at ${pos} needs ${boxSize} bytes, the file ends after ${size - pos}`;
+      if (pos + boxSize > size)
+        return `box ${type} at ${pos} needs ${boxSize} bytes, the file ends after ${size - pos}`;
       seen.push(type);
       pos += boxSize;
     }

@@ -418,10 +418,10 @@ export function readTimestamp(b: Uint8Array, i: number): number {
 /** Where a segment's bytes must begin: optional 40-byte IMKH header, then an MPEG-2 pack header. */
 export function packHeaderAt(bytes: Uint8Array): number {
   let at = 0;
-  if (bytes.length >= 4 && bytes[0] === 0x49 && bytes[1] === 0x4d && bytes[2] === 0x4b && bytes[3] === 0x48) at = IMKH_LENGTH;
+  if (bytes.length >= 4 && bytes[0] === 0x49 && bytes[1] === 0x4d && bytes[2] === 0x4b && bytes[3] === 0x48)
+    at = IMKH_LENGTH;
   if (bytes.length < at + 14) return -1;
   if (bytes[at] !== 0 || bytes[at + 1] !== 0 || bytes[at + 2] !== 1 || bytes[at + 3] !== 0xba) return -1;
   if ((bytes[at + 4]! & 0xc0) !== 0x40) return -1;
   return at;
 }
-

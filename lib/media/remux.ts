@@ -69,12 +69,15 @@ const G711_RATE = 8000;
 export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const container = opts.container ?? 'mp4';
-  if (!Number.isSafeInteger(opts.startOffset) || opts.startOffset < 0) throw new RangeError(`bad startOffset ${opts.startOffset}`);
+  if (!Number.isSafeInteger(opts.startOffset) || opts.startOffset < 0)
+    throw new RangeError(`bad startOffset ${opts.startOffset}`);
   if (!Number.isSafeInteger(opts.endOffset) || opts.endOffset <= opts.startOffset) {
     throw new RangeError(`bad endOffset ${opts.endOffset} (startOffset ${opts.startOffset})`);
   }
-  if (!Number.isSafeInteger(chunkSize) || chunkSize < MIB) throw new RangeError(`chunkSize must be an integer >= 1 MiB, got ${chunkSize}`);
-  if (container !== 'mp4' && container !== 'mov') throw new RangeError(`container must be mp4 or mov, got ${String(container)}`);
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < MIB)
+    throw new RangeError(`chunkSize must be an integer >= 1 MiB, got ${chunkSize}`);
+  if (container !== 'mp4' && container !== 'mov')
+    throw new RangeError(`container must be mp4 or mov, got ${String(container)}`);
   throwIfAborted(opts.signal);
 
   const fh = await fs.open(opts.source, 'r');
@@ -91,7 +94,8 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     const readAt = async (which: number, at: number) => {
       const want = Math.min(size0, opts.endOffset - at);
       const { bytesRead } = await fh.read(bufs[which]!, 0, want, at);
-      if (bytesRead === 0) throw new TruncatedSourceError(`${opts.source} ended at ${at}, before the range end ${opts.endOffset}`);
+      if (bytesRead === 0)
+        throw new TruncatedSourceError(`${opts.source} ended at ${at}, before the range end ${opts.endOffset}`);
       return bufs[which]!.subarray(0, bytesRead);
     };
     let pos = opts.startOffset;
@@ -133,10 +137,16 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 /** Rule 4 of the storage notes: a pack header (IMKH tolerated before it), then a system header soon after. */
 export function checkSegmentStart(bytes: Uint8Array, source: string, offset: number): void {
   const at = packHeaderAt(bytes);
-  if (at < 0) throw new BadContentError(`no MPEG-2 pack header at ${source}:${offset} (overwritten or half-written data)`);
+  if (at < 0)
+    throw new BadContentError(`no MPEG-2 pack header at ${source}:${offset} (overwritten or half-written data)`);
   const after = at + 14 + (bytes[at + 13]! & 7);
-  const window = Buffer.from(bytes.buffer, bytes.byteOffset + after, Math.max(0, Math.min(bytes.length - after, SYSTEM_HEADER_WINDOW)));
-  if (window.indexOf(SYSTEM_HEADER) < 0) throw new BadContentError(`no system header after the pack header at ${source}:${offset}`);
+  const window = Buffer.from(
+    bytes.buffer,
+    bytes.byteOffset + after,
+    Math.max(0, Math.min(bytes.length - after, SYSTEM_HEADER_WINDOW)),
+  );
+  if (window.indexOf(SYSTEM_HEADER) < 0)
+    throw new BadContentError(`no system header after the pack header at ${source}:${offset}`);
 }
 const SYSTEM_HEADER = Buffer.from([0, 0, 1, 0xbb]);
 
@@ -210,7 +220,9 @@ class RemuxSession {
       if (!this.assembler) {
         const codec = this.videoCodecFor(id, piece.data);
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
-        this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), { lengthPrefixed: true });
+        this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
+          lengthPrefixed: true,
+        });
       }
       this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
       return;
@@ -282,12 +294,22 @@ class RemuxSession {
     }
     const ticks = this.timeline.next(au.pts);
     this.lastVideoTicks = ticks;
-    const packet = new EncodedPacket(au.data, au.key ? 'key' : 'delta', ticks / PTS_HZ, this.timeline.frameTicks / PTS_HZ);
+    const packet = new EncodedPacket(
+      au.data,
+      au.key ? 'key' : 'delta',
+      ticks / PTS_HZ,
+      this.timeline.frameTicks / PTS_HZ,
+    );
     if (this.frames === 0) {
       const p = this.params!;
       // With a description the muxer takes our length-prefixed samples as they are.
       await this.videoSource!.add(packet, {
-        decoderConfig: { codec: p.codecString, codedWidth: p.width, codedHeight: p.height, description: this.description! },
+        decoderConfig: {
+          codec: p.codecString,
+          codedWidth: p.width,
+          codedHeight: p.height,
+          description: this.description!,
+        },
       });
       const early = this.earlyAudio;
       this.earlyAudio = [];
@@ -327,7 +349,8 @@ class RemuxSession {
     this.params = config.params;
     this.description = config.description;
     if (this.params.fps) this.timeline.frameTicks = Math.round(PTS_HZ / this.params.fps);
-    const format = this.container === 'mov' ? new MovOutputFormat({ fastStart: false }) : new Mp4OutputFormat({ fastStart: false });
+    const format =
+      this.container === 'mov' ? new MovOutputFormat({ fastStart: false }) : new Mp4OutputFormat({ fastStart: false });
     this.outputTouched = true;
     const out = new Output({ format, target: new FilePathTarget(this.outputPath, { chunkSize: MIB }) });
     this.out = out;
@@ -358,7 +381,8 @@ class RemuxSession {
       this.audioKept = true;
     } else if (codec === 'alaw' || codec === 'ulaw') {
       if (this.container === 'mov') this.audioKept = true;
-      else this.audioDropReason = `G.711 ${codec === 'alaw' ? 'A-law' : 'mu-law'} cannot be stored in MP4 (the mov container keeps it)`;
+      else
+        this.audioDropReason = `G.711 ${codec === 'alaw' ? 'A-law' : 'mu-law'} cannot be stored in MP4 (the mov container keeps it)`;
     } else {
       this.audioDropReason = `audio codec ${codec} cannot be stored in MP4/MOV`;
     }
@@ -387,7 +411,8 @@ class RemuxSession {
     if (this.firstPts !== undefined) result.firstPts = this.firstPts;
     if (this.lastPts !== undefined) result.lastPts = this.lastPts;
     if (this.audioCodec !== undefined) result.audioCodec = this.audioCodec;
-    if (this.audioCodec !== undefined && !result.audioKept) result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
+    if (this.audioCodec !== undefined && !result.audioKept)
+      result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
     return result;
   }
 
@@ -417,7 +442,9 @@ export function decoderConfigOf(codec: VideoCodec, au: Uint8Array): { params: Vi
   try {
     const params = codec === 'h264' ? parseH264Sps(sets.sps[0]!) : parseH265Sps(sets.sps[0]!);
     const description =
-      codec === 'h264' ? avcDecoderConfig(sets.sps, sets.pps, params) : hevcDecoderConfig(sets.vps, sets.sps, sets.pps, params);
+      codec === 'h264'
+        ? avcDecoderConfig(sets.sps, sets.pps, params)
+        : hevcDecoderConfig(sets.vps, sets.sps, sets.pps, params);
     return { params, description };
   } catch (err) {
     if (err instanceof ParameterSetError || err instanceof DecoderConfigError) {

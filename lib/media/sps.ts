@@ -20,7 +20,16 @@ export interface VideoParams {
   bitDepthLumaMinus8: number;
   bitDepthChromaMinus8: number;
   /** H.265 only: general profile_tier_level fields and the temporal layering of the SPS. */
-  hevc?: { profileSpace: number; tier: number; profileIdc: number; compatFlags: number; constraintBytes: number[]; levelIdc: number; maxSubLayers: number; temporalIdNesting: number };
+  hevc?: {
+    profileSpace: number;
+    tier: number;
+    profileIdc: number;
+    compatFlags: number;
+    constraintBytes: number[];
+    levelIdc: number;
+    maxSubLayers: number;
+    temporalIdNesting: number;
+  };
 }
 
 export class ParameterSetError extends Error {

@@ -62,9 +62,11 @@ export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {
   try {
     names = await withTimeout(readdir(cfg.inputDir), limit, `listing the input ${cfg.inputDir}`);
   } catch (err) {
-    if (err instanceof FsTimeoutError) return { healthy: false, reason: `${err.message} (hung network mount?)`, timedOut: true };
+    if (err instanceof FsTimeoutError)
+      return { healthy: false, reason: `${err.message} (hung network mount?)`, timedOut: true };
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { healthy: false, reason: `input ${cfg.inputDir} does not exist (share not mounted?)` };
+    if (code === 'ENOENT')
+      return { healthy: false, reason: `input ${cfg.inputDir} does not exist (share not mounted?)` };
     if (code === 'ENOTDIR') return { healthy: false, reason: `input ${cfg.inputDir} is not a folder` };
     return { healthy: false, reason: `input ${cfg.inputDir} is unreadable: ${code ?? (err as Error).message}` };
   }
@@ -78,10 +80,18 @@ export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {
   try {
     const file = statusFileFor(cfg.stateDir, cfg.shard);
     status = await withTimeout((deps.readStatus ?? readStatus)(file), limit, `reading ${file}`);
-    lock = await withTimeout((deps.inspectLock ?? inspectLock)(cfg.lockFile), limit, `checking the lock ${cfg.lockFile}`);
+    lock = await withTimeout(
+      (deps.inspectLock ?? inspectLock)(cfg.lockFile),
+      limit,
+      `checking the lock ${cfg.lockFile}`,
+    );
   } catch (err) {
     const timedOut = err instanceof FsTimeoutError;
-    return { healthy: false, reason: `output state unreadable: ${(err as Error).message}`, ...(timedOut ? { timedOut } : {}) };
+    return {
+      healthy: false,
+      reason: `output state unreadable: ${(err as Error).message}`,
+      ...(timedOut ? { timedOut } : {}),
+    };
   }
   const staleMs = deps.staleMs ?? lock.owner?.staleMs ?? DEFAULT_STALE_MS;
   const lockFresh = lock.exists && lock.mtimeMs !== undefined && now - lock.mtimeMs < staleMs;
@@ -90,7 +100,8 @@ export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {
 
   if (status?.passStartedAt) {
     const started = Date.parse(status.passStartedAt);
-    if (lockFresh) return { healthy: true, reason: `pass running since ${status.passStartedAt} (${ago(now - started)})` };
+    if (lockFresh)
+      return { healthy: true, reason: `pass running since ${status.passStartedAt} (${ago(now - started)})` };
     return {
       healthy: false,
       reason: `the pass started ${status.passStartedAt} has not ended and its lock is not being refreshed (crashed or hung?)`,
@@ -106,10 +117,15 @@ export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {
     return { healthy: true, reason: 'a run holds the lock and is starting its first pass' };
   }
   if (!Number.isFinite(completed)) {
-    const last = status?.lastPass ? `; last pass ${status.lastPass.result}${status.lastPass.error ? `: ${status.lastPass.error}` : ''}` : '';
+    const last = status?.lastPass
+      ? `; last pass ${status.lastPass.result}${status.lastPass.error ? `: ${status.lastPass.error}` : ''}`
+      : '';
     return { healthy: false, reason: `no pass has completed yet${last}` };
   }
-  const last = status?.lastPass && status.lastPass.result !== 'ok' ? `; last pass ${status.lastPass.result}${status.lastPass.error ? `: ${status.lastPass.error}` : ''}` : '';
+  const last =
+    status?.lastPass && status.lastPass.result !== 'ok'
+      ? `; last pass ${status.lastPass.result}${status.lastPass.error ? `: ${status.lastPass.error}` : ''}`
+      : '';
   return {
     healthy: false,
     reason: `last completed pass ended ${status!.lastCompletedAt} (${ago(now - completed)}); passes are due every ${intervalMs / 60_000} min${last}`,

@@ -131,7 +131,12 @@ function pidRunning(pid: number): boolean {
  * either the host has rebooted since, or its pid is gone, or that pid now belongs to a process started later.
  * Anything uncertain (another host, another container's pid namespace) is left to the stale timeout.
  */
-export function holderIsDead(holder: LockInfo, self = selfIdentity(), running = pidRunning, startOf = procStartOf): boolean {
+export function holderIsDead(
+  holder: LockInfo,
+  self = selfIdentity(),
+  running = pidRunning,
+  startOf = procStartOf,
+): boolean {
   if (holder.host !== self.host) return false;
   if (holder.bootId && self.bootId && holder.bootId !== self.bootId) return true;
   if (holder.pidNs !== self.pidNs) return false;
@@ -242,7 +247,8 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   const updateMs = Math.max(1000, Math.min(opts.updateMs ?? DEFAULT_UPDATE_MS, staleMs / 2));
   await fs.mkdir(path.dirname(file), { recursive: true });
 
-  if (heldHere.has(file)) throw lockHeldError(file, { ...selfIdentity(), startedAt: 'earlier in this process', staleMs });
+  if (heldHere.has(file))
+    throw lockHeldError(file, { ...selfIdentity(), startedAt: 'earlier in this process', staleMs });
 
   let warning: string | undefined;
   const before = await inspectLock(file);
@@ -323,7 +329,11 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
 }
 
 /** Runs `fn` holding the lock; the lock is released however `fn` ends. */
-export async function withLock<T>(lockPath: string, opts: AcquireOptions & { onWarning?: (w: string) => void }, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  lockPath: string,
+  opts: AcquireOptions & { onWarning?: (w: string) => void },
+  fn: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(lockPath, opts);
   if (lock.warning) opts.onWarning?.(lock.warning);
   try {

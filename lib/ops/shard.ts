@@ -16,7 +16,8 @@ export const MAX_SHARDS = 1000;
 
 /** The shard (0..count-1) that owns a camera folder: first 4 bytes of sha1(name) as an unsigned int, mod count. */
 export function shardOf(cameraFolderName: string, count: number): number {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`shard count must be a positive integer, got ${count}`);
   if (count === 1) return 0;
   const digest = createHash('sha1').update(cameraFolderName, 'utf8').digest();
   return digest.readUInt32BE(0) % count;

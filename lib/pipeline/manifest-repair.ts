@@ -57,7 +57,8 @@ export async function rebuildManifest(
     const abs = path.join(outputRoot, output);
     const name = path.basename(output);
     if (!parseFileName(name, tag)) continue;
-    const ours = rec.kind === 'video' ? (await readMp4Marker(abs)) === MARKER_PREFIX + rec.id : await isCameraPicture(abs, rec);
+    const ours =
+      rec.kind === 'video' ? (await readMp4Marker(abs)) === MARKER_PREFIX + rec.id : await isCameraPicture(abs, rec);
     if (!ours) continue;
     const st = await fs.stat(abs);
     manifest.put(entryFor(rec, output, 'done', st.size, 0, 'rebuilt'));

@@ -179,7 +179,10 @@ export class Manifest {
     if (this.pendingLines.length === 0) return;
     // A damaged file (a torn line from a crash or a full disk) is rewritten at the first flush, so its warning is
     // given once, not on every pass.
-    if (this.needsRepair || this.lineCount + this.pendingLines.length > Math.max(COMPACT_MIN_LINES, 2 * this.byId.size)) {
+    if (
+      this.needsRepair ||
+      this.lineCount + this.pendingLines.length > Math.max(COMPACT_MIN_LINES, 2 * this.byId.size)
+    ) {
       await this.compact();
       return;
     }

@@ -11,7 +11,14 @@
 import { isPlausibleCameraTime } from '../time.js';
 import type { Recording } from '../hikvision/types.js';
 import type { ManifestEntry } from './manifest-entry.js';
-import { compareNamingOrder, extensionFor, fileName, MAX_SAME_SECOND, outputPath, type VideoContainer } from './naming.js';
+import {
+  compareNamingOrder,
+  extensionFor,
+  fileName,
+  MAX_SAME_SECOND,
+  outputPath,
+  type VideoContainer,
+} from './naming.js';
 import { isListed, type OutputListing } from './output-folders.js';
 
 export interface PlanOptions {
@@ -83,13 +90,17 @@ export function planCamera(
       skip('kind-off');
       continue;
     }
-    if ((opts.since !== undefined && rec.end.sec < opts.since) || (opts.until !== undefined && rec.start.sec >= opts.until)) {
+    if (
+      (opts.since !== undefined && rec.end.sec < opts.since) ||
+      (opts.until !== undefined && rec.start.sec >= opts.until)
+    ) {
       skip('out-of-range');
       continue;
     }
     const plausible = isPlausibleCameraTime(rec.start.sec, opts.nowCameraSec);
     const stored = manifest.get(rec.id);
-    const entry = stored?.status === 'gave-up' && opts.retryGaveUp ? { ...stored, status: 'failed' as const, attempts: 0 } : stored;
+    const entry =
+      stored?.status === 'gave-up' && opts.retryGaveUp ? { ...stored, status: 'failed' as const, attempts: 0 } : stored;
 
     if (entry?.status === 'gave-up') {
       skip('gave-up');

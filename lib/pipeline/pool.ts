@@ -20,7 +20,8 @@ function workerFile(): { filename: string; execArgv?: string[] } {
 }
 
 export function createPool(threads: number): ExtractPool {
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`workers must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new RangeError(`workers must be a positive integer, got ${threads}`);
   const { filename, execArgv } = workerFile();
   const piscina = new Piscina<ExtractTask, ExtractResult>({
     filename,

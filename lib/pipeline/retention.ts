@@ -51,7 +51,9 @@ export function planRetention(entries: ManifestEntry[], opts: RetentionOptions):
   if (!(opts.retentionDays > 0)) return { delete: [], keptImplausible };
 
   const cutoff = opts.nowCameraSec - opts.retentionDays * DAY_SEC;
-  const old = plausible.filter((e) => recordingEnd(e) < cutoff).sort((a, b) => a.startSec - b.startSec || a.startUsec - b.startUsec);
+  const old = plausible
+    .filter((e) => recordingEnd(e) < cutoff)
+    .sort((a, b) => a.startSec - b.startSec || a.startUsec - b.startUsec);
   if (old.length === 0 || opts.force) return { delete: old, keptImplausible };
 
   const newest = plausible.reduce((m, e) => Math.max(m, e.startSec), -Infinity);
@@ -96,7 +98,8 @@ export interface RetentionResult {
 
 /** The absolute path of an entry's output, or undefined when `output` could point outside the output root. */
 export function safeOutputPath(outputRoot: string, output: string): string | undefined {
-  if (output.length === 0 || path.isAbsolute(output) || output.includes('\\') || output.includes('\0')) return undefined;
+  if (output.length === 0 || path.isAbsolute(output) || output.includes('\\') || output.includes('\0'))
+    return undefined;
   const parts = output.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..') || parts[0]!.startsWith('.')) return undefined;
   return path.join(outputRoot, ...parts);

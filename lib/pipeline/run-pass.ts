@@ -88,7 +88,8 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   // 1. Cameras of this shard (and of --camera), with their tags.
   const all = await discoverCameras(opts.inputDir);
   // An unmounted share is an empty folder: that must fail the pass (and health), not look like "nothing new".
-  if (all.length === 0) throw new InputDirError(`no camera folders in ${opts.inputDir}: is the camera share mounted there?`);
+  if (all.length === 0)
+    throw new InputDirError(`no camera folders in ${opts.inputDir}: is the camera share mounted there?`);
   const wanted = new Set(opts.cameras);
   const cameras = all.filter((c) => {
     if (opts.shard.count > 1 && shardOf(c.name, opts.shard.count) !== opts.shard.index) return false;
@@ -96,10 +97,12 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     return wanted.size === 0 || wanted.has(c.name) || wanted.has(tag);
   });
   for (const source of opts.cameraTranslation.keys()) {
-    if (!all.some((c) => c.name === source)) log.warn(`CAMERA_TRANSLATION names "${source}", but no camera folder of that name is in ${opts.inputDir}`);
+    if (!all.some((c) => c.name === source))
+      log.warn(`CAMERA_TRANSLATION names "${source}", but no camera folder of that name is in ${opts.inputDir}`);
   }
   for (const w of wanted) {
-    if (!all.some((c) => c.name === w || opts.cameraTranslation.get(c.name) === w)) log.warn(`--camera ${w}: no such camera folder or tag in ${opts.inputDir}`);
+    if (!all.some((c) => c.name === w || opts.cameraTranslation.get(c.name) === w))
+      log.warn(`--camera ${w}: no such camera folder or tag in ${opts.inputDir}`);
   }
 
   // 2. Scan (small reads, a few cameras at a time) and plan per camera.
@@ -116,14 +119,28 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
         for (const r of scan.recordings) summary.listed[r.kind]++;
 
         const manifest = await Manifest.open(opts.stateDir, cam.name);
-        if (manifest.report.badLines > 0) log.warn(`${cam.name}: manifest ${manifest.file} had ${manifest.report.badLines} unreadable line(s), skipped`);
+        if (manifest.report.badLines > 0)
+          log.warn(
+            `${cam.name}: manifest ${manifest.file} had ${manifest.report.badLines} unreadable line(s), skipped`,
+          );
         const listing = await listCameraOutputs(opts.outputDir, tag);
-        if (listing.removedTemps > 0) log.info(`${tag}: removed ${listing.removedTemps} temporary file(s) left by an interrupted run`);
+        if (listing.removedTemps > 0)
+          log.info(`${tag}: removed ${listing.removedTemps} temporary file(s) left by an interrupted run`);
         const settled = await settlePending(manifest, opts.outputDir, listing);
         if (settled > 0) log.info(`${tag}: settled ${settled} recording(s) an interrupted run left in progress`);
         if (!manifest.report.existed && listing.video.size + listing.images.size > 0) {
-          const rebuilt = await rebuildManifest(manifest, opts.outputDir, tag, scan.recordings, listing, opts.container);
-          if (rebuilt > 0) log.warn(`${tag}: manifest was missing: rebuilt ${rebuilt} entr(ies) from the output folders, nothing re-extracted`);
+          const rebuilt = await rebuildManifest(
+            manifest,
+            opts.outputDir,
+            tag,
+            scan.recordings,
+            listing,
+            opts.container,
+          );
+          if (rebuilt > 0)
+            log.warn(
+              `${tag}: manifest was missing: rebuilt ${rebuilt} entr(ies) from the output folders, nothing re-extracted`,
+            );
         }
         const plan = planCamera(cam.name, tag, scan.recordings, manifest, listing, {
           kinds: opts.kinds,
@@ -141,11 +158,15 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           if (e && e.status !== 'gave-up') manifest.put({ ...e, status: 'gave-up', updatedAt: now() });
         }
         summary.already = plan.skipped.already ?? 0;
-        for (const [reason, n] of Object.entries(plan.skipped)) if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
+        for (const [reason, n] of Object.entries(plan.skipped))
+          if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
         summary.gaveUp = plan.gaveUp;
         summary.conflicts = plan.conflicts;
         summary.implausibleDates = plan.implausible;
-        if (plan.implausible > 0) log.warn(`${tag}: ${plan.implausible} recording(s) with implausible dates (camera clock reset or ahead): extracted anyway`);
+        if (plan.implausible > 0)
+          log.warn(
+            `${tag}: ${plan.implausible} recording(s) with implausible dates (camera clock reset or ahead): extracted anyway`,
+          );
         const device = (await fs.stat(cam.path)).dev;
         if (!opts.dryRun && manifest.dirty) await manifest.flush({ durable: true });
         return { scan, tag, manifest, plan, summary, device };
@@ -164,7 +185,10 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   if (!opts.dryRun && queue.length > 0) {
     interrupted = await dispatch(queue, totalBytes, opts, deps, nowCamera);
   } else if (opts.dryRun) {
-    for (const q of queue) log.info(`would extract ${q.task.output} (${q.task.reason}) from ${path.relative(opts.inputDir, q.task.recording.source)} [${q.task.recording.startOffset}, ${q.task.recording.endOffset})`);
+    for (const q of queue)
+      log.info(
+        `would extract ${q.task.output} (${q.task.reason}) from ${path.relative(opts.inputDir, q.task.recording.source)} [${q.task.recording.startOffset}, ${q.task.recording.endOffset})`,
+      );
   }
   const extractSeconds = (now() - tExtract) / 1000;
 
@@ -178,7 +202,11 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
         force: opts.retentionForce,
       });
       const applied = await applyRetention(opts.outputDir, w.manifest, plan, { dryRun: opts.dryRun });
-      w.summary.retention = { ...applied, keptImplausible: plan.keptImplausible, ...(plan.blocked ? { blocked: plan.blocked } : {}) };
+      w.summary.retention = {
+        ...applied,
+        keptImplausible: plan.keptImplausible,
+        ...(plan.blocked ? { blocked: plan.blocked } : {}),
+      };
       if (plan.blocked) log.warn(`${w.tag}: retention deleted nothing: ${plan.blocked}`);
     }
   }
@@ -215,7 +243,12 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
 }
 
 /** Failures that a vanished camera share also causes (files or the index gone, reads failing). */
-const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set(['io-error', 'source-changed', 'truncated-source', 'bad-content']);
+const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set([
+  'io-error',
+  'source-changed',
+  'truncated-source',
+  'bad-content',
+]);
 /** Failures of the volumes, not of a recording: the pass stops and no attempt is counted. */
 const STOPS_PASS: ReadonlySet<string> = new Set(['output-full', 'output-unwritable', 'input-unavailable']);
 
@@ -297,7 +330,12 @@ async function dispatch(
       // The worker was stopped (abort) or crashed: its temporary file may remain.
       await removeQuietly(extractTask.tempAbs);
       const aborted = hardStop.signal.aborted;
-      result = { status: 'failed', reason: aborted ? 'aborted' : 'internal', message: err instanceof Error ? err.message : String(err), bytesRead: 0 };
+      result = {
+        status: 'failed',
+        reason: aborted ? 'aborted' : 'internal',
+        message: err instanceof Error ? err.message : String(err),
+        bytesRead: 0,
+      };
     }
     if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && !(await reachable(work.scan.path))) {
       // The camera share went away mid-pass (unmounted, NFS down): not the recording's fault.
@@ -316,7 +354,13 @@ async function dispatch(
       work.summary.errors.push(outputProblem);
     }
     progress.advance(1, result.status === 'failed' ? rec.endOffset - rec.startOffset : result.bytesRead);
-    if (!warnedEta && ringWarn && progress.etaSeconds() > ringWarn.seconds && progress.etaSeconds() !== Infinity && now() - started > 20_000) {
+    if (
+      !warnedEta &&
+      ringWarn &&
+      progress.etaSeconds() > ringWarn.seconds &&
+      progress.etaSeconds() !== Infinity &&
+      now() - started > 20_000
+    ) {
       warnedEta = true;
       log.warn(
         `backfill ETA ${formatDuration(progress.etaSeconds())} is longer than the ~${formatDuration(ringWarn.seconds)} before ${ringWarn.camera} overwrites its oldest hiv file: its oldest recordings may be lost before they are copied`,
@@ -362,7 +406,9 @@ function record(
     if (result.reason === 'aborted' || STOPS_PASS.has(result.reason)) {
       // Not the recording's fault: the attempt is not counted against it (a full disk must not make the
       // recordings of a whole night "given up").
-      work.manifest.put(entryFor(rec, task.output, 'failed', 0, attempts - 1, undefined, `${result.reason}: ${result.message}`));
+      work.manifest.put(
+        entryFor(rec, task.output, 'failed', 0, attempts - 1, undefined, `${result.reason}: ${result.message}`),
+      );
       addCount(s.failed, result.reason);
       return;
     }
@@ -373,9 +419,21 @@ function record(
       return;
     }
     const giveUp = attempts >= maxAttempts;
-    work.manifest.put(entryFor(rec, task.output, giveUp ? 'gave-up' : 'failed', 0, attempts, undefined, `${result.reason}: ${result.message}`));
+    work.manifest.put(
+      entryFor(
+        rec,
+        task.output,
+        giveUp ? 'gave-up' : 'failed',
+        0,
+        attempts,
+        undefined,
+        `${result.reason}: ${result.message}`,
+      ),
+    );
     addCount(s.failed, result.reason);
-    log.warn(`${task.output}: ${result.reason}: ${result.message}${giveUp ? ` (gave up after ${attempts} attempts)` : ''}`);
+    log.warn(
+      `${task.output}: ${result.reason}: ${result.message}${giveUp ? ` (gave up after ${attempts} attempts)` : ''}`,
+    );
     if (giveUp) s.gaveUp.push(rec.id);
     return;
   }
@@ -392,7 +450,10 @@ function record(
 }
 
 /** For the backfill warning: the camera whose oldest planned hiv file is overwritten soonest, and when. */
-function ringWarning(queue: Array<{ work: CameraWork; task: PlannedTask }>, nowCamera: number): { camera: string; seconds: number } | undefined {
+function ringWarning(
+  queue: Array<{ work: CameraWork; task: PlannedTask }>,
+  nowCamera: number,
+): { camera: string; seconds: number } | undefined {
   let best: { camera: string; seconds: number } | undefined;
   const seen = new Set<CameraWork>();
   for (const { work } of queue) {

@@ -109,7 +109,9 @@ export function formatSummary(s: PassSummary): string[] {
     );
     if (c.gaveUp.length) lines.push(`    gave up after repeated failures: ${c.gaveUp.length} recording(s)`);
     if (c.conflicts.length)
-      lines.push(`    ${c.conflicts.length} target name(s) held by files hiksync did not write (left alone; --adopt-existing takes them over), e.g. ${c.conflicts[0]}`);
+      lines.push(
+        `    ${c.conflicts.length} target name(s) held by files hiksync did not write (left alone; --adopt-existing takes them over), e.g. ${c.conflicts[0]}`,
+      );
     if (c.retention) {
       const r = c.retention;
       lines.push(

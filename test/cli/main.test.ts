@@ -10,7 +10,10 @@ import { CLI, tmp } from '../helpers/cli.js';
  */
 function runClosingStdoutEarly(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TZ: 'UTC' },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.destroy();
@@ -27,7 +30,10 @@ test('scan into a pipe its reader closes early (| head -1): a quiet exit, no EPI
     seed: 7,
     cameras: [1, 2].map((n) => ({ name: `cam${n}`, codec: 'h264' as const, events: 4, pictures: 2 })),
   });
-  for (const args of [['scan', '--input', share], ['scan', '--input', share, '--json']]) {
+  for (const args of [
+    ['scan', '--input', share],
+    ['scan', '--input', share, '--json'],
+  ]) {
     const r = await runClosingStdoutEarly(args);
     t.is(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
     t.is(r.code, 0, args.join(' '));

@@ -120,7 +120,9 @@ function parse(args: string[]): BaseCommand {
  * without a description, which clipanion shows inline in the usage line ("[--workers #0]").
  */
 function declared(name: Name): string[] {
-  const def = cli().definitions().find((d) => d.path === `hiksync ${name}`);
+  const def = cli()
+    .definitions()
+    .find((d) => d.path === `hiksync ${name}`);
   if (!def) throw new Error(`no definition for ${name}`);
   const described = def.options.map((o) => o.definition);
   const inline = [...def.usage.matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!);

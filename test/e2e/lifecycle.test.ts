@@ -15,7 +15,11 @@ import { decodeErrors, ffprobe } from '../helpers/media-tools.js';
 const run = (share: string, out: string, extra: string[] = []) =>
   runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2', ...extra]);
 
-async function share(t: { teardown(fn: () => unknown): void }, seed = 5, cameras: SyntheticCamera[] = [{ name: 'cam1', codec: 'h264', audio: 'aac', events: 6, pictures: 2 }]) {
+async function share(
+  t: { teardown(fn: () => unknown): void },
+  seed = 5,
+  cameras: SyntheticCamera[] = [{ name: 'cam1', codec: 'h264', audio: 'aac', events: 6, pictures: 2 }],
+) {
   const dir = await tmp(t, 'hiksync-life-share-');
   const truth = await writeSyntheticShare({ root: dir, seed, cameras });
   return { dir, truth };
@@ -25,7 +29,8 @@ async function outputs(out: string): Promise<string[]> {
   const files: string[] = [];
   for (const tag of await fs.readdir(out).catch(() => [] as string[])) {
     if (tag.startsWith('.')) continue;
-    for (const folder of await fs.readdir(path.join(out, tag))) for (const f of await fs.readdir(path.join(out, tag, folder))) files.push(`${tag}/${folder}/${f}`);
+    for (const folder of await fs.readdir(path.join(out, tag)))
+      for (const f of await fs.readdir(path.join(out, tag, folder))) files.push(`${tag}/${folder}/${f}`);
   }
   return files.sort();
 }
@@ -122,7 +127,10 @@ test('files hiksync did not write are never overwritten; --adopt-existing adopts
   const probe = await ffprobe('-show_format', path.join(out, asPs!));
   t.regex(probe.format?.format_name ?? '', /mp4/);
   t.is(await decodeErrors(path.join(out, asPs!)), '');
-  t.true(Buffer.compare(await fs.readFile(path.join(out, asMp4!)), foreignMp4) === 0, 'a valid MP4 is adopted as it is');
+  t.true(
+    Buffer.compare(await fs.readFile(path.join(out, asMp4!)), foreignMp4) === 0,
+    'a valid MP4 is adopted as it is',
+  );
   t.is(run(dir, out).summary?.totals.conflicts, 0);
 });
 
@@ -138,9 +146,25 @@ async function waitForTemp(dir: string, child: ChildProcess): Promise<boolean> {
 for (const mode of ['once', 'cron'] as const) {
   test(`SIGTERM while a temporary file exists (${mode} mode): no partial file, lock released, exit ${mode === 'once' ? '130' : '0'} promptly`, async (t) => {
     const dir = await tmp(t, 'hiksync-sig-share-');
-    await writeSyntheticShare({ root: dir, seed: 9, cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
+    await writeSyntheticShare({
+      root: dir,
+      seed: 9,
+      cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
+    });
     const out = await tmp(t, 'hiksync-sig-out-');
-    const args = ['run', '--input', dir, '--output', out, '--retention-days', '0', '--workers', '1', '--run-mode', mode];
+    const args = [
+      'run',
+      '--input',
+      dir,
+      '--output',
+      out,
+      '--retention-days',
+      '0',
+      '--workers',
+      '1',
+      '--run-mode',
+      mode,
+    ];
     const { child, exited } = startCli(args);
     t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child), 'caught a temporary file');
     const t0 = Date.now();
@@ -149,17 +173,28 @@ for (const mode of ['once', 'cron'] as const) {
     t.true(Date.now() - t0 < 10_000, `exited in ${Date.now() - t0} ms`);
     t.is(code, mode === 'once' ? 130 : 0);
     const names = await fs.readdir(path.join(out, 'cam1', 'video'));
-    t.deepEqual(names.filter((n) => n.endsWith('.partial')), []);
+    t.deepEqual(
+      names.filter((n) => n.endsWith('.partial')),
+      [],
+    );
     for (const n of names) t.is(await decodeErrors(path.join(out, 'cam1', 'video', n)), '', `${n} complete`);
     const state = await fs.readdir(path.join(out, '.hiksync'));
-    t.false(state.some((n) => n.startsWith('lock') && !n.endsWith('.json')), `lock released: ${state.join(', ')}`);
+    t.false(
+      state.some((n) => n.startsWith('lock') && !n.endsWith('.json')),
+      `lock released: ${state.join(', ')}`,
+    );
     const again = run(dir, out);
     t.is(again.code, 0, 'the next run finishes the rest');
   });
 }
 
 test('two shards run at once on one output volume without overlap; a second run of the same shard exits 75', async (t) => {
-  const cameras = ['cam-a', 'cam-b', 'cam-c', 'cam-d', 'cam-e'].map((name) => ({ name, codec: 'h264' as const, events: 3, pictures: 1 }));
+  const cameras = ['cam-a', 'cam-b', 'cam-c', 'cam-d', 'cam-e'].map((name) => ({
+    name,
+    codec: 'h264' as const,
+    events: 3,
+    pictures: 1,
+  }));
   const { dir, truth } = await share(t, 12, cameras);
   const out = await tmp(t, 'hiksync-shard-out-');
   const spawnRun = (extra: string[]) =>
@@ -170,14 +205,34 @@ test('two shards run at once on one output volume without overlap; a second run 
   t.is(s1.code, 0, s1.stderr);
   const c0 = (JSON.parse(s0.stdout) as PassSummary).cameras.map((c) => c.camera);
   const c1 = (JSON.parse(s1.stdout) as PassSummary).cameras.map((c) => c.camera);
-  t.deepEqual([...c0, ...c1].sort(), cameras.map((c) => c.name));
-  t.is((await outputs(out)).length, truth.cameras.reduce((n, c) => n + c.recordings.length, 0));
+  t.deepEqual(
+    [...c0, ...c1].sort(),
+    cameras.map((c) => c.name),
+  );
+  t.is(
+    (await outputs(out)).length,
+    truth.cameras.reduce((n, c) => n + c.recordings.length, 0),
+  );
 
   // Same shard twice at once: one of them holds the lock, the other exits 75 with one line.
   const big = await tmp(t, 'hiksync-lock-share-');
-  await writeSyntheticShare({ root: big, seed: 13, cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
+  await writeSyntheticShare({
+    root: big,
+    seed: 13,
+    cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
+  });
   const out2 = await tmp(t, 'hiksync-lock-out-');
-  const { child: first, exited: firstExit } = startCli(['run', '--input', big, '--output', out2, '--retention-days', '0', '--workers', '1']);
+  const { child: first, exited: firstExit } = startCli([
+    'run',
+    '--input',
+    big,
+    '--output',
+    out2,
+    '--retention-days',
+    '0',
+    '--workers',
+    '1',
+  ]);
   t.true(await waitForTemp(path.join(out2, 'cam1', 'video'), first));
   // Freeze the first run mid-pass (its lock stays held) so the race cannot end before the second run starts.
   first.kill('SIGSTOP');
@@ -206,7 +261,17 @@ test('run applies retention after extracting: the share valve blocks a mass dele
   t.is(blocked.summary?.totals.retentionDeleted, 0);
   t.is((await outputs(out)).length, mine.length + 1);
 
-  const forced = runCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '90', '--force-retention']);
+  const forced = runCli([
+    'run',
+    '--input',
+    dir,
+    '--output',
+    out,
+    '--json',
+    '--retention-days',
+    '90',
+    '--force-retention',
+  ]);
   t.is(forced.code, 0, forced.stderr);
   t.is(forced.summary?.totals.retentionDeleted, mine.length);
   t.deepEqual(await outputs(out), ['cam1/video/my-notes.mp4'], 'only the file hiksync did not create is left');
@@ -215,9 +280,24 @@ test('run applies retention after extracting: the share valve blocks a mass dele
 
 test('a camera share that disappears mid-pass stops the pass without counting attempts against its recordings', async (t) => {
   const dir = await tmp(t, 'hiksync-gone-share-');
-  await writeSyntheticShare({ root: dir, seed: 17, cameras: [{ name: 'cam1', codec: 'h264', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }] });
+  await writeSyntheticShare({
+    root: dir,
+    seed: 17,
+    cameras: [{ name: 'cam1', codec: 'h264', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
+  });
   const out = await tmp(t, 'hiksync-gone-out-');
-  const { child, exited } = startCli(['run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1']);
+  const { child, exited } = startCli([
+    'run',
+    '--input',
+    dir,
+    '--output',
+    out,
+    '--json',
+    '--retention-days',
+    '0',
+    '--workers',
+    '1',
+  ]);
   t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child));
   child.kill('SIGSTOP');
   await fs.rename(path.join(dir, 'cam1'), path.join(dir, 'unmounted'));
@@ -230,10 +310,16 @@ test('a camera share that disappears mid-pass stops the pass without counting at
   t.is(camera.failed['io-error'], undefined);
   t.regex(camera.errors.join('\n'), /no longer readable/);
   const manifest = await fs.readFile(path.join(out, '.hiksync', 'manifests', 'cam1.jsonl'), 'utf8');
-  const lines = manifest.trim().split('\n').map((l) => JSON.parse(l) as ManifestEntry);
+  const lines = manifest
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ManifestEntry);
   const last = new Map<string, ManifestEntry>();
   for (const e of lines) last.set(e.id, e);
   const failed = [...last.values()].filter((e) => e.status === 'failed');
   t.true(failed.length >= 1);
-  t.true(failed.every((e) => e.attempts === 0), JSON.stringify(failed.map((e) => [e.attempts, e.lastError])));
+  t.true(
+    failed.every((e) => e.attempts === 0),
+    JSON.stringify(failed.map((e) => [e.attempts, e.lastError])),
+  );
 });

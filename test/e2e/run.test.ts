@@ -13,14 +13,36 @@ import { decodeErrors, ffprobe, frameMd5 } from '../helpers/media-tools.js';
 const FIXTURES = path.join(root, 'test', 'fixtures');
 
 const CAMERAS = [
-  { name: 'Camera-Tuin', codec: 'h265' as const, audio: 'aac' as const, datadirs: 2, infoBin: true, events: 24, pictures: 5 },
+  {
+    name: 'Camera-Tuin',
+    codec: 'h265' as const,
+    audio: 'aac' as const,
+    datadirs: 2,
+    infoBin: true,
+    events: 24,
+    pictures: 5,
+  },
   { name: 'Camera-Oprit', codec: 'h264' as const, audio: 'alaw' as const, sdLayout: true, events: 14, pictures: 3 },
 ];
 const TAGS: Record<string, string> = { 'Camera-Tuin': 'garden', 'Camera-Oprit': 'driveway' };
 const TRANSLATION = 'Camera-Tuin:garden,Camera-Oprit:driveway';
 
 function runArgs(share: string, out: string, extra: string[] = []): string[] {
-  return ['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--camera-translation', TRANSLATION, '--workers', '2', ...extra];
+  return [
+    'run',
+    '--input',
+    share,
+    '--output',
+    out,
+    '--json',
+    '--retention-days',
+    '0',
+    '--camera-translation',
+    TRANSLATION,
+    '--workers',
+    '2',
+    ...extra,
+  ];
 }
 
 /** Expected output path of each truth recording: plain name for the first of a second (by usec), then -2, -3 ... */
@@ -75,115 +97,152 @@ function fixtureFrames(fixture: string): Promise<string[]> {
   return p;
 }
 
-test.serial('run extracts exactly the real recordings as playable MP4s and verbatim JPEGs; a rerun changes nothing', async (t) => {
-  const share = await tmp(t, 'hiksync-e2e-share-');
-  const out = await tmp(t, 'hiksync-e2e-out-');
-  const truth = await writeSyntheticShare({ root: share, seed: 7, cameras: CAMERAS });
-  const expected = expectedNames(truth);
-  t.true(truth.cameras.some((c) => c.stale.length > 0), 'the share models stale slots');
-  t.true(truth.cameras.every((c) => c.open.length > 0), 'the share models the open segment');
+test.serial(
+  'run extracts exactly the real recordings as playable MP4s and verbatim JPEGs; a rerun changes nothing',
+  async (t) => {
+    const share = await tmp(t, 'hiksync-e2e-share-');
+    const out = await tmp(t, 'hiksync-e2e-out-');
+    const truth = await writeSyntheticShare({ root: share, seed: 7, cameras: CAMERAS });
+    const expected = expectedNames(truth);
+    t.true(
+      truth.cameras.some((c) => c.stale.length > 0),
+      'the share models stale slots',
+    );
+    t.true(
+      truth.cameras.every((c) => c.open.length > 0),
+      'the share models the open segment',
+    );
 
-  const first = runCli(runArgs(share, out));
-  t.is(first.code, 0, first.stderr);
-  t.is(first.summary?.totals.written, expected.size);
-  t.is(first.summary?.totals.failed, 0);
+    const first = runCli(runArgs(share, out));
+    t.is(first.code, 0, first.stderr);
+    t.is(first.summary?.totals.written, expected.size);
+    t.is(first.summary?.totals.failed, 0);
 
-  // Exactly the expected files: no stale or open record produced a file, same-second recordings both appear.
-  t.deepEqual(await listOutputs(out), [...expected.keys()].sort());
-  t.true([...expected.keys()].some((k) => /-(garden|driveway)-2\.(mp4|jpg)$/.test(k)), 'the share has same-second recordings');
+    // Exactly the expected files: no stale or open record produced a file, same-second recordings both appear.
+    t.deepEqual(await listOutputs(out), [...expected.keys()].sort());
+    t.true(
+      [...expected.keys()].some((k) => /-(garden|driveway)-2\.(mp4|jpg)$/.test(k)),
+      'the share has same-second recordings',
+    );
 
-  for (const [rel, rec] of expected) {
-    const file = path.join(out, rel);
-    if (rec.kind === 'picture') {
-      const src = await fs.readFile(path.join(share, rec.source));
-      const want = src.subarray(rec.jpeg!.start, rec.jpeg!.end);
-      t.true(Buffer.compare(await fs.readFile(file), want) === 0, `${rel}: JPEG bytes identical to the source`);
-      continue;
+    for (const [rel, rec] of expected) {
+      const file = path.join(out, rel);
+      if (rec.kind === 'picture') {
+        const src = await fs.readFile(path.join(share, rec.source));
+        const want = src.subarray(rec.jpeg!.start, rec.jpeg!.end);
+        t.true(Buffer.compare(await fs.readFile(file), want) === 0, `${rel}: JPEG bytes identical to the source`);
+        continue;
+      }
+      const probe = await ffprobe('-count_frames', '-show_format', '-show_streams', file);
+      t.regex(probe.format?.format_name ?? '', /mp4/, `${rel}: an MP4 container`);
+      const video = probe.streams.find((s) => s.codec_type === 'video');
+      t.is(video?.codec_name, rec.codec === 'h265' ? 'hevc' : 'h264', `${rel}: codec`);
+      if (rec.codec === 'h265') t.is(video?.codec_tag_string, 'hvc1', `${rel}: H.265 tagged hvc1`);
+      t.is(Number(video?.nb_read_frames), rec.frames, `${rel}: the source's frame count`);
+      const audio = probe.streams.find((s) => s.codec_type === 'audio');
+      if (rec.audio === 'aac') t.is(audio?.codec_name, 'aac', `${rel}: AAC audio kept`);
+      else t.is(audio, undefined, `${rel}: G.711 cannot go into MP4 and is dropped`);
+      const duration = Number(probe.format?.duration);
+      const indexDuration = rec.end.sec - rec.start.sec + (rec.end.usec - rec.start.usec) / 1e6;
+      t.true(Math.abs(duration - indexDuration) <= 0.2, `${rel}: duration ${duration} ~ index ${indexDuration}`);
+      t.is(await decodeErrors(file), '', `${rel}: decodes without errors`);
+      const got = await frameMd5(file);
+      const src = await fixtureFrames(rec.fixture);
+      const want = Array.from({ length: rec.frames }, (_, i) => src[(rec.fixtureFirstFrame + i) % rec.fixtureFrames]);
+      t.deepEqual(got, want, `${rel}: decoded frames identical to the fixture's`);
+      const stat = await fs.stat(file);
+      t.is(Math.floor(stat.mtimeMs / 1000), rec.start.sec, `${rel}: mtime = recording start (TZ=UTC)`);
     }
-    const probe = await ffprobe('-count_frames', '-show_format', '-show_streams', file);
-    t.regex(probe.format?.format_name ?? '', /mp4/, `${rel}: an MP4 container`);
-    const video = probe.streams.find((s) => s.codec_type === 'video');
-    t.is(video?.codec_name, rec.codec === 'h265' ? 'hevc' : 'h264', `${rel}: codec`);
-    if (rec.codec === 'h265') t.is(video?.codec_tag_string, 'hvc1', `${rel}: H.265 tagged hvc1`);
-    t.is(Number(video?.nb_read_frames), rec.frames, `${rel}: the source's frame count`);
-    const audio = probe.streams.find((s) => s.codec_type === 'audio');
-    if (rec.audio === 'aac') t.is(audio?.codec_name, 'aac', `${rel}: AAC audio kept`);
-    else t.is(audio, undefined, `${rel}: G.711 cannot go into MP4 and is dropped`);
-    const duration = Number(probe.format?.duration);
-    const indexDuration = rec.end.sec - rec.start.sec + (rec.end.usec - rec.start.usec) / 1e6;
-    t.true(Math.abs(duration - indexDuration) <= 0.2, `${rel}: duration ${duration} ~ index ${indexDuration}`);
-    t.is(await decodeErrors(file), '', `${rel}: decodes without errors`);
-    const got = await frameMd5(file);
-    const src = await fixtureFrames(rec.fixture);
-    const want = Array.from({ length: rec.frames }, (_, i) => src[(rec.fixtureFirstFrame + i) % rec.fixtureFrames]);
-    t.deepEqual(got, want, `${rel}: decoded frames identical to the fixture's`);
-    const stat = await fs.stat(file);
-    t.is(Math.floor(stat.mtimeMs / 1000), rec.start.sec, `${rel}: mtime = recording start (TZ=UTC)`);
-  }
 
-  // Rerun: nothing new, nothing touched.
-  const before = await snapshot(out);
-  const second = runCli(runArgs(share, out));
-  t.is(second.code, 0, second.stderr);
-  t.is(second.summary?.totals.written, 0);
-  t.is(second.summary?.totals.already, expected.size);
-  t.deepEqual(await snapshot(out), before);
+    // Rerun: nothing new, nothing touched.
+    const before = await snapshot(out);
+    const second = runCli(runArgs(share, out));
+    t.is(second.code, 0, second.stderr);
+    t.is(second.summary?.totals.written, 0);
+    t.is(second.summary?.totals.already, expected.size);
+    t.deepEqual(await snapshot(out), before);
 
-  // The camera records more and wraps its ring: the next run writes exactly the new recordings.
-  // (The writer only writes into a fresh folder: the camera's later state goes to a new folder, same camera names.)
-  const share2 = await tmp(t, 'hiksync-e2e-share2-');
-  const truth2 = await writeSyntheticShare({ root: share2, seed: 7, cameras: CAMERAS.map((c) => ({ ...c, events: c.events + 10 })) });
-  t.true(truth2.cameras.some((c) => c.ringWrapped), 'the ring wrapped');
-  const key = (r: TruthRecording) => `${r.camera}|${r.datadir}|${r.kind}|${r.fileNo}|${r.slot}|${r.start.sec}.${r.start.usec}|${r.startOffset}|${r.endOffset}`;
-  const old = new Set(truth.cameras.flatMap((c) => c.recordings.map(key)));
-  const fresh = truth2.cameras.flatMap((c) => c.recordings).filter((r) => !old.has(key(r)));
-  t.true(fresh.length > 0);
-  const third = runCli(runArgs(share2, out));
-  t.is(third.code, 0, third.stderr);
-  t.is(third.summary?.totals.written, fresh.length);
-  const after = await listOutputs(out);
-  for (const rel of expected.keys()) t.true(after.includes(rel), `${rel} kept after the ring overwrote its source`);
-});
+    // The camera records more and wraps its ring: the next run writes exactly the new recordings.
+    // (The writer only writes into a fresh folder: the camera's later state goes to a new folder, same camera names.)
+    const share2 = await tmp(t, 'hiksync-e2e-share2-');
+    const truth2 = await writeSyntheticShare({
+      root: share2,
+      seed: 7,
+      cameras: CAMERAS.map((c) => ({ ...c, events: c.events + 10 })),
+    });
+    t.true(
+      truth2.cameras.some((c) => c.ringWrapped),
+      'the ring wrapped',
+    );
+    const key = (r: TruthRecording) =>
+      `${r.camera}|${r.datadir}|${r.kind}|${r.fileNo}|${r.slot}|${r.start.sec}.${r.start.usec}|${r.startOffset}|${r.endOffset}`;
+    const old = new Set(truth.cameras.flatMap((c) => c.recordings.map(key)));
+    const fresh = truth2.cameras.flatMap((c) => c.recordings).filter((r) => !old.has(key(r)));
+    t.true(fresh.length > 0);
+    const third = runCli(runArgs(share2, out));
+    t.is(third.code, 0, third.stderr);
+    t.is(third.summary?.totals.written, fresh.length);
+    const after = await listOutputs(out);
+    for (const rel of expected.keys()) t.true(after.includes(rel), `${rel} kept after the ring overwrote its source`);
+  },
+);
 
-test.serial('a run killed with SIGKILL mid-file is finished by the next run: complete outputs, no temporary file, manifest = folder', async (t) => {
-  const share = await tmp(t, 'hiksync-crash-share-');
-  const out = await tmp(t, 'hiksync-crash-out-');
-  const truth = await writeSyntheticShare({
-    root: share,
-    seed: 11,
-    cameras: [{ name: 'Camera-Tuin', codec: 'h264', audio: 'aac', events: 12, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
-  });
-  const expectedCount = truth.cameras[0]!.recordings.length;
-  const { child, exited } = startCli(runArgs(share, out, ['--workers', '1']));
-  const videoDir = path.join(out, 'garden', 'video');
-  let sawTemp = false;
-  for (let i = 0; i < 2000 && child.exitCode === null; i++) {
-    const names = await fs.readdir(videoDir).catch(() => [] as string[]);
-    if (names.some((n) => n.endsWith('.partial'))) {
-      child.kill('SIGKILL');
-      sawTemp = true;
-      break;
+test.serial(
+  'a run killed with SIGKILL mid-file is finished by the next run: complete outputs, no temporary file, manifest = folder',
+  async (t) => {
+    const share = await tmp(t, 'hiksync-crash-share-');
+    const out = await tmp(t, 'hiksync-crash-out-');
+    const truth = await writeSyntheticShare({
+      root: share,
+      seed: 11,
+      cameras: [
+        {
+          name: 'Camera-Tuin',
+          codec: 'h264',
+          audio: 'aac',
+          events: 12,
+          fixture: 'large',
+          fileSize: 8 * 1024 * 1024,
+          avFiles: 4,
+        },
+      ],
+    });
+    const expectedCount = truth.cameras[0]!.recordings.length;
+    const { child, exited } = startCli(runArgs(share, out, ['--workers', '1']));
+    const videoDir = path.join(out, 'garden', 'video');
+    let sawTemp = false;
+    for (let i = 0; i < 2000 && child.exitCode === null; i++) {
+      const names = await fs.readdir(videoDir).catch(() => [] as string[]);
+      if (names.some((n) => n.endsWith('.partial'))) {
+        child.kill('SIGKILL');
+        sawTemp = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
     }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  await exited;
-  t.true(sawTemp, 'the run was killed while a temporary file existed');
+    await exited;
+    t.true(sawTemp, 'the run was killed while a temporary file existed');
 
-  const again = runCli(runArgs(share, out));
-  t.is(again.code, 0, again.stderr);
-  const files = await listOutputs(out);
-  t.is(files.length, expectedCount);
-  t.false(files.some((f) => f.includes('.partial')), 'no temporary file left');
-  for (const f of files.filter((f) => f.endsWith('.mp4'))) t.is(await decodeErrors(path.join(out, f)), '', `${f} is complete`);
+    const again = runCli(runArgs(share, out));
+    t.is(again.code, 0, again.stderr);
+    const files = await listOutputs(out);
+    t.is(files.length, expectedCount);
+    t.false(
+      files.some((f) => f.includes('.partial')),
+      'no temporary file left',
+    );
+    for (const f of files.filter((f) => f.endsWith('.mp4')))
+      t.is(await decodeErrors(path.join(out, f)), '', `${f} is complete`);
 
-  const manifestFile = path.join(out, '.hiksync', 'manifests', 'Camera-Tuin.jsonl');
-  const entries = new Map<string, ManifestEntry>();
-  for (const line of (await fs.readFile(manifestFile, 'utf8')).trim().split('\n')) {
-    const e = JSON.parse(line) as ManifestEntry & { removed?: boolean };
-    if (e.removed) entries.delete(e.id);
-    else entries.set(e.id, e);
-  }
-  const done = [...entries.values()].filter((e) => e.status === 'done');
-  t.deepEqual(done.map((e) => e.output).sort(), files);
-  for (const e of done) t.is((await fs.stat(path.join(out, e.output))).size, e.size);
-});
+    const manifestFile = path.join(out, '.hiksync', 'manifests', 'Camera-Tuin.jsonl');
+    const entries = new Map<string, ManifestEntry>();
+    for (const line of (await fs.readFile(manifestFile, 'utf8')).trim().split('\n')) {
+      const e = JSON.parse(line) as ManifestEntry & { removed?: boolean };
+      if (e.removed) entries.delete(e.id);
+      else entries.set(e.id, e);
+    }
+    const done = [...entries.values()].filter((e) => e.status === 'done');
+    t.deepEqual(done.map((e) => e.output).sort(), files);
+    for (const e of done) t.is((await fs.stat(path.join(out, e.output))).size, e.size);
+  },
+);

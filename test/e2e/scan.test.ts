@@ -26,7 +26,15 @@ test('scan --json lists exactly the real recordings, none of the stale or open s
     seed: 21,
     cameras: [
       { name: 'Camera-Tuin', codec: 'h265', datadirs: 2, infoBin: true, events: 26, pictures: 6 },
-      { name: 'Camera-Oprit', codec: 'h264', sdLayout: true, events: 18, pictures: 3, pictureStride: 256, indexVersion: 3 },
+      {
+        name: 'Camera-Oprit',
+        codec: 'h264',
+        sdLayout: true,
+        events: 18,
+        pictures: 3,
+        pictureStride: 256,
+        indexVersion: 3,
+      },
       { name: 'Camera-Achter', codec: 'h264', infoBin: false, events: 4 },
     ],
   });
@@ -37,14 +45,36 @@ test('scan --json lists exactly the real recordings, none of the stale or open s
   const report = JSON.parse(r.stdout) as ScanReport;
   t.deepEqual(report.cameras.map((c) => c.camera).sort(), truth.cameras.map((c) => c.name).sort());
 
-  const key = (x: { camera: string; datadir: string; kind: string; fileNo: number; slot: number; start: { sec: number; usec: number }; startOffset: number; endOffset: number }) =>
+  const key = (x: {
+    camera: string;
+    datadir: string;
+    kind: string;
+    fileNo: number;
+    slot: number;
+    start: { sec: number; usec: number };
+    startOffset: number;
+    endOffset: number;
+  }) =>
     `${x.camera}|${x.datadir}|${x.kind}|${x.fileNo}|${x.slot}|${x.start.sec}.${x.start.usec}|${x.startOffset}|${x.endOffset}`;
-  const listed = report.cameras.flatMap((c) => c.recordings).map(key).sort();
-  const expected = truth.cameras.flatMap((c) => c.recordings).map(key).sort();
+  const listed = report.cameras
+    .flatMap((c) => c.recordings)
+    .map(key)
+    .sort();
+  const expected = truth.cameras
+    .flatMap((c) => c.recordings)
+    .map(key)
+    .sort();
   t.deepEqual(listed, expected);
-  const skippedKeys = new Set(truth.cameras.flatMap((c) => [...c.open, ...c.stale]).map((s) => `${s.datadir}|${s.kind}|${s.fileNo}|${s.slot}|${s.start.sec}.${s.start.usec}`));
+  const skippedKeys = new Set(
+    truth.cameras
+      .flatMap((c) => [...c.open, ...c.stale])
+      .map((s) => `${s.datadir}|${s.kind}|${s.fileNo}|${s.slot}|${s.start.sec}.${s.start.usec}`),
+  );
   for (const rec of report.cameras.flatMap((c) => c.recordings)) {
-    t.false(skippedKeys.has(`${rec.datadir}|${rec.kind}|${rec.fileNo}|${rec.slot}|${rec.start.sec}.${rec.start.usec}`), 'no stale/open record listed');
+    t.false(
+      skippedKeys.has(`${rec.datadir}|${rec.kind}|${rec.fileNo}|${rec.slot}|${rec.start.sec}.${rec.start.usec}`),
+      'no stale/open record listed',
+    );
   }
   const garden = report.cameras.find((c) => c.camera === 'Camera-Tuin');
   if (!garden) return t.fail('Camera-Tuin is not in the report');

@@ -10,11 +10,15 @@ import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 import { runCli, tmp } from '../helpers/cli.js';
 import { doneEntries, listOutputTree } from '../helpers/output-tree.js';
 
-test('a lost manifest is rebuilt without re-extracting, and a JPEG that is not the camera\'s is never adopted or deleted', async (t) => {
+test("a lost manifest is rebuilt without re-extracting, and a JPEG that is not the camera's is never adopted or deleted", async (t) => {
   const root = await tmp(t, 'hiksync-lost-');
   const share = path.join(root, 'share');
   const out = path.join(root, 'out');
-  await writeSyntheticShare({ root: share, seed: 31, cameras: [{ name: 'cam1', codec: 'h264', events: 4, pictures: 4 }] });
+  await writeSyntheticShare({
+    root: share,
+    seed: 31,
+    cameras: [{ name: 'cam1', codec: 'h264', events: 4, pictures: 4 }],
+  });
   const run = (...extra: string[]) =>
     runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', ...extra]);
   t.is(run().code, 0);
@@ -35,15 +39,19 @@ test('a lost manifest is rebuilt without re-extracting, and a JPEG that is not t
   const rebuilt = run();
   t.is(rebuilt.code, 0, rebuilt.stderr.slice(0, 300));
   t.is(rebuilt.summary?.totals.written, 0, 'nothing extracted again');
-  t.deepEqual(rebuilt.summary?.cameras[0]?.conflicts, [jpegs[0]], 'the user\'s JPEG is reported, not adopted');
+  t.deepEqual(rebuilt.summary?.cameras[0]?.conflicts, [jpegs[0]], "the user's JPEG is reported, not adopted");
   for (const f of files) t.is((await fs.stat(path.join(out, f))).ino, inodes.get(f)!, `${f} untouched`);
   t.deepEqual(await fs.readFile(users), userBytes);
   const owned = (await doneEntries(out)).map((e) => e.output).sort();
-  t.deepEqual(owned, files.filter((f) => f !== jpegs[0]), 'every other file is owned again');
+  t.deepEqual(
+    owned,
+    files.filter((f) => f !== jpegs[0]),
+    'every other file is owned again',
+  );
 
   // Retention of everything (the synthetic recordings are from 2024): only hiksync's own files go.
   const ret = runCli(['retention', '--output', out, '--retention-days', '1', '--force', '--json']);
   t.is(ret.code, 0, ret.stderr.slice(0, 300));
-  t.deepEqual(await listOutputTree(out), [jpegs[0]], 'the user\'s file is all that is left');
+  t.deepEqual(await listOutputTree(out), [jpegs[0]], "the user's file is all that is left");
   t.deepEqual(await fs.readFile(users), userBytes);
 });

@@ -37,7 +37,10 @@ test('ENOSPC mid-pass: no truncated file under a final name, nothing counted, th
   t.notRegex(full.stderr, /\n\s+at /, 'no stack trace');
   const written = full.summary?.totals.written ?? 0;
   t.true(written > 0 && written < total, `some written (${written} of ${total}) before the volume filled`);
-  t.true((full.summary?.cameras ?? []).some((c) => (c.failed['output-full'] ?? 0) > 0), 'counted as output-full');
+  t.true(
+    (full.summary?.cameras ?? []).some((c) => (c.failed['output-full'] ?? 0) > 0),
+    'counted as output-full',
+  );
   await assertSoundOutputTree(t, out, { decode: false });
 
   execFileSync('mount', ['-o', 'remount,size=64m', out]);

@@ -110,7 +110,18 @@ export async function ffprobe(...args: string[]): Promise<Probe> {
 
 /** Per-frame md5 of the decoded video frames of a file (`inputArgs` go before -i, e.g. ['-f', 'hevc']). */
 export async function frameMd5(file: string, inputArgs: string[] = []): Promise<string[]> {
-  const { stdout } = await ffmpeg('-loglevel', 'error', ...inputArgs, '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-');
+  const { stdout } = await ffmpeg(
+    '-loglevel',
+    'error',
+    ...inputArgs,
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-f',
+    'framemd5',
+    '-',
+  );
   return stdout
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))

@@ -10,11 +10,15 @@ import { goldenCamera, infoBin, removeDir, tempDir, writeDatadir } from './share
 test('discovery: sub-folders are cameras, files, dot-folders and NAS litter are ignored, sorted by name', async (t) => {
   const root = await tempDir();
   t.teardown(() => removeDir(root));
-  for (const d of ['garage', 'Back', 'front', '@eaDir', '#recycle', '#snapshot', 'lost+found', '.hidden']) await fs.mkdir(path.join(root, d));
+  for (const d of ['garage', 'Back', 'front', '@eaDir', '#recycle', '#snapshot', 'lost+found', '.hidden'])
+    await fs.mkdir(path.join(root, d));
   await fs.writeFile(path.join(root, 'notes.txt'), 'x');
   await fs.symlink(path.join(root, 'garage'), path.join(root, 'linked'));
   const cams = await discoverCameras(root);
-  t.deepEqual(cams.map((c) => c.name), ['Back', 'front', 'garage', 'linked']);
+  t.deepEqual(
+    cams.map((c) => c.name),
+    ['Back', 'front', 'garage', 'linked'],
+  );
   t.is(cams[0]!.path, path.join(root, 'Back'));
 });
 
@@ -40,14 +44,20 @@ test('discovery: an input folder holding index00.bin (SD card) is one camera wit
 });
 
 test('discoverCameras on a missing folder is a named error', async (t) => {
-  await t.throwsAsync(discoverCameras('/nonexistent/hiksync-input'), { instanceOf: InputDirError, message: /cannot list the input folder/ });
+  await t.throwsAsync(discoverCameras('/nonexistent/hiksync-input'), {
+    instanceOf: InputDirError,
+    message: /cannot list the input folder/,
+  });
 });
 
 test('datadirs: without info.bin, datadir* folders are listed (numeric order)', async (t) => {
   const root = await tempDir();
   t.teardown(() => removeDir(root));
   for (const d of ['datadir10', 'datadir2', 'datadir0', 'datadirX', 'other']) await fs.mkdir(path.join(root, d));
-  t.deepEqual((await discoverDatadirs(root)).map((d) => d.name), ['datadir0', 'datadir2', 'datadir10']);
+  t.deepEqual(
+    (await discoverDatadirs(root)).map((d) => d.name),
+    ['datadir0', 'datadir2', 'datadir10'],
+  );
 });
 
 test('datadirs: info.bin names the count; a missing datadir is reported', async (t) => {
@@ -57,7 +67,10 @@ test('datadirs: info.bin names the count; a missing datadir is reported', async 
   await fs.writeFile(path.join(cam.path, 'info.bin'), infoBin(3));
   const scan = await scanCamera(cam);
   t.is(scan.recordings.length, 13);
-  t.deepEqual(scan.errors.slice(0, 2), ['cam1: datadir1 is missing (info.bin lists 3 datadirs)', 'cam1: datadir2 is missing (info.bin lists 3 datadirs)']);
+  t.deepEqual(scan.errors.slice(0, 2), [
+    'cam1: datadir1 is missing (info.bin lists 3 datadirs)',
+    'cam1: datadir2 is missing (info.bin lists 3 datadirs)',
+  ]);
   t.is(scan.skipped.unreadable, 2);
 });
 

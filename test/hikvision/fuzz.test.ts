@@ -11,7 +11,8 @@ import { detectPictureLayout, readPictureIndex } from '../../lib/hikvision/pictu
 import { goldenIndex, goldenSizes } from './golden.js';
 import { IndexBytes } from './index-bytes.js';
 
-const named = (e: unknown) => e instanceof IndexCorruptError || e instanceof UnsupportedFormatError || e instanceof LimitExceededError;
+const named = (e: unknown) =>
+  e instanceof IndexCorruptError || e instanceof UnsupportedFormatError || e instanceof LimitExceededError;
 const GOLDEN = goldenIndex().buf;
 const SIZES = goldenSizes();
 
@@ -19,7 +20,12 @@ function pictureBytes(): Buffer {
   const ix = new IndexBytes({ avFiles: 2, slotsPerFile: 4096 });
   let off = 0;
   for (let i = 0; i < 40; i++) {
-    ix.slot(0, i, { start: [1_700_000_000 + i, 0], end: [1_700_000_000 + i, 0], startOffset: off, endOffset: off + 30000 });
+    ix.slot(0, i, {
+      start: [1_700_000_000 + i, 0],
+      end: [1_700_000_000 + i, 0],
+      startOffset: off,
+      endOffset: off + 30000,
+    });
     off += 30000;
   }
   return ix.buf;
@@ -51,7 +57,10 @@ function checkVideo(bytes: Uint8Array): boolean {
 }
 
 async function checkPictures(bytes: Uint8Array): Promise<boolean> {
-  const sizes = new Map([[0, 1 << 28], [1, 1 << 28]]);
+  const sizes = new Map([
+    [0, 1 << 28],
+    [1, 1 << 28],
+  ]);
   let probes = 0;
   try {
     const layout = await detectPictureLayout(bytes, sizes, () => {
@@ -74,29 +83,40 @@ test('random bytes: only named errors', (t) => {
 
 test('random header on a plausible version: only named errors or a bounded result', (t) => {
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 1280, maxLength: 1280 + 32 * 3 + 3 * 256 * 80 }), fc.constantFrom(2, 3), fc.nat(8), (bytes, version, avFiles) => {
-      const b = Buffer.from(bytes);
-      b.writeUInt32LE(version, 8);
-      b.writeUInt32LE(avFiles, 12);
-      return checkVideo(b);
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 1280, maxLength: 1280 + 32 * 3 + 3 * 256 * 80 }),
+      fc.constantFrom(2, 3),
+      fc.nat(8),
+      (bytes, version, avFiles) => {
+        const b = Buffer.from(bytes);
+        b.writeUInt32LE(version, 8);
+        b.writeUInt32LE(avFiles, 12);
+        return checkVideo(b);
+      },
+    ),
     { numRuns: 200 },
   );
   t.pass();
 });
 
 test('truncated golden index: only named errors', (t) => {
-  fc.assert(fc.property(fc.nat(GOLDEN.length), (len) => checkVideo(GOLDEN.subarray(0, len))), { numRuns: 200 });
+  fc.assert(
+    fc.property(fc.nat(GOLDEN.length), (len) => checkVideo(GOLDEN.subarray(0, len))),
+    { numRuns: 200 },
+  );
   t.pass();
 });
 
 test('mutated golden index: only named errors, and every listed record obeys the rules', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(GOLDEN.length - 1), fc.nat(255)), { minLength: 1, maxLength: 64 }), (edits) => {
-      const b = Buffer.from(GOLDEN);
-      for (const [at, v] of edits) b[at] = v;
-      return checkVideo(b);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(GOLDEN.length - 1), fc.nat(255)), { minLength: 1, maxLength: 64 }),
+      (edits) => {
+        const b = Buffer.from(GOLDEN);
+        for (const [at, v] of edits) b[at] = v;
+        return checkVideo(b);
+      },
+    ),
     { numRuns: 300 },
   );
   t.pass();
@@ -104,11 +124,14 @@ test('mutated golden index: only named errors, and every listed record obeys the
 
 test('mutated header fields (counts, current entry): only named errors or a bounded result', (t) => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1279 + 32 * 8 }), fc.nat(255)), { minLength: 1, maxLength: 16 }), (edits) => {
-      const b = Buffer.from(GOLDEN);
-      for (const [at, v] of edits) b[at] = v;
-      return checkVideo(b);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 1279 + 32 * 8 }), fc.nat(255)), { minLength: 1, maxLength: 16 }),
+      (edits) => {
+        const b = Buffer.from(GOLDEN);
+        for (const [at, v] of edits) b[at] = v;
+        return checkVideo(b);
+      },
+    ),
     { numRuns: 300 },
   );
   t.pass();
@@ -139,7 +162,9 @@ test('header parser: random 1280-byte headers give bounded values or named error
       b.writeUInt32LE(2, 8);
       try {
         const h = parseIndexHeader(b);
-        return h.avFiles <= 4096 && h.usedEntries.length <= 49 && (h.current === undefined || h.current.fileNo < h.avFiles);
+        return (
+          h.avFiles <= 4096 && h.usedEntries.length <= 49 && (h.current === undefined || h.current.fileNo < h.avFiles)
+        );
       } catch (e) {
         return named(e);
       }
@@ -151,13 +176,19 @@ test('header parser: random 1280-byte headers give bounded values or named error
 
 test('picture index: random, truncated and mutated bytes give named errors or a bounded result', async (t) => {
   await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 3000 }), checkPictures), { numRuns: 100 });
-  await fc.assert(fc.asyncProperty(fc.nat(PICTURES.length), (len) => checkPictures(PICTURES.subarray(0, len))), { numRuns: 50 });
   await fc.assert(
-    fc.asyncProperty(fc.array(fc.tuple(fc.nat(1280 + 64 + 60 * 80), fc.nat(255)), { minLength: 1, maxLength: 32 }), (edits) => {
-      const b = Buffer.from(PICTURES);
-      for (const [at, v] of edits) b[at] = v;
-      return checkPictures(b);
-    }),
+    fc.asyncProperty(fc.nat(PICTURES.length), (len) => checkPictures(PICTURES.subarray(0, len))),
+    { numRuns: 50 },
+  );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.nat(1280 + 64 + 60 * 80), fc.nat(255)), { minLength: 1, maxLength: 32 }),
+      (edits) => {
+        const b = Buffer.from(PICTURES);
+        for (const [at, v] of edits) b[at] = v;
+        return checkPictures(b);
+      },
+    ),
     { numRuns: 100 },
   );
   t.pass();

@@ -48,7 +48,12 @@ export function goldenIndex(): IndexBytes {
   ix.fileRecord(2, { chan: 1, segRecNums: 4, start: T + 20000, end: T + 20360 });
   ix.slot(2, 0, { start: [T + 20000, 0], end: [T + 20060, 0], startOffset: 0, endOffset: 409600 });
   ix.slot(2, 1, { start: [T + 20100, 0], end: [T + 20160, 0], startOffset: 409600, endOffset: 819200 });
-  ix.slot(2, 2, { start: [T + 20100 - 3 * 86400, 0], end: [T + 20160 - 3 * 86400, 0], startOffset: 819200, endOffset: 1228800 });
+  ix.slot(2, 2, {
+    start: [T + 20100 - 3 * 86400, 0],
+    end: [T + 20160 - 3 * 86400, 0],
+    startOffset: 819200,
+    endOffset: 1228800,
+  });
   ix.slot(2, 3, { start: [T + 20200, 0], end: [T + 20260, 0], startOffset: 1228800, endOffset: 1638400 });
   ix.slot(2, 4, { start: [T + 20300, 0], end: [T + 20360, 0], startOffset: 1638400, endOffset: 2048000 });
 
@@ -64,7 +69,12 @@ export function goldenIndex(): IndexBytes {
   ix.slot(5, 1, { start: [T + 100100, 0], end: [T + 100160, 0], startOffset: 409600, endOffset: 819200 });
   ix.slot(5, 2, { start: [T + 100200, 0], end: [0, 0], startOffset: 819200, endOffset: 0 });
   for (let j = 3; j <= 10; j++) {
-    ix.slot(5, j, { start: [T - 800000 + 100 * j, 0], end: [T - 800000 + 100 * j + 60, 0], startOffset: 409600 * j, endOffset: 409600 * (j + 1) });
+    ix.slot(5, j, {
+      start: [T - 800000 + 100 * j, 0],
+      end: [T - 800000 + 100 * j + 60, 0],
+      startOffset: 409600 * j,
+      endOffset: 409600 * (j + 1),
+    });
   }
 
   ix.fileRecord(6, { chan: 1, segRecNums: 5, start: T + 60000, end: T + 60560 });
@@ -94,7 +104,14 @@ export function goldenSizes(): Map<number, number> {
   ]);
 }
 
-const r = (fileNo: number, slot: number, s: [number, number], e: [number, number], startOffset: number, endOffset: number): Expected => ({
+const r = (
+  fileNo: number,
+  slot: number,
+  s: [number, number],
+  e: [number, number],
+  startOffset: number,
+  endOffset: number,
+): Expected => ({
   fileNo,
   slot,
   start: { sec: s[0], usec: s[1] },

@@ -23,7 +23,14 @@ export class IndexBytes {
   /** Bytes per record (80 in every layout we read; 96 for the refused EZVIZ-style layout). */
   readonly recordSize: number;
 
-  constructor(o: { avFiles: number; slotsPerFile: number; version?: number; modifyTimes?: bigint; totalSize?: number | undefined; recordSize?: number }) {
+  constructor(o: {
+    avFiles: number;
+    slotsPerFile: number;
+    version?: number;
+    modifyTimes?: bigint;
+    totalSize?: number | undefined;
+    recordSize?: number;
+  }) {
     this.avFiles = o.avFiles;
     this.slotsPerFile = o.slotsPerFile;
     this.recordSize = o.recordSize ?? SLOT;
@@ -35,7 +42,8 @@ export class IndexBytes {
     // Current-file entries: 49 x 24 bytes at 24, fileNo 0xFFFF = unused.
     for (let k = 0; k < 49; k++) this.buf.writeUInt16LE(0xffff, 24 + 24 * k);
     // File records default to the empty marker (chan 0xFFFF).
-    for (let f = 0; f < o.avFiles; f++) this.fileRecord(f, { fileNo: 0xffffffff, chan: 0xffff, segRecNums: 0xffff, start: 0, end: 0 });
+    for (let f = 0; f < o.avFiles; f++)
+      this.fileRecord(f, { fileNo: 0xffffffff, chan: 0xffff, segRecNums: 0xffff, start: 0, end: 0 });
   }
 
   ring(nextFileRecNo: number, lastFileRecNo: number): this {

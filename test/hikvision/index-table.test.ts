@@ -7,7 +7,10 @@ import { GOLDEN_RECORDS, GOLDEN_SKIPPED, goldenIndex, goldenSizes, HIV_SIZE, MIB
 import { IndexBytes } from './index-bytes.js';
 
 const golden = () => readVideoIndex(goldenIndex().buf, goldenSizes());
-const slotsOf = (fileNo: number) => golden().records.filter((r) => r.fileNo === fileNo).map((r) => r.slot);
+const slotsOf = (fileNo: number) =>
+  golden()
+    .records.filter((r) => r.fileNo === fileNo)
+    .map((r) => r.slot);
 
 test('golden index: every expected recording, nothing else, in file order', (t) => {
   t.deepEqual(golden().records, GOLDEN_RECORDS);
@@ -99,13 +102,26 @@ test('a clock step back of under an hour with bytes moving on is kept (DST), not
 });
 
 test('ring wrap: the same slot reused by a new recording gets a new id', (t) => {
-  const ctx = { camera: 'cam', datadir: 'datadir0', kind: 'video' as const, dirAbs: '/in/cam/datadir0', indexPath: '/in/cam/datadir0/index00.bin', slotsPerFile: 256 };
-  const before = toRecording(readVideoIndex(goldenIndex().buf, goldenSizes()).records.find((r) => r.fileNo === 0 && r.slot === 0)!, ctx);
+  const ctx = {
+    camera: 'cam',
+    datadir: 'datadir0',
+    kind: 'video' as const,
+    dirAbs: '/in/cam/datadir0',
+    indexPath: '/in/cam/datadir0/index00.bin',
+    slotsPerFile: 256,
+  };
+  const before = toRecording(
+    readVideoIndex(goldenIndex().buf, goldenSizes()).records.find((r) => r.fileNo === 0 && r.slot === 0)!,
+    ctx,
+  );
   // Next cycle: file 0 slot 0 now holds a newer recording of another length.
   const ix = goldenIndex();
   ix.slot(0, 0, { start: [T + 900000, 0], end: [T + 900030, 0], startOffset: 0, endOffset: 204800 });
   ix.fileRecord(0, { chan: 1, segRecNums: 0, start: T + 900000, end: T + 900030 });
-  const after = toRecording(readVideoIndex(ix.buf, goldenSizes()).records.find((r) => r.fileNo === 0 && r.slot === 0)!, ctx);
+  const after = toRecording(
+    readVideoIndex(ix.buf, goldenSizes()).records.find((r) => r.fileNo === 0 && r.slot === 0)!,
+    ctx,
+  );
   t.is(after.slot, before.slot);
   t.not(after.id, before.id);
   // and the id is stable for the same content
@@ -117,7 +133,12 @@ test('the current entry on another channel is used when channel 1 is unused', (t
   const ix = goldenIndex();
   ix.buf.writeUInt16LE(0xffff, 0x30);
   ix.current(3, 5, 2);
-  t.deepEqual(readVideoIndex(ix.buf, goldenSizes()).records.filter((r) => r.fileNo === 5).map((r) => r.slot), [0, 1]);
+  t.deepEqual(
+    readVideoIndex(ix.buf, goldenSizes())
+      .records.filter((r) => r.fileNo === 5)
+      .map((r) => r.slot),
+    [0, 1],
+  );
 });
 
 test('an all-zero current-entry table is not read as "writing file 0 slot 0"', (t) => {
@@ -126,7 +147,12 @@ test('an all-zero current-entry table is not read as "writing file 0 slot 0"', (
   const h = parseIndexHeader(ix.buf);
   t.is(h.current, undefined);
   t.deepEqual(h.usedEntries, []);
-  t.deepEqual(readVideoIndex(ix.buf, goldenSizes()).records.filter((r) => r.fileNo === 0).map((r) => r.slot), [0, 1, 2, 3]);
+  t.deepEqual(
+    readVideoIndex(ix.buf, goldenSizes())
+      .records.filter((r) => r.fileNo === 0)
+      .map((r) => r.slot),
+    [0, 1, 2, 3],
+  );
 });
 
 test('no current entry: every file is judged by its file record', (t) => {
@@ -134,7 +160,10 @@ test('no current entry: every file is judged by its file record', (t) => {
   ix.buf.writeUInt16LE(0xffff, 0x30);
   // file 5's (stale) record now governs: slots 0..10, but slot 2 has end 0 and slot 3 starts earlier -> tail
   const recs = readVideoIndex(ix.buf, goldenSizes()).records.filter((r) => r.fileNo === 5);
-  t.deepEqual(recs.map((r) => r.slot), [0, 1]);
+  t.deepEqual(
+    recs.map((r) => r.slot),
+    [0, 1],
+  );
 });
 
 test('a file record whose segRecNums does not fit 256 slots is not trusted', (t) => {

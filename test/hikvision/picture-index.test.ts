@@ -102,9 +102,19 @@ test('96-byte records are refused with a clear message', async (t) => {
     ix.slot(0, i, { start: [T + i, 0], end: [T + i, 0], startOffset: off, endOffset: off + 30000 });
     off += 30000;
   }
-  const err = await t.throwsAsync(detectPictureLayout(ix.buf, new Map([[0, PIC_SIZE], [1, PIC_SIZE]]), () => true), {
-    instanceOf: UnsupportedFormatError,
-  });
+  const err = await t.throwsAsync(
+    detectPictureLayout(
+      ix.buf,
+      new Map([
+        [0, PIC_SIZE],
+        [1, PIC_SIZE],
+      ]),
+      () => true,
+    ),
+    {
+      instanceOf: UnsupportedFormatError,
+    },
+  );
   t.regex(err.message, /picture index layout not recognised/);
   t.regex(err.message, /96-byte/);
   t.regex(err.message, /4096 and 256/);
@@ -121,7 +131,9 @@ test('an empty picture index lists nothing without probing', async (t) => {
 
 test('a picture index too short for any stride is IndexCorruptError', async (t) => {
   const m = pictures(256, [10, 10]);
-  await t.throwsAsync(detectPictureLayout(m.ix.buf.subarray(0, 5000), m.sizes, probeOf(m)), { instanceOf: IndexCorruptError });
+  await t.throwsAsync(detectPictureLayout(m.ix.buf.subarray(0, 5000), m.sizes, probeOf(m)), {
+    instanceOf: IndexCorruptError,
+  });
 });
 
 test('placeholder file records (0xFFFF) do not gate pictures', (t) => {

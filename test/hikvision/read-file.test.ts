@@ -4,7 +4,10 @@ import { usedIndexLength } from '../../lib/hikvision/index-header.js';
 import { INDEX_READ_ATTEMPTS, readIndexConsistent, type ReadableFile } from '../../lib/hikvision/read-file.js';
 import { goldenIndex } from './golden.js';
 
-const VIDEO = { required: (h: { avFiles: number }) => usedIndexLength(h.avFiles, 256), wanted: (h: { avFiles: number }) => usedIndexLength(h.avFiles, 256) };
+const VIDEO = {
+  required: (h: { avFiles: number }) => usedIndexLength(h.avFiles, 256),
+  wanted: (h: { avFiles: number }) => usedIndexLength(h.avFiles, 256),
+};
 
 /** A fake index file whose write counter is bumped by `onRead` (the camera writing during our reads). */
 function fakeFile(bytes: Buffer, onRead: (n: number, bytes: Buffer) => void = () => undefined) {
@@ -29,7 +32,11 @@ test('consistent read: header, the used part in one read, the counter again; not
   const f = fakeFile(bytes);
   const got = await readIndexConsistent('/x/index00.bin', VIDEO, f.open);
   const used = usedIndexLength(8, 256);
-  t.deepEqual(f.reads, [[0, 1280], [0, used], [0, 8]]);
+  t.deepEqual(f.reads, [
+    [0, 1280],
+    [0, used],
+    [0, 8],
+  ]);
   t.is(got.bytes.length, used);
   t.is(got.bytesRead, 1280 + used + 8);
   t.is(got.header.modifyTimes, '4242');
@@ -47,13 +54,19 @@ test('consistent read: a counter that moved during the read is read again', asyn
 
 test("consistent read: an index that keeps changing is IndexCorruptError 'index kept changing'", async (t) => {
   const f = fakeFile(Buffer.from(goldenIndex().buf), (_n, b) => b.writeBigUInt64LE(b.readBigUInt64LE(0) + 1n, 0));
-  await t.throwsAsync(readIndexConsistent('/x/index00.bin', VIDEO, f.open), { instanceOf: IndexCorruptError, message: /index kept changing/ });
+  await t.throwsAsync(readIndexConsistent('/x/index00.bin', VIDEO, f.open), {
+    instanceOf: IndexCorruptError,
+    message: /index kept changing/,
+  });
   t.is(f.reads.length, INDEX_READ_ATTEMPTS * 3);
 });
 
 test('consistent read: header counts that do not fit the file are refused before the big read', async (t) => {
   const f = fakeFile(goldenIndex().buf.subarray(0, 50_000));
-  await t.throwsAsync(readIndexConsistent('/x/index00.bin', VIDEO, f.open), { instanceOf: IndexCorruptError, message: /needs \d+ bytes; the file has 50000/ });
+  await t.throwsAsync(readIndexConsistent('/x/index00.bin', VIDEO, f.open), {
+    instanceOf: IndexCorruptError,
+    message: /needs \d+ bytes; the file has 50000/,
+  });
   t.deepEqual(f.reads, [[0, 1280]]);
 });
 

@@ -29,7 +29,12 @@ export function hivName(f: number, ext: 'mp4' | 'pic'): string {
 }
 
 /** Write an index file and sparse hiv files of the given sizes into `dir`. */
-export async function writeDatadir(dir: string, files: { [name: string]: Buffer }, hivSizes: Map<number, number>, ext: 'mp4' | 'pic' = 'mp4'): Promise<void> {
+export async function writeDatadir(
+  dir: string,
+  files: { [name: string]: Buffer },
+  hivSizes: Map<number, number>,
+  ext: 'mp4' | 'pic' = 'mp4',
+): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) await fs.writeFile(path.join(dir, name), bytes);
   for (const [f, size] of hivSizes) await sparseFile(path.join(dir, hivName(f, ext)), size);

@@ -23,7 +23,13 @@ test('recheckRecording: unchanged slot is ok', async (t) => {
   const root = await tempDir();
   t.teardown(() => removeDir(root));
   const { pick } = await scanned(root);
-  for (const [f, s] of [[0, 1], [0, 3], [5, 1], [7, 1]] as const) t.deepEqual(await recheckRecording(pick(f, s)), { ok: true });
+  for (const [f, s] of [
+    [0, 1],
+    [0, 3],
+    [5, 1],
+    [7, 1],
+  ] as const)
+    t.deepEqual(await recheckRecording(pick(f, s)), { ok: true });
 });
 
 test('recheckRecording: a rewritten slot is not ok', async (t) => {

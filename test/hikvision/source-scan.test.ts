@@ -16,7 +16,9 @@ test('scanCamera lists the golden recordings sorted by time, with paths, ids and
   const cam = await goldenCamera(root);
   const scan = await scanCamera(cam);
   t.deepEqual(scan.errors, []);
-  const expectedOrder = [...GOLDEN_RECORDS].sort((a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec).map(key);
+  const expectedOrder = [...GOLDEN_RECORDS]
+    .sort((a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec)
+    .map(key);
   t.deepEqual(scan.recordings.map(key), expectedOrder);
   const r = scan.recordings.find((x) => x.fileNo === 1 && x.slot === 0)!;
   t.like(r, {
@@ -32,10 +34,19 @@ test('scanCamera lists the golden recordings sorted by time, with paths, ids and
   t.is(new Set(scan.recordings.map((x) => x.id)).size, 13);
   t.deepEqual(scan.skipped, GOLDEN_SKIPPED);
   t.is(scan.datadirs.length, 1);
-  t.like(scan.datadirs[0], { name: 'datadir0', version: 2, avFiles: 8, modifyTimes: '4242', bytesRead: 1280 + USED + 8 });
+  t.like(scan.datadirs[0], {
+    name: 'datadir0',
+    version: 2,
+    avFiles: 8,
+    modifyTimes: '4242',
+    bytesRead: 1280 + USED + 8,
+  });
   t.is(scan.datadirs[0]!.videoIndex, path.join(cam.path, 'datadir0', 'index00.bin'));
   // Stable: a second scan gives the same ids.
-  t.deepEqual((await scanCamera(cam)).recordings.map((x) => x.id), scan.recordings.map((x) => x.id));
+  t.deepEqual(
+    (await scanCamera(cam)).recordings.map((x) => x.id),
+    scan.recordings.map((x) => x.id),
+  );
 });
 
 test('index01.bin is used when index00.bin is truncated', async (t) => {

@@ -5,31 +5,41 @@ import * as path from 'node:path';
 import { clearIndexTableCache, discoverCameras, scanCamera } from '../../lib/hikvision/source.js';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 
-test.serial('an unchanged index is not read again: 8 bytes per table on the next pass, same recordings; a new write counter re-reads it', async (t) => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-cache-'));
-  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
-  clearIndexTableCache();
-  await writeSyntheticShare({ root: dir, seed: 31, cameras: [{ name: 'cam', codec: 'h264', datadirs: 2, events: 10, pictures: 3 }] });
-  const [cam] = await discoverCameras(dir);
-  const bytes = (s: Awaited<ReturnType<typeof scanCamera>>) => s.datadirs.reduce((n, d) => n + d.bytesRead, 0);
+test.serial(
+  'an unchanged index is not read again: 8 bytes per table on the next pass, same recordings; a new write counter re-reads it',
+  async (t) => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-cache-'));
+    t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+    clearIndexTableCache();
+    await writeSyntheticShare({
+      root: dir,
+      seed: 31,
+      cameras: [{ name: 'cam', codec: 'h264', datadirs: 2, events: 10, pictures: 3 }],
+    });
+    const [cam] = await discoverCameras(dir);
+    const bytes = (s: Awaited<ReturnType<typeof scanCamera>>) => s.datadirs.reduce((n, d) => n + d.bytesRead, 0);
 
-  const first = await scanCamera(cam!);
-  const second = await scanCamera(cam!);
-  t.true(bytes(first) > 10_000, `first pass reads the tables (${bytes(first)} bytes)`);
-  t.true(bytes(second) <= 8 * 4 + 16 * 4, `second pass reads only write counters (${bytes(second)} bytes)`);
-  t.deepEqual(second.recordings, first.recordings);
-  t.deepEqual(second.skipped, first.skipped);
+    const first = await scanCamera(cam!);
+    const second = await scanCamera(cam!);
+    t.true(bytes(first) > 10_000, `first pass reads the tables (${bytes(first)} bytes)`);
+    t.true(bytes(second) <= 8 * 4 + 16 * 4, `second pass reads only write counters (${bytes(second)} bytes)`);
+    t.deepEqual(second.recordings, first.recordings);
+    t.deepEqual(second.skipped, first.skipped);
 
-  // The camera writes its index (the counter moves): the table is read and parsed again.
-  const index = path.join(dir, 'cam', 'datadir0', 'index00.bin');
-  const fh = await fs.open(index, 'r+');
-  const counter = Buffer.alloc(8);
-  await fh.read(counter, 0, 8, 0);
-  counter.writeBigUInt64LE(counter.readBigUInt64LE(0) + 1n);
-  await fh.write(counter, 0, 8, 0);
-  await fh.close();
-  const third = await scanCamera(cam!);
-  const d0 = third.datadirs.find((d) => d.name === 'datadir0')!;
-  t.true(d0.bytesRead > 10_000, `changed index re-read (${d0.bytesRead} bytes)`);
-  t.deepEqual(third.recordings.map((r) => r.id), first.recordings.map((r) => r.id));
-});
+    // The camera writes its index (the counter moves): the table is read and parsed again.
+    const index = path.join(dir, 'cam', 'datadir0', 'index00.bin');
+    const fh = await fs.open(index, 'r+');
+    const counter = Buffer.alloc(8);
+    await fh.read(counter, 0, 8, 0);
+    counter.writeBigUInt64LE(counter.readBigUInt64LE(0) + 1n);
+    await fh.write(counter, 0, 8, 0);
+    await fh.close();
+    const third = await scanCamera(cam!);
+    const d0 = third.datadirs.find((d) => d.name === 'datadir0')!;
+    t.true(d0.bytesRead > 10_000, `changed index re-read (${d0.bytesRead} bytes)`);
+    t.deepEqual(
+      third.recordings.map((r) => r.id),
+      first.recordings.map((r) => r.id),
+    );
+  },
+);

@@ -8,7 +8,16 @@ import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 import { discoverCameras, scanCamera } from '../../lib/hikvision/source.js';
 import { removeDir, tempDir } from './share.js';
 
-const key = (r: { datadir: string; kind: string; fileNo: number; slot: number; start: { sec: number; usec: number }; end: { sec: number; usec: number }; startOffset: number; endOffset: number }) =>
+const key = (r: {
+  datadir: string;
+  kind: string;
+  fileNo: number;
+  slot: number;
+  start: { sec: number; usec: number };
+  end: { sec: number; usec: number };
+  startOffset: number;
+  endOffset: number;
+}) =>
   `${r.datadir}/${r.kind}/${r.fileNo}/${r.slot}/${r.start.sec}.${r.start.usec}-${r.end.sec}.${r.end.usec}/${r.startOffset}-${r.endOffset}`;
 
 test('scanner lists exactly the synthetic ground truth (wrapped rings, strides 4096 and 256, SD layout, v3)', async (t) => {
@@ -25,7 +34,10 @@ test('scanner lists exactly the synthetic ground truth (wrapped rings, strides 4
     ],
   });
   const cams = await discoverCameras(root);
-  t.deepEqual(cams.map((c) => c.name), ['sd-v3', 'wrap-256', 'wrap-4096']);
+  t.deepEqual(
+    cams.map((c) => c.name),
+    ['sd-v3', 'wrap-256', 'wrap-4096'],
+  );
   for (const ct of truth.cameras) {
     const scan = await scanCamera(cams.find((c) => c.name === ct.name)!);
     t.deepEqual(scan.errors, [], ct.name);
@@ -33,7 +45,13 @@ test('scanner lists exactly the synthetic ground truth (wrapped rings, strides 4
     t.deepEqual(scan.recordings.map(key).sort(), ct.recordings.map(key).sort(), ct.name);
     t.is(scan.datadirs[0]!.pictureSlotsPerFile, ct.picture.slotsPerFile, ct.name);
     // Every slot the writer marks stale is skipped, not listed.
-    const listed = new Set(scan.recordings.map((r) => `${r.datadir}/${r.kind}/${r.fileNo}/${r.slot}/${r.start.sec}.${r.start.usec}`));
-    for (const s of [...ct.stale, ...ct.open]) t.false(listed.has(`${s.datadir}/${s.kind}/${s.fileNo}/${s.slot}/${s.start.sec}.${s.start.usec}`), `${ct.name} ${s.reason}`);
+    const listed = new Set(
+      scan.recordings.map((r) => `${r.datadir}/${r.kind}/${r.fileNo}/${r.slot}/${r.start.sec}.${r.start.usec}`),
+    );
+    for (const s of [...ct.stale, ...ct.open])
+      t.false(
+        listed.has(`${s.datadir}/${s.kind}/${s.fileNo}/${s.slot}/${s.start.sec}.${s.start.usec}`),
+        `${ct.name} ${s.reason}`,
+      );
   }
 });

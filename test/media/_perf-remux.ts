@@ -24,7 +24,13 @@ try {
       const base = 900000 + r * 50 * 3600;
       const mux = new PsMuxer({ video: codec, audio: 'aac', maxPesPayload: 8000 });
       const audio = aac.slice(0, 31).map((a, i) => ({ ...a, pts: base + Math.round((i * 1024 * 90000) / 16000) }));
-      appendFileSync(source, mux.annexBStream(frames.map((f, i) => ({ ...f, pts: base + i * 3600 })), { audio }));
+      appendFileSync(
+        source,
+        mux.annexBStream(
+          frames.map((f, i) => ({ ...f, pts: base + i * 3600 })),
+          { audio },
+        ),
+      );
     }
     const ps = { length: statSync(source).size };
     let best = 0;
@@ -39,8 +45,10 @@ try {
       const sec = Number(process.hrtime.bigint() - t0) / 1e9;
       const mbps = ps.length / 1024 / 1024 / sec;
       best = Math.max(best, mbps);
-      console.log(`${codec} run ${run}: ${(ps.length / 1048576).toFixed(1)} MiB in ${sec.toFixed(2)} s = ${mbps.toFixed(0)} MiB/s, ` +
-        `${r.frames} frames, audio ${r.audioKept}, out ${(statSync(output).size / 1048576).toFixed(1)} MiB`);
+      console.log(
+        `${codec} run ${run}: ${(ps.length / 1048576).toFixed(1)} MiB in ${sec.toFixed(2)} s = ${mbps.toFixed(0)} MiB/s, ` +
+          `${r.frames} frames, audio ${r.audioKept}, out ${(statSync(output).size / 1048576).toFixed(1)} MiB`,
+      );
     }
     clearInterval(timer);
     console.log(`${codec}: best ${best.toFixed(0)} MiB/s, peak RSS ${(peakRss / 1048576).toFixed(0)} MiB`);

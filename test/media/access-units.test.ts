@@ -30,7 +30,13 @@ function norm(b: Buffer): Buffer {
   return b.subarray(start, end);
 }
 
-function assemble(codec: Codec, ps: Buffer, chunkSizes: number[] = [ps.length], lastComplete = false, lengthPrefixed = false): { aus: AccessUnit[]; asm: AccessUnitAssembler } {
+function assemble(
+  codec: Codec,
+  ps: Buffer,
+  chunkSizes: number[] = [ps.length],
+  lastComplete = false,
+  lengthPrefixed = false,
+): { aus: AccessUnit[]; asm: AccessUnitAssembler } {
   const aus: AccessUnit[] = [];
   const asm = new AccessUnitAssembler(codec, (au) => aus.push(au), { lengthPrefixed });
   const demuxer = new PsDemuxer({
@@ -40,7 +46,7 @@ function assemble(codec: Codec, ps: Buffer, chunkSizes: number[] = [ps.length], 
   });
   const reused = Buffer.alloc(Math.max(...chunkSizes));
   let i = 0;
-  for (let pos = 0; pos < ps.length; ) {
+  for (let pos = 0; pos < ps.length;) {
     const n = Math.min(chunkSizes[i++ % chunkSizes.length]!, ps.length - pos);
     ps.copy(reused, 0, pos, pos + n);
     demuxer.push(reused.subarray(0, n));
@@ -76,7 +82,10 @@ for (const codec of ['h264', 'h265'] as const) {
       expectFrames(t, aus, frames.slice(0, -1));
       t.is(asm.stats.droppedTail, 1, 'the last frame may be cut: dropped');
       t.true(aus[0]!.hasParameterSets);
-      t.deepEqual(aus.flatMap((a, i) => (a.key ? [i] : [])), [0, 25]);
+      t.deepEqual(
+        aus.flatMap((a, i) => (a.key ? [i] : [])),
+        [0, 25],
+      );
     });
   }
 
@@ -121,7 +130,9 @@ for (const codec of ['h264', 'h265'] as const) {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 30 }), (sizes) => {
         const aus = assemble(codec, ps, sizes).aus;
-        return aus.length === whole.length && aus.every((a, i) => a.data.equals(whole[i]!.data) && a.pts === whole[i]!.pts);
+        return (
+          aus.length === whole.length && aus.every((a, i) => a.data.equals(whole[i]!.data) && a.pts === whole[i]!.pts)
+        );
       }),
       { numRuns: 150 },
     );
@@ -131,22 +142,39 @@ for (const codec of ['h264', 'h265'] as const) {
 test('H.264: several slices of one picture stay one access unit; SEI and AUD open the next one', (t) => {
   const nal = (hex: string) => Buffer.from('000001' + hex, 'hex');
   const es = Buffer.concat([
-    nal('674d401e'), nal('68ee3c80'), nal('65888421'), nal('65401234'), // IDR: first_mb 0, then first_mb 1 ('010')
-    nal('060501ff80'), nal('419a0011'), nal('41400022'), // SEI opens AU 2: P slices first_mb 0, 1
-    nal('0910'), nal('419a0033'), // AUD opens AU 3
+    nal('674d401e'),
+    nal('68ee3c80'),
+    nal('65888421'),
+    nal('65401234'), // IDR: first_mb 0, then first_mb 1 ('010')
+    nal('060501ff80'),
+    nal('419a0011'),
+    nal('41400022'), // SEI opens AU 2: P slices first_mb 0, 1
+    nal('0910'),
+    nal('419a0033'), // AUD opens AU 3
     nal('419a0044'), // first_mb 0: AU 4
   ]);
   const aus: AccessUnit[] = [];
   const asm = new AccessUnitAssembler('h264', (au) => aus.push(au));
   asm.push(es, 1000);
   asm.end({ lastComplete: true });
-  t.deepEqual(aus.map((a) => a.data.toString('hex')), [
-    '000001674d401e00000168ee3c800000016588842100000165401234',
-    '000001060501ff80000001419a001100000141400022',
-    '0000010910000001419a0033',
-    '000001419a0044',
-  ]);
-  t.deepEqual(aus.map((a) => [a.key, a.hasParameterSets]), [[true, true], [false, false], [false, false], [false, false]]);
+  t.deepEqual(
+    aus.map((a) => a.data.toString('hex')),
+    [
+      '000001674d401e00000168ee3c800000016588842100000165401234',
+      '000001060501ff80000001419a001100000141400022',
+      '0000010910000001419a0033',
+      '000001419a0044',
+    ],
+  );
+  t.deepEqual(
+    aus.map((a) => [a.key, a.hasParameterSets]),
+    [
+      [true, true],
+      [false, false],
+      [false, false],
+      [false, false],
+    ],
+  );
   t.is(aus[0]!.pts, 1000);
   t.is(aus[1]!.pts, undefined);
 });
@@ -163,7 +191,10 @@ test('H.265: a PES boundary inside a start code still gives the PTS to the frame
   asm.push(Buffer.concat([p1.subarray(2)]), 4600); // this PES begins inside the start code of frame 2
   asm.end({ lastComplete: true });
   t.is(aus.length, 2);
-  t.deepEqual(aus.map((a) => a.pts), [1000, 4600]);
+  t.deepEqual(
+    aus.map((a) => a.pts),
+    [1000, 4600],
+  );
   t.true(aus[0]!.key);
   t.is(aus[1]!.data.toString('hex'), '0000010201d0aabb');
 });

@@ -11,8 +11,22 @@ let jpegPromise: Promise<Buffer> | undefined;
 function jpeg(): Promise<Buffer> {
   jpegPromise ??= (async () => {
     const file = path.join(tmp.dir, 'pic.jpg');
-    await ffmpeg('-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=1', '-frames:v', '1', '-q:v', '6',
-      '-pix_fmt', 'yuvj420p', file);
+    await ffmpeg(
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=1',
+      '-frames:v',
+      '1',
+      '-q:v',
+      '6',
+      '-pix_fmt',
+      'yuvj420p',
+      file,
+    );
     return readFileSync(file);
   })();
   return jpegPromise;
@@ -65,7 +79,11 @@ test('copyPicture: no complete JPEG is BadContentError, a short file is Truncate
   const src = path.join(tmp.dir, 'hiv00001.pic');
   writeFileSync(src, Buffer.concat([j.subarray(0, 1000), Buffer.alloc(100, 0)]));
   const output = path.join(tmp.dir, 'bad.jpg');
-  await t.throwsAsync(copyPicture({ source: src, startOffset: 0, endOffset: 1100, output }), { name: 'BadContentError' });
-  await t.throwsAsync(copyPicture({ source: src, startOffset: 0, endOffset: 1101, output }), { name: 'TruncatedSourceError' });
+  await t.throwsAsync(copyPicture({ source: src, startOffset: 0, endOffset: 1100, output }), {
+    name: 'BadContentError',
+  });
+  await t.throwsAsync(copyPicture({ source: src, startOffset: 0, endOffset: 1101, output }), {
+    name: 'TruncatedSourceError',
+  });
   t.false(existsSync(output));
 });

@@ -72,9 +72,20 @@ test('parses packs, system header, stream map, PES with PTS; skips private and p
   t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat([video1, video2]));
   t.deepEqual(Buffer.concat(r.streams.get(0xc0)!), audio1);
   t.false(r.streams.has(0xbd));
-  t.deepEqual(r.pts, [[0xe0, 2 ** 33 - 10], [0xe0, undefined], [0xc0, 12345], [0xe0, 3600]]);
+  t.deepEqual(r.pts, [
+    [0xe0, 2 ** 33 - 10],
+    [0xe0, undefined],
+    [0xc0, 12345],
+    [0xe0, 3600],
+  ]);
   t.is(r.maps.length, 1);
-  t.deepEqual(r.maps[0]!.entries.map((e) => [e.streamId, e.codec, e.kind]), [[0xe0, 'h265', 'video'], [0xc0, 'alaw', 'audio']]);
+  t.deepEqual(
+    r.maps[0]!.entries.map((e) => [e.streamId, e.codec, e.kind]),
+    [
+      [0xe0, 'h265', 'video'],
+      [0xc0, 'alaw', 'audio'],
+    ],
+  );
   const s = r.demuxer.stats;
   t.is(s.packs, 2);
   t.is(s.systemHeaders, 1);
@@ -91,7 +102,10 @@ test('stream types: H.264, AAC and private speech codecs', (t) => {
     { streamType: 0x92, streamId: 0xc1 },
   ]);
   const r = demux(Buffer.concat([encodePackHeader(0, DEFAULT_MUX_RATE, 0), map]));
-  t.deepEqual(r.maps[0]!.entries.map((e) => e.codec), ['h264', 'aac', 'stream-type-0x92']);
+  t.deepEqual(
+    r.maps[0]!.entries.map((e) => e.codec),
+    ['h264', 'aac', 'stream-type-0x92'],
+  );
 });
 
 test('garbage before a pack header and between packs is skipped by resynchronising', (t) => {
@@ -101,7 +115,7 @@ test('garbage before a pack header and between packs is skipped by resynchronisi
   const v = Buffer.concat(r.streams.get(0xe0)!);
   t.true(v.subarray(v.length - video1.length - video2.length).equals(Buffer.concat([video1, video2])));
   t.true(r.demuxer.stats.resyncs >= 2);
-  t.true(r.demuxer.stats.garbageBytes >= junk.length, "at least the leading junk is counted");
+  t.true(r.demuxer.stats.garbageBytes >= junk.length, 'at least the leading junk is counted');
 });
 
 test('a 40-byte IMKH file header is tolerated', (t) => {
@@ -116,7 +130,10 @@ test('MPEG-1 packs and MPEG-1 PES syntax are tolerated', (t) => {
   const mpeg1Pack = Buffer.from([0, 0, 1, 0xba, 0x21, 0, 1, 0, 1, 0x80, 0, 1]);
   const r = demux(Buffer.concat([mpeg1Pack, encodePesMpeg1(0xe0, video1, 90000), encodePesMpeg1(0xe0, video2)]));
   t.is(r.demuxer.stats.mpeg1Packs, 1);
-  t.deepEqual(r.pts, [[0xe0, 90000], [0xe0, undefined]]);
+  t.deepEqual(r.pts, [
+    [0xe0, 90000],
+    [0xe0, undefined],
+  ]);
   t.deepEqual(Buffer.concat(r.streams.get(0xe0)!), Buffer.concat([video1, video2]));
 });
 
@@ -135,7 +152,10 @@ test('property: any chunking gives the same payloads and timestamps as one push'
       for (const id of [0xe0, 0xc0]) {
         if (!Buffer.concat(r.streams.get(id)!).equals(Buffer.concat(whole.streams.get(id)!))) return false;
       }
-      return JSON.stringify(r.pts) === JSON.stringify(whole.pts) && r.demuxer.stats.garbageBytes === whole.demuxer.stats.garbageBytes;
+      return (
+        JSON.stringify(r.pts) === JSON.stringify(whole.pts) &&
+        r.demuxer.stats.garbageBytes === whole.demuxer.stats.garbageBytes
+      );
     }),
     { numRuns: 300 },
   );

@@ -4,7 +4,16 @@ import * as path from 'node:path';
 import { remuxRange, type RemuxOptions } from '../../lib/media/remux.js';
 import { PsMuxer, type AnnexBFrame, type AnnexBLayout, type PsMuxOptions } from '../../tools/synthetic/ps-writer.js';
 import { ffmpeg, ffprobe, frameMd5 } from '../helpers/media-tools.js';
-import { adtsPackets, alawPackets, makeAac, makeAlaw, makeAnnexB, readFrames, tempDir, type Codec } from './test-streams.js';
+import {
+  adtsPackets,
+  alawPackets,
+  makeAac,
+  makeAlaw,
+  makeAnnexB,
+  readFrames,
+  tempDir,
+  type Codec,
+} from './test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());
@@ -101,7 +110,10 @@ test('G.711 A-law is dropped from MP4 (with a reason) and kept in MOV', async (t
   t.false(mp4.result.audioKept);
   t.regex(mp4.result.audioDropReason ?? '', /MP4/);
   const p1 = await ffprobe('-show_streams', mp4.output);
-  t.deepEqual(p1.streams.map((s) => s.codec_type), ['video']);
+  t.deepEqual(
+    p1.streams.map((s) => s.codec_type),
+    ['video'],
+  );
 
   const mov = await remux(ps, { container: 'mov' });
   t.true(mov.result.audioKept);
@@ -122,7 +134,12 @@ test('a range in the middle of a file: starts at its pack header, ends where the
   const tail = Buffer.alloc(5000, 0x33);
   const file = writePs(Buffer.concat([first, second, tail]));
   const output = outPath();
-  const r = await remuxRange({ source: file, startOffset: first.length, endOffset: first.length + second.length, output });
+  const r = await remuxRange({
+    source: file,
+    startOffset: first.length,
+    endOffset: first.length + second.length,
+    output,
+  });
   t.is(r.frames, 25);
   t.is(r.bytesRead, second.length);
   t.deepEqual(await frameMd5(output), (await frameMd5(src.file, ['-f', 'hevc'])).slice(25, 50));
@@ -162,25 +179,37 @@ test('named errors: bad content, truncated source, no video, unsupported codec; 
 
   const garbage = writePs(Buffer.concat([Buffer.alloc(100, 7), ps]));
   const o1 = outPath();
-  await t.throwsAsync(remuxRange({ source: garbage, startOffset: 0, endOffset: ps.length, output: o1 }), { name: 'BadContentError', code: 'bad-content' });
+  await t.throwsAsync(remuxRange({ source: garbage, startOffset: 0, endOffset: ps.length, output: o1 }), {
+    name: 'BadContentError',
+    code: 'bad-content',
+  });
   t.false(existsSync(o1));
 
   const file = writePs(ps);
   const o2 = outPath();
-  await t.throwsAsync(remuxRange({ source: file, startOffset: 0, endOffset: ps.length + 1, output: o2 }), { name: 'TruncatedSourceError' });
+  await t.throwsAsync(remuxRange({ source: file, startOffset: 0, endOffset: ps.length + 1, output: o2 }), {
+    name: 'TruncatedSourceError',
+  });
   t.false(existsSync(o2));
 
   const noKey = buildPs(src.frames.slice(1, 25), { video: 'h264' });
   const o3 = outPath();
-  await t.throwsAsync(remuxRange({ source: writePs(noKey), startOffset: 0, endOffset: noKey.length, output: o3 }), { name: 'NoVideoError' });
+  await t.throwsAsync(remuxRange({ source: writePs(noKey), startOffset: 0, endOffset: noKey.length, output: o3 }), {
+    name: 'NoVideoError',
+  });
   t.false(existsSync(o3));
 
   const mpeg4 = buildPs(src.frames, { video: 'h264', videoStreamType: 0x10 }); // declared MPEG-4 Visual
   const o4 = outPath();
-  await t.throwsAsync(remuxRange({ source: writePs(mpeg4), startOffset: 0, endOffset: mpeg4.length, output: o4 }), { name: 'UnsupportedCodecError' });
+  await t.throwsAsync(remuxRange({ source: writePs(mpeg4), startOffset: 0, endOffset: mpeg4.length, output: o4 }), {
+    name: 'UnsupportedCodecError',
+  });
   t.false(existsSync(o4));
 
-  await t.throwsAsync(remuxRange({ source: file, startOffset: 0, endOffset: ps.length, output: outPath(), chunkSize: 1000 }), { instanceOf: RangeError });
+  await t.throwsAsync(
+    remuxRange({ source: file, startOffset: 0, endOffset: ps.length, output: outPath(), chunkSize: 1000 }),
+    { instanceOf: RangeError },
+  );
 });
 
 test('an abort mid-way closes and deletes the output', async (t) => {
@@ -188,13 +217,25 @@ test('an abort mid-way closes and deletes the output', async (t) => {
   // Big enough for several 1 MiB reads: the same GOPs repeated with increasing PTS.
   const parts: Buffer[] = [];
   for (let r = 0; r < 60; r++) {
-    parts.push(buildPs(src.frames.map((f, i) => ({ ...f, pts: FIRST_PTS + (r * 50 + i) * 3600 })), { video: 'h264' }));
+    parts.push(
+      buildPs(
+        src.frames.map((f, i) => ({ ...f, pts: FIRST_PTS + (r * 50 + i) * 3600 })),
+        { video: 'h264' },
+      ),
+    );
   }
   const ps = Buffer.concat(parts);
   const file = writePs(ps);
   const output = outPath();
   const ac = new AbortController();
-  const p = remuxRange({ source: file, startOffset: 0, endOffset: ps.length, output, chunkSize: 1024 * 1024, signal: ac.signal });
+  const p = remuxRange({
+    source: file,
+    startOffset: 0,
+    endOffset: ps.length,
+    output,
+    chunkSize: 1024 * 1024,
+    signal: ac.signal,
+  });
   setImmediate(() => ac.abort());
   await t.throwsAsync(p, { name: 'AbortError' });
   t.false(existsSync(output));

@@ -19,17 +19,55 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 
 export type Codec = 'h264' | 'h265';
 
-export async function makeAnnexB(dir: string, codec: Codec, opts: { size?: string; frames?: number; noise?: boolean } = {}): Promise<string> {
+export async function makeAnnexB(
+  dir: string,
+  codec: Codec,
+  opts: { size?: string; frames?: number; noise?: boolean } = {},
+): Promise<string> {
   const file = path.join(dir, `src-${codec}-${opts.size ?? '160x120'}.${codec}`);
   const frames = String(opts.frames ?? 50);
   const input = ['-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '160x120'}:rate=25`, '-frames:v', frames];
   const vf = opts.noise ? ['-vf', 'noise=alls=24:allf=t'] : [];
   if (codec === 'h264') {
-    await ffmpeg('-loglevel', 'error', '-y', ...input, ...vf, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-bf', '0', '-g', '25',
-      '-x264-params', 'repeat-headers=1:open-gop=0:scenecut=0:bframes=0', ...(opts.noise ? ['-b:v', '2500k'] : ['-crf', '28']), '-f', 'h264', file);
+    await ffmpeg(
+      '-loglevel',
+      'error',
+      '-y',
+      ...input,
+      ...vf,
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-bf',
+      '0',
+      '-g',
+      '25',
+      '-x264-params',
+      'repeat-headers=1:open-gop=0:scenecut=0:bframes=0',
+      ...(opts.noise ? ['-b:v', '2500k'] : ['-crf', '28']),
+      '-f',
+      'h264',
+      file,
+    );
   } else {
-    await ffmpeg('-loglevel', 'error', '-y', ...input, ...vf, '-c:v', 'libx265', '-pix_fmt', 'yuv420p', ...(opts.noise ? ['-b:v', '2500k'] : ['-crf', '30']),
-      '-x265-params', 'keyint=25:min-keyint=25:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:info=0:log-level=error', '-f', 'hevc', file);
+    await ffmpeg(
+      '-loglevel',
+      'error',
+      '-y',
+      ...input,
+      ...vf,
+      '-c:v',
+      'libx265',
+      '-pix_fmt',
+      'yuv420p',
+      ...(opts.noise ? ['-b:v', '2500k'] : ['-crf', '30']),
+      '-x265-params',
+      'keyint=25:min-keyint=25:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:info=0:log-level=error',
+      '-f',
+      'hevc',
+      file,
+    );
   }
   return file;
 }
@@ -49,15 +87,47 @@ export async function readFrames(file: string, codec: Codec, firstPts = 900000):
 
 export async function makeAac(dir: string): Promise<string> {
   const file = path.join(dir, 'audio.aac');
-  await ffmpeg('-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=2', '-ac', '1',
-    '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', '32k', '-f', 'adts', file);
+  await ffmpeg(
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=16000:duration=2',
+    '-ac',
+    '1',
+    '-c:a',
+    'aac',
+    '-profile:a',
+    'aac_low',
+    '-b:a',
+    '32k',
+    '-f',
+    'adts',
+    file,
+  );
   return file;
 }
 
 export async function makeAlaw(dir: string): Promise<string> {
   const file = path.join(dir, 'audio.alaw');
-  await ffmpeg('-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=8000:duration=2', '-ac', '1',
-    '-c:a', 'pcm_alaw', '-f', 'alaw', file);
+  await ffmpeg(
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=660:sample_rate=8000:duration=2',
+    '-ac',
+    '1',
+    '-c:a',
+    'pcm_alaw',
+    '-f',
+    'alaw',
+    file,
+  );
   return file;
 }
 
@@ -80,6 +150,7 @@ export function adtsPackets(file: string, firstPts: number): AudioPacket[] {
 export function alawPackets(file: string, firstPts: number): AudioPacket[] {
   const b = readFileSync(file);
   const out: AudioPacket[] = [];
-  for (let pos = 0, i = 0; pos < b.length; pos += 320, i++) out.push({ data: b.subarray(pos, pos + 320), pts: firstPts + i * 3600 });
+  for (let pos = 0, i = 0; pos < b.length; pos += 320, i++)
+    out.push({ data: b.subarray(pos, pos + 320), pts: firstPts + i * 3600 });
   return out;
 }

@@ -9,14 +9,20 @@ test('ptsDelta is the short way round the 33-bit circle', (t) => {
 
 test('steady 25 fps maps to 0, 3600, 7200 ...', (t) => {
   const tl = new VideoTimeline();
-  t.deepEqual([5000, 8600, 12200, 15800].map((p) => tl.next(p)), [0, 3600, 7200, 10800]);
+  t.deepEqual(
+    [5000, 8600, 12200, 15800].map((p) => tl.next(p)),
+    [0, 3600, 7200, 10800],
+  );
   t.is(tl.rebases, 0);
 });
 
 test('PTS wrap at 2^33 stays monotonic and keeps the real spacing', (t) => {
   const tl = new VideoTimeline();
   const raw = [PTS_WRAP - 7200, PTS_WRAP - 3600, 0, 3600, 7200];
-  t.deepEqual(raw.map((p) => tl.next(p)), [0, 3600, 7200, 10800, 14400]);
+  t.deepEqual(
+    raw.map((p) => tl.next(p)),
+    [0, 3600, 7200, 10800, 14400],
+  );
   t.is(tl.rebases, 0);
 });
 
@@ -36,7 +42,10 @@ test('a backward step (clock set back) never goes backwards in output', (t) => {
 
 test('a small forward gap (dropped frames) is kept, missing PTS are interpolated', (t) => {
   const tl = new VideoTimeline();
-  t.deepEqual([0, 3600, 18000, undefined, 25200, 28800].map((p) => tl.next(p)), [0, 3600, 18000, 21600, 25200, 28800]);
+  t.deepEqual(
+    [0, 3600, 18000, undefined, 25200, 28800].map((p) => tl.next(p)),
+    [0, 3600, 18000, 21600, 25200, 28800],
+  );
   t.is(tl.frameTicks, 3600);
   t.is(tl.rebases, 0);
 });

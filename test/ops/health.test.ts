@@ -13,13 +13,21 @@ async function setup(opts: { camera?: boolean; shard?: string } = {}): Promise<C
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-health-'));
   await fs.mkdir(path.join(root, 'in'));
   if (opts.camera !== false) await fs.mkdir(path.join(root, 'in', 'Camera-Tuin'));
-  const env: NodeJS.ProcessEnv = { INPUT_DIR: path.join(root, 'in'), OUTPUT_DIR: path.join(root, 'out'), CRON_INTERVAL: '10' };
+  const env: NodeJS.ProcessEnv = {
+    INPUT_DIR: path.join(root, 'in'),
+    OUTPUT_DIR: path.join(root, 'out'),
+    CRON_INTERVAL: '10',
+  };
   if (opts.shard) env.SHARD = opts.shard;
   return loadConfig({}, env, { logIsTTY: false, parallelism: 1, processTz: 'UTC' });
 }
 
 function recorder(cfg: Config) {
-  return new StatusRecorder(statusFileFor(cfg.stateDir, cfg.shard), { shard: cfg.shard, runMode: 'cron', intervalMin: cfg.cronIntervalMin });
+  return new StatusRecorder(statusFileFor(cfg.stateDir, cfg.shard), {
+    shard: cfg.shard,
+    runMode: 'cron',
+    intervalMin: cfg.cronIntervalMin,
+  });
 }
 
 test('running pass with a fresh lock: healthy', async (t) => {
@@ -47,7 +55,13 @@ test('recent completed pass: healthy; stale: unhealthy with the time', async (t)
   const rec = recorder(cfg);
   const now = Date.now();
   await rec.passStarted(now - 12 * MIN);
-  await rec.passEnded({ startedAt: now - 12 * MIN, endedAt: now - 11 * MIN, exitCode: 0, interrupted: false, nextAt: now - 2 * MIN });
+  await rec.passEnded({
+    startedAt: now - 12 * MIN,
+    endedAt: now - 11 * MIN,
+    exitCode: 0,
+    interrupted: false,
+    nextAt: now - 2 * MIN,
+  });
   t.true((await checkHealth(cfg, now)).healthy);
   // Same status, seen later than 2 x interval + grace after that pass: passes stopped completing.
   const later = now - 11 * MIN + 2 * 10 * MIN + HEALTH_GRACE_MS + 1000;
@@ -109,7 +123,10 @@ test('input unreadable: unhealthy', async (t) => {
 test('a hung input listing is reported after the time limit, not waited on', async (t) => {
   const cfg = await setup();
   const started = Date.now();
-  const h = await checkHealth(cfg, Date.now(), { readdir: () => new Promise<string[]>(() => undefined), fsTimeoutMs: 200 });
+  const h = await checkHealth(cfg, Date.now(), {
+    readdir: () => new Promise<string[]>(() => undefined),
+    fsTimeoutMs: 200,
+  });
   t.false(h.healthy);
   t.true(h.timedOut);
   t.regex(h.reason, /did not answer within 0.2 s/);
@@ -118,13 +135,21 @@ test('a hung input listing is reported after the time limit, not waited on', asy
 
 test('two shards have independent status files and locks', async (t) => {
   const a = await setup({ shard: '0/2' });
-  const b = loadConfig({}, { INPUT_DIR: a.inputDir, OUTPUT_DIR: a.outputDir, SHARD: '1/2' }, { logIsTTY: false, parallelism: 1, processTz: 'UTC' });
+  const b = loadConfig(
+    {},
+    { INPUT_DIR: a.inputDir, OUTPUT_DIR: a.outputDir, SHARD: '1/2' },
+    { logIsTTY: false, parallelism: 1, processTz: 'UTC' },
+  );
   t.not(statusFileFor(a.stateDir, a.shard), statusFileFor(b.stateDir, b.shard));
   t.not(a.lockFile, b.lockFile);
   const la = await acquireLock(a.lockFile, { onLost: () => undefined });
   const lb = await acquireLock(b.lockFile, { onLost: () => undefined });
   const now = Date.now();
-  await new StatusRecorder(statusFileFor(a.stateDir, a.shard), { shard: a.shard, runMode: 'cron', intervalMin: 10 }).passEnded({
+  await new StatusRecorder(statusFileFor(a.stateDir, a.shard), {
+    shard: a.shard,
+    runMode: 'cron',
+    intervalMin: 10,
+  }).passEnded({
     startedAt: now - MIN,
     endedAt: now,
     exitCode: 0,

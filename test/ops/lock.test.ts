@@ -5,7 +5,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LockHeldError } from '../../lib/errors.js';
-import { acquireLock, holderIsDead, inspectLock, ownerFileFor, selfIdentity, withLock, type LockInfo } from '../../lib/ops/lock.js';
+import {
+  acquireLock,
+  holderIsDead,
+  inspectLock,
+  ownerFileFor,
+  selfIdentity,
+  withLock,
+  type LockInfo,
+} from '../../lib/ops/lock.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -24,7 +32,13 @@ function deadPid(): number {
 /** Plants a lock directory as another run would have left it. */
 async function plantLock(lockPath: string, owner: Partial<LockInfo>, ageMs = 0): Promise<void> {
   await fs.mkdir(lockPath);
-  const info: LockInfo = { pid: 1, host: 'elsewhere', startedAt: '2024-01-01T00:00:00.000Z', token: 'planted', ...owner };
+  const info: LockInfo = {
+    pid: 1,
+    host: 'elsewhere',
+    startedAt: '2024-01-01T00:00:00.000Z',
+    token: 'planted',
+    ...owner,
+  };
   await fs.writeFile(ownerFileFor(lockPath), JSON.stringify(info));
   if (ageMs > 0) {
     const old = new Date(Date.now() - ageMs);
@@ -50,7 +64,10 @@ test('acquire, owner file, release', async (t) => {
 
 test('two concurrent acquires in one process: exactly one wins', async (t) => {
   const lockPath = path.join(await tmpDir(), 'lock');
-  const results = await Promise.allSettled([acquireLock(lockPath, { onLost: noLost }), acquireLock(lockPath, { onLost: noLost })]);
+  const results = await Promise.allSettled([
+    acquireLock(lockPath, { onLost: noLost }),
+    acquireLock(lockPath, { onLost: noLost }),
+  ]);
   const won = results.filter((r) => r.status === 'fulfilled');
   const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   t.is(won.length, 1);
@@ -62,7 +79,9 @@ test('two concurrent acquires in one process: exactly one wins', async (t) => {
 test('a lock held by another live process: LockHeldError with its pid and host', async (t) => {
   const lockPath = path.join(await tmpDir(), 'lock');
   const holderScript = path.join(here, 'fixtures', 'hold-lock.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', holderScript, lockPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', holderScript, lockPath], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   t.teardown(() => child.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
@@ -155,11 +174,17 @@ test('holderIsDead: only provable deaths on this host', (t) => {
   const startedAt300 = () => '300';
   t.false(holderIsDead(base, self, alive, startedAt300), 'running, same process');
   t.true(holderIsDead(base, self, gone, startedAt300), 'pid gone');
-  t.true(holderIsDead(base, self, alive, () => '999'), 'pid reused by a later process');
+  t.true(
+    holderIsDead(base, self, alive, () => '999'),
+    'pid reused by a later process',
+  );
   t.false(holderIsDead({ ...base, host: 'other' }, self, gone, startedAt300), 'another host: wait for stale');
   t.false(holderIsDead({ ...base, pidNs: 'pid:[2]' }, self, gone, startedAt300), 'another container: wait for stale');
   t.true(holderIsDead({ ...base, bootId: 'b0' }, self, alive, startedAt300), 'host rebooted since');
-  t.true(holderIsDead({ ...base, pid: 100, procStart: '1' }, self, alive, startedAt300), 'our pid, earlier incarnation');
+  t.true(
+    holderIsDead({ ...base, pid: 100, procStart: '1' }, self, alive, startedAt300),
+    'our pid, earlier incarnation',
+  );
 });
 
 test('a lock whose owner file holds another token was taken over: lost at the next refresh, left alone on release', async (t) => {

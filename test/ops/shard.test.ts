@@ -6,18 +6,28 @@ test('shardOf is stable (pinned values: sha1, first 4 bytes big-endian, mod N)',
   // Computed outside node: printf NAME | sha1sum -> first 8 hex digits mod N. A change here would move every
   // camera to another shard (and away from its manifest's lock).
   // Camera-Tuin b7a9a06a, Camera-Oprit 42b5a46a, voordeur 3a0719f2
-  t.deepEqual(['Camera-Tuin', 'Camera-Oprit', 'voordeur'].map((n) => shardOf(n, 7)), [0, 0, 1]);
-  t.deepEqual(['Camera-Tuin', 'Camera-Oprit', 'voordeur'].map((n) => shardOf(n, 3)), [0, 1, 2]);
+  t.deepEqual(
+    ['Camera-Tuin', 'Camera-Oprit', 'voordeur'].map((n) => shardOf(n, 7)),
+    [0, 0, 1],
+  );
+  t.deepEqual(
+    ['Camera-Tuin', 'Camera-Oprit', 'voordeur'].map((n) => shardOf(n, 3)),
+    [0, 1, 2],
+  );
   t.is(shardOf('Camera-Tuin', 1), 0);
 });
 
 test('adding a camera never moves the others', (t) => {
   fc.assert(
-    fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 16 }), (names, n) => {
-      const before = names.slice(0, -1).map((c) => shardOf(c, n));
-      const after = names.map((c) => shardOf(c, n)).slice(0, -1);
-      return before.every((s, i) => s === after[i] && s >= 0 && s < n);
-    }),
+    fc.property(
+      fc.uniqueArray(fc.string({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 30 }),
+      fc.integer({ min: 1, max: 16 }),
+      (names, n) => {
+        const before = names.slice(0, -1).map((c) => shardOf(c, n));
+        const after = names.map((c) => shardOf(c, n)).slice(0, -1);
+        return before.every((s, i) => s === after[i] && s >= 0 && s < n);
+      },
+    ),
   );
   t.pass();
 });

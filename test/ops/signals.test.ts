@@ -9,7 +9,12 @@ test('first signal aborts; a second one forces the exit', async (t) => {
   const target = new EventEmitter();
   const exits: number[] = [];
   let flushed = 0;
-  const h = installSignalHandlers({ log: quiet, target, exit: (c) => void exits.push(c), beforeForcedExit: () => void flushed++ });
+  const h = installSignalHandlers({
+    log: quiet,
+    target,
+    exit: (c) => void exits.push(c),
+    beforeForcedExit: () => void flushed++,
+  });
   t.false(h.signal.aborted);
   target.emit('SIGTERM', 'SIGTERM');
   t.true(h.signal.aborted);

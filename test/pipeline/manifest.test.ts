@@ -39,7 +39,10 @@ test('entries survive a reopen; the last line for an id wins; removals forget', 
   await m.flush();
   const again = await Manifest.open(dir, 'Camera Tuin/1');
   t.true(again.report.existed);
-  t.deepEqual(again.entries().map((e) => [e.id, e.status, e.attempts]), [['a', 'failed', 2]]);
+  t.deepEqual(
+    again.entries().map((e) => [e.id, e.status, e.attempts]),
+    [['a', 'failed', 2]],
+  );
   t.is(again.ownerOf('cam/video/a.mp4')?.id, 'a');
   t.is(again.ownerOf('cam/video/b.mp4'), undefined);
   t.deepEqual(await Manifest.listCameras(dir), ['Camera Tuin/1']);
@@ -53,11 +56,21 @@ test('a torn last line (crash or full disk mid-append) is ignored, then repaired
   await fs.appendFile(m.file, '{"id":"b","kind":"vid');
   const torn = await Manifest.open(dir, 'cam');
   t.is(torn.report.badLines, 1);
-  t.deepEqual(torn.entries().map((e) => e.id), ['a']);
+  t.deepEqual(
+    torn.entries().map((e) => e.id),
+    ['a'],
+  );
   torn.put(entry('c'));
   await torn.flush();
   const after = await Manifest.open(dir, 'cam');
-  t.deepEqual(after.entries().map((e) => e.id).sort(), ['a', 'c'], 'the torn fragment did not swallow the next entry');
+  t.deepEqual(
+    after
+      .entries()
+      .map((e) => e.id)
+      .sort(),
+    ['a', 'c'],
+    'the torn fragment did not swallow the next entry',
+  );
   t.is(after.report.badLines, 0, 'the file was rewritten without the fragment: the next pass does not warn again');
   t.false((await fs.readFile(m.file, 'utf8')).includes('"vid\n'));
 });

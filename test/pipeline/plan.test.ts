@@ -33,24 +33,47 @@ function manifestOf(entries: ManifestEntry[]): ManifestView {
 
 function done(r: Recording, output: string, status: ManifestEntry['status'] = 'done', attempts = 1): ManifestEntry {
   return {
-    id: r.id, kind: r.kind, output, status, size: 10, startSec: r.start.sec, startUsec: r.start.usec, endSec: r.end.sec,
+    id: r.id,
+    kind: r.kind,
+    output,
+    status,
+    size: 10,
+    startSec: r.start.sec,
+    startUsec: r.start.usec,
+    endSec: r.end.sec,
     source: { datadir: r.datadir, fileNo: r.fileNo, slot: r.slot, startOffset: r.startOffset, endOffset: r.endOffset },
-    attempts, updatedAt: 0,
+    attempts,
+    updatedAt: 0,
   };
 }
 
 const opts: PlanOptions = {
-  kinds: { video: true, picture: true }, container: 'mp4', retentionDays: 90, nowCameraSec: NOW, maxAttempts: 3, adoptExisting: false,
+  kinds: { video: true, picture: true },
+  container: 'mp4',
+  retentionDays: 90,
+  nowCameraSec: NOW,
+  maxAttempts: 3,
+  adoptExisting: false,
 };
 const empty = { video: new Set<string>(), images: new Set<string>() };
 
 test('same second: the first by microseconds keeps the plain name, later ones get -2, -3', (t) => {
-  const plan = planCamera('Camera-Tuin', 'garden', [rec('b', T0, 500), rec('c', T0, 900), rec('a', T0, 100)], manifestOf([]), empty, opts);
-  t.deepEqual(plan.tasks.map((x) => [x.recording.id, x.output]), [
-    ['a', 'garden/video/2024-05-01_08-00-00-garden.mp4'],
-    ['b', 'garden/video/2024-05-01_08-00-00-garden-2.mp4'],
-    ['c', 'garden/video/2024-05-01_08-00-00-garden-3.mp4'],
-  ]);
+  const plan = planCamera(
+    'Camera-Tuin',
+    'garden',
+    [rec('b', T0, 500), rec('c', T0, 900), rec('a', T0, 100)],
+    manifestOf([]),
+    empty,
+    opts,
+  );
+  t.deepEqual(
+    plan.tasks.map((x) => [x.recording.id, x.output]),
+    [
+      ['a', 'garden/video/2024-05-01_08-00-00-garden.mp4'],
+      ['b', 'garden/video/2024-05-01_08-00-00-garden-2.mp4'],
+      ['c', 'garden/video/2024-05-01_08-00-00-garden-3.mp4'],
+    ],
+  );
 });
 
 test('a name once given never changes: a new same-second recording takes the next free suffix', (t) => {
@@ -59,14 +82,20 @@ test('a name once given never changes: a new same-second recording takes the nex
   const listing = { video: new Set(['2024-05-01_08-00-00-garden.mp4']), images: new Set<string>() };
   // An earlier-usec recording appears later (another datadir): it must not steal the plain name.
   const plan = planCamera('Camera-Tuin', 'garden', [a, rec('z', T0, 50)], m, listing, opts);
-  t.deepEqual(plan.tasks.map((x) => [x.recording.id, x.output]), [['z', 'garden/video/2024-05-01_08-00-00-garden-2.mp4']]);
+  t.deepEqual(
+    plan.tasks.map((x) => [x.recording.id, x.output]),
+    [['z', 'garden/video/2024-05-01_08-00-00-garden-2.mp4']],
+  );
   t.is(plan.skipped.already, 1);
 });
 
 test('an output the user deleted is extracted again under its old name', (t) => {
   const a = rec('a', T0);
   const plan = planCamera('c', 'garden', [a], manifestOf([done(a, 'garden/video/x.mp4')]), empty, opts);
-  t.deepEqual(plan.tasks.map((x) => [x.output, x.reason]), [['garden/video/x.mp4', 'deleted']]);
+  t.deepEqual(
+    plan.tasks.map((x) => [x.output, x.reason]),
+    [['garden/video/x.mp4', 'deleted']],
+  );
 });
 
 test('a file hiksync did not write is a conflict, never a target; --adopt-existing hands it to the worker', (t) => {
@@ -75,7 +104,10 @@ test('a file hiksync did not write is a conflict, never a target; --adopt-existi
   t.deepEqual(plan.tasks, []);
   t.deepEqual(plan.conflicts, ['garden/video/2024-05-01_08-00-00-garden.mp4']);
   const adopt = planCamera('c', 'garden', [rec('a', T0)], manifestOf([]), listing, { ...opts, adoptExisting: true });
-  t.deepEqual(adopt.tasks.map((x) => x.reason), ['foreign']);
+  t.deepEqual(
+    adopt.tasks.map((x) => x.reason),
+    ['foreign'],
+  );
 });
 
 test('retention window: old recordings are skipped, implausible dates never are', (t) => {
@@ -83,7 +115,13 @@ test('retention window: old recordings are skipped, implausible dates never are'
   const reset = rec('reset', Date.UTC(2000, 0, 1) / 1000);
   const ahead = rec('ahead', NOW + 30 * 86_400);
   const plan = planCamera('c', 'garden', [old, reset, ahead], manifestOf([]), empty, opts);
-  t.deepEqual(plan.tasks.map((x) => [x.recording.id, x.implausible]), [['reset', true], ['ahead', true]]);
+  t.deepEqual(
+    plan.tasks.map((x) => [x.recording.id, x.implausible]),
+    [
+      ['reset', true],
+      ['ahead', true],
+    ],
+  );
   t.is(plan.skipped['too-old'], 1);
   t.is(plan.implausible, 2);
   const keepAll = planCamera('c', 'garden', [old], manifestOf([]), empty, { ...opts, retentionDays: 0 });
@@ -95,19 +133,31 @@ test('failed recordings are retried with their name until maxAttempts, then give
   const b = rec('b', T0 + 60);
   const m = manifestOf([done(a, 'garden/video/a.mp4', 'failed', 2), done(b, 'garden/video/b.mp4', 'failed', 3)]);
   const plan = planCamera('c', 'garden', [a, b], m, empty, opts);
-  t.deepEqual(plan.tasks.map((x) => [x.recording.id, x.reason, x.attempts]), [['a', 'retry', 2]]);
+  t.deepEqual(
+    plan.tasks.map((x) => [x.recording.id, x.reason, x.attempts]),
+    [['a', 'retry', 2]],
+  );
   t.deepEqual(plan.gaveUp, ['b']);
   const c = rec('c', T0 + 120);
   const gaveUp = manifestOf([done(c, 'garden/video/c.mp4', 'gave-up', 3)]);
   t.deepEqual(planCamera('c', 'garden', [c], gaveUp, empty, opts).tasks, []);
   const retried = planCamera('c', 'garden', [c], gaveUp, empty, { ...opts, retryGaveUp: true });
-  t.deepEqual(retried.tasks.map((x) => [x.output, x.reason, x.attempts]), [['garden/video/c.mp4', 'retry', 0]]);
+  t.deepEqual(
+    retried.tasks.map((x) => [x.output, x.reason, x.attempts]),
+    [['garden/video/c.mp4', 'retry', 0]],
+  );
 });
 
 test('--since/--until, --no-video and --no-images filter the plan', (t) => {
   const recs = [rec('v1', T0), rec('v2', T0 + 3600), rec('p1', T0 + 3600, 0, 'picture')];
   const ranged = planCamera('c', 'g', recs, manifestOf([]), empty, { ...opts, since: T0 + 1800, until: T0 + 7200 });
   t.deepEqual(ranged.tasks.map((x) => x.recording.id).sort(), ['p1', 'v2']);
-  const noVideo = planCamera('c', 'g', recs, manifestOf([]), empty, { ...opts, kinds: { video: false, picture: true } });
-  t.deepEqual(noVideo.tasks.map((x) => x.output), ['g/images/2024-05-01_09-00-00-g.jpg']);
+  const noVideo = planCamera('c', 'g', recs, manifestOf([]), empty, {
+    ...opts,
+    kinds: { video: false, picture: true },
+  });
+  t.deepEqual(
+    noVideo.tasks.map((x) => x.output),
+    ['g/images/2024-05-01_09-00-00-g.jpg'],
+  );
 });

@@ -59,7 +59,12 @@ test('a recording is old only once it ENDED before the cutoff', (t) => {
 
 test('only done entries are candidates; RETENTION_DAYS 0 keeps everything', (t) => {
   const old = NOW - 30 * DAY;
-  const entries = [entry(old, { status: 'failed' }), entry(old, { status: 'gave-up' }), entry(old, { status: 'pending' }), ...tenDays()];
+  const entries = [
+    entry(old, { status: 'failed' }),
+    entry(old, { status: 'gave-up' }),
+    entry(old, { status: 'pending' }),
+    ...tenDays(),
+  ];
   t.true(planRetention(entries, opts).delete.every((e) => e.status === 'done'));
   t.is(planRetention(entries, { ...opts, retentionDays: 0 }).delete.length, 0);
 });
@@ -168,7 +173,10 @@ test('applyRetention deletes planned files by recording time, not mtime', async 
   const plan = planRetention(store.entries(), opts);
   const r = await applyRetention(root, store, plan, { dryRun: false });
   t.deepEqual(r, { deleted: 3, bytes: 300, missing: 0, failed: 0 });
-  t.deepEqual(removed, entries.slice(0, 3).map((e) => e.id));
+  t.deepEqual(
+    removed,
+    entries.slice(0, 3).map((e) => e.id),
+  );
   t.is(flushes(), 1);
   const left = (await fs.readdir(path.join(root, 'garden', 'video'))).sort();
   t.deepEqual(left, [...entries.slice(3).map((e) => path.basename(e.output)), 'mine.mp4'].sort());
@@ -194,7 +202,12 @@ test('missing files are counted and forgotten; unsafe or unknown entries are nev
   const stranger = entry(NOW - 30 * DAY, { output: entries[5]!.output });
   const escaping = entry(NOW - 30 * DAY, { output: '../outside.mp4' });
   live.set(escaping.id, escaping);
-  const r = await applyRetention(root, store, { ...plan, delete: [...plan.delete, stranger, escaping] }, { dryRun: false });
+  const r = await applyRetention(
+    root,
+    store,
+    { ...plan, delete: [...plan.delete, stranger, escaping] },
+    { dryRun: false },
+  );
   t.is(r.deleted, 2);
   t.is(r.missing, 1);
   t.is(r.failed, 2);
@@ -204,7 +217,17 @@ test('missing files are counted and forgotten; unsafe or unknown entries are nev
 
 test('safeOutputPath refuses anything that could leave the output root', (t) => {
   t.is(safeOutputPath('/out', 'garden/video/a.mp4'), '/out/garden/video/a.mp4');
-  for (const bad of ['', '/etc/passwd', '../x', 'garden/../../x', 'garden//x', './x', '.hiksync/manifests/x', 'a\\b', 'garden/./x']) {
+  for (const bad of [
+    '',
+    '/etc/passwd',
+    '../x',
+    'garden/../../x',
+    'garden//x',
+    './x',
+    '.hiksync/manifests/x',
+    'a\\b',
+    'garden/./x',
+  ]) {
     t.is(safeOutputPath('/out', bad), undefined, bad);
   }
 });

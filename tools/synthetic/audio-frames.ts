@@ -34,7 +34,8 @@ export function splitAdtsFrames(data: Uint8Array): AudioFrames {
     if (sampleRate !== 0 && rate !== sampleRate) throw new ElementaryStreamError('ADTS sample rate changes mid-stream');
     sampleRate = rate;
     const length = ((buf[pos + 3]! & 0x03) << 11) | (buf[pos + 4]! << 3) | (buf[pos + 5]! >> 5);
-    if (length < 7 || pos + length > buf.length) throw new ElementaryStreamError(`bad ADTS frame length ${length} at ${pos}`);
+    if (length < 7 || pos + length > buf.length)
+      throw new ElementaryStreamError(`bad ADTS frame length ${length} at ${pos}`);
     frames.push(buf.subarray(pos, pos + length));
     if (frames.length > MAX_AUDIO_FRAMES) throw new ElementaryStreamError(`more than ${MAX_AUDIO_FRAMES} ADTS frames`);
     pos += length;
@@ -47,7 +48,8 @@ export function splitAdtsFrames(data: Uint8Array): AudioFrames {
 export function splitAlawBlocks(data: Uint8Array, sampleRate = 8000, blockMs = 40): AudioFrames {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const size = (sampleRate * blockMs) / 1000;
-  if (!Number.isInteger(size) || size <= 0) throw new RangeError(`A-law block of ${blockMs} ms at ${sampleRate} Hz is not whole bytes`);
+  if (!Number.isInteger(size) || size <= 0)
+    throw new RangeError(`A-law block of ${blockMs} ms at ${sampleRate} Hz is not whole bytes`);
   const count = Math.floor(buf.length / size);
   if (count === 0) throw new ElementaryStreamError('A-law input shorter than one block');
   const frames: Buffer[] = [];

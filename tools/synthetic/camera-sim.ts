@@ -143,7 +143,8 @@ const stampOf = (pts: number): number => Math.floor(pts / 2) >>> 0;
 export async function simulateCamera(o: CameraSimOptions, sink: HivSink): Promise<CameraSimResult> {
   const volumesCount = o.datadirs.length;
   const ringSize = volumesCount * o.avFiles;
-  const capacity = Math.floor((o.fileSize - Math.ceil(o.fileSize * INFO_AREA_FRACTION)) / SEGMENT_ALIGN) * SEGMENT_ALIGN;
+  const capacity =
+    Math.floor((o.fileSize - Math.ceil(o.fileSize * INFO_AREA_FRACTION)) / SEGMENT_ALIGN) * SEGMENT_ALIGN;
   const info = o.video.info;
   const resolution = info.width >= 640 ? 0x1b : 0x0f;
   const muxRng = createRng(o.seed, o.camera, 'mux');
@@ -267,7 +268,13 @@ export async function simulateCamera(o: CameraSimOptions, sink: HivSink): Promis
     const close = (s: SlotMeta, continues: boolean) => {
       const endFrame = s.firstFrame + s.frames;
       const end = toCameraTime(ev.startUsec + endFrame * USEC_PER_FRAME_25FPS);
-      s.record = { ...s.record, end, lastStamp: stampOf(ptsOfFrame(ev, endFrame)), endOffset: offset, infoEndTime: end.sec };
+      s.record = {
+        ...s.record,
+        end,
+        lastStamp: stampOf(ptsOfFrame(ev, endFrame)),
+        endOffset: offset,
+        infoEndTime: end.sec,
+      };
       s.continues = continues;
       file().slots[slot] = s;
       slot++;
@@ -280,7 +287,10 @@ export async function simulateCamera(o: CameraSimOptions, sink: HivSink): Promis
       const partial = isOpen && b === fullBlocks;
       // The snapshot catches the camera mid-frame: the open segment ends in a cut frame.
       const bytes = partial ? block.bytes.subarray(0, Math.floor(block.bytes.length / 2) + 1) : block.bytes;
-      if (bytes.length > capacity) throw new ShareOptionsError(`fileSize ${o.fileSize} cannot hold one GOP (${bytes.length} bytes) of ${info.file}`);
+      if (bytes.length > capacity)
+        throw new ShareOptionsError(
+          `fileSize ${o.fileSize} cannot hold one GOP (${bytes.length} bytes) of ${info.file}`,
+        );
       if (seg === null) {
         if (slot >= VIDEO_SLOTS_PER_FILE || offset + bytes.length > capacity) advance();
         seg = begin(block);
@@ -309,7 +319,13 @@ export async function simulateCamera(o: CameraSimOptions, sink: HivSink): Promis
   return collect(o, volumes, pos, slot, ringWrapped);
 }
 
-function collect(o: CameraSimOptions, volumes: VolumeState[], pos: number, curSlot: number, ringWrapped: boolean): CameraSimResult {
+function collect(
+  o: CameraSimOptions,
+  volumes: VolumeState[],
+  pos: number,
+  curSlot: number,
+  ringWrapped: boolean,
+): CameraSimResult {
   const recordings: TruthRecording[] = [];
   const open: TruthSkippedSlot[] = [];
   const stale: TruthSkippedSlot[] = [];
@@ -328,7 +344,17 @@ function collect(o: CameraSimOptions, volumes: VolumeState[], pos: number, curSl
       fs.slots.forEach((meta, j) => {
         if (!meta) return;
         slots.push({ fileNo: f, slot: j, record: meta.record });
-        const ref = { datadir, fileNo: f, slot: j, kind: 'video' as const, start: meta.record.start, end: meta.record.end, startOffset: meta.record.startOffset, endOffset: meta.record.endOffset, event: meta.event.index };
+        const ref = {
+          datadir,
+          fileNo: f,
+          slot: j,
+          kind: 'video' as const,
+          start: meta.record.start,
+          end: meta.record.end,
+          startOffset: meta.record.startOffset,
+          endOffset: meta.record.endOffset,
+          event: meta.event.index,
+        };
         if (j < validCount) {
           recordings.push(truthRecording(o, v, f, j, meta, info.file, info.frames));
         } else if (isCurrent && j === curSlot) {
@@ -338,16 +364,29 @@ function collect(o: CameraSimOptions, volumes: VolumeState[], pos: number, curSl
         }
       });
     });
-    return { header: headerFor(o, vs, v === curVolume ? { fileNo: curFile, segNo: curSlot } : null), files: vs.files.map((f) => f.record), slots };
+    return {
+      header: headerFor(o, vs, v === curVolume ? { fileNo: curFile, segNo: curSlot } : null),
+      files: vs.files.map((f) => f.record),
+      slots,
+    };
   });
   recordings.sort((a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec);
   return { volumes: indexes, recordings, open, stale, emptyFiles, ringWrapped };
 }
 
-function truthRecording(o: CameraSimOptions, v: number, f: number, j: number, m: SlotMeta, fixture: string, fixtureFrames: number): TruthRecording {
+function truthRecording(
+  o: CameraSimOptions,
+  v: number,
+  f: number,
+  j: number,
+  m: SlotMeta,
+  fixture: string,
+  fixtureFrames: number,
+): TruthRecording {
   const datadir = o.datadirs[v]!;
   const ev = m.event;
-  const jumpInside = ev.clockJump && ev.clockJump.atFrame > m.firstFrame && ev.clockJump.atFrame < m.firstFrame + m.frames;
+  const jumpInside =
+    ev.clockJump && ev.clockJump.atFrame > m.firstFrame && ev.clockJump.atFrame < m.firstFrame + m.frames;
   const firstPts = ptsOfFrame(ev, m.firstFrame);
   const lastPts = ptsOfFrame(ev, m.firstFrame + m.frames - 1);
   return {
@@ -380,7 +419,11 @@ function truthRecording(o: CameraSimOptions, v: number, f: number, j: number, m:
   };
 }
 
-function headerFor(o: CameraSimOptions, vs: VolumeState, current: { fileNo: number; segNo: number } | null): IndexHeader {
+function headerFor(
+  o: CameraSimOptions,
+  vs: VolumeState,
+  current: { fileNo: number; segNo: number } | null,
+): IndexHeader {
   let entry: CurrentFileEntry | null = null;
   let last = 0;
   if (current) {
@@ -399,7 +442,13 @@ function headerFor(o: CameraSimOptions, vs: VolumeState, current: { fileNo: numb
     // A volume the camera has moved on from: its last file is closed (FileRecord written), and the entry points
     // past its last slot, so reading it by the closed-file rule or by the current-file rule gives the same slots.
     const fs = vs.files[vs.lastFile]!;
-    entry = { fileNo: vs.lastFile, segNo: fs.record.segRecNums + 1, startTime: fs.record.startTime, endTime: fs.record.endTime, status: 0 };
+    entry = {
+      fileNo: vs.lastFile,
+      segNo: fs.record.segRecNums + 1,
+      startTime: fs.record.startTime,
+      endTime: fs.record.endTime,
+      status: 0,
+    };
     last = vs.lastFile;
   }
   return {

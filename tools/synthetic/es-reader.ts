@@ -86,7 +86,9 @@ export function isFirstSliceOfPicture(codec: VideoCodec, nal: Uint8Array): boole
  * filler; H.265 EOS, EOB, filler, suffix SEI). Everything else that is not VCL opens the next access unit.
  */
 function isSuffixNal(codec: VideoCodec, type: number): boolean {
-  return codec === 'h264' ? type === 10 || type === 11 || type === 12 : type === 36 || type === 37 || type === 38 || type === 40;
+  return codec === 'h264'
+    ? type === 10 || type === 11 || type === 12
+    : type === 36 || type === 37 || type === 38 || type === 40;
 }
 
 /** Group NAL units into access units. NALs before the first slice go with that first frame. */

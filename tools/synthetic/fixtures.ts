@@ -69,7 +69,9 @@ export interface PictureFixture {
 
 /** The folder holding package.json, walking up from `from` (a file URL or path). */
 export function findPackageRoot(from: string | URL = import.meta.url): string {
-  let dir = path.dirname(typeof from === 'string' && !from.startsWith('file:') ? path.resolve(from) : fileURLToPath(from));
+  let dir = path.dirname(
+    typeof from === 'string' && !from.startsWith('file:') ? path.resolve(from) : fileURLToPath(from),
+  );
   for (;;) {
     if (existsSync(path.join(dir, 'package.json'))) return dir;
     const parent = path.dirname(dir);
@@ -97,7 +99,11 @@ export async function loadCatalog(dir = fixturesDir()): Promise<FixtureCatalog> 
   return parsed as FixtureCatalog;
 }
 
-export async function loadVideoFixture(codec: VideoCodec, size: FixtureSize, dir = fixturesDir()): Promise<VideoFixture> {
+export async function loadVideoFixture(
+  codec: VideoCodec,
+  size: FixtureSize,
+  dir = fixturesDir(),
+): Promise<VideoFixture> {
   const catalog = await loadCatalog(dir);
   const info = catalog.video.find((v) => v.codec === codec && v.fixture === size);
   if (!info) throw new FixtureError(`no ${size} ${codec} fixture in fixtures.json`);
@@ -105,9 +111,12 @@ export async function loadVideoFixture(codec: VideoCodec, size: FixtureSize, dir
   // The share writer cuts recordings on these GOP boundaries: they must be where fixtures.json says.
   const keys = frames.flatMap((f, i) => (f.key ? [i] : []));
   if (frames.length !== info.frames || keys.join(',') !== info.keyFrames.join(',')) {
-    throw new FixtureError(`${info.file}: found ${frames.length} frames, key frames [${keys.join(',')}], fixtures.json says ${info.frames}, [${info.keyFrames.join(',')}]`);
+    throw new FixtureError(
+      `${info.file}: found ${frames.length} frames, key frames [${keys.join(',')}], fixtures.json says ${info.frames}, [${info.keyFrames.join(',')}]`,
+    );
   }
-  if (!frames.every((f) => !f.key || f.hasParameterSets)) throw new FixtureError(`${info.file}: a key frame lacks parameter sets`);
+  if (!frames.every((f) => !f.key || f.hasParameterSets))
+    throw new FixtureError(`${info.file}: a key frame lacks parameter sets`);
   return { info, frames };
 }
 

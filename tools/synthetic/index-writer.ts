@@ -92,7 +92,12 @@ export function fileRecordOffset(fileNo: number): number {
 }
 
 /** `1280 + 32*avFiles + (f*S + j)*recordSize`. */
-export function segmentRecordOffset(avFiles: number, fileNo: number, slot: number, layout: IndexLayout = VIDEO_LAYOUT): number {
+export function segmentRecordOffset(
+  avFiles: number,
+  fileNo: number,
+  slot: number,
+  layout: IndexLayout = VIDEO_LAYOUT,
+): number {
   return HEADER_SIZE + FILE_RECORD_SIZE * avFiles + (fileNo * layout.slotsPerFile + slot) * layout.recordSize;
 }
 
@@ -185,7 +190,8 @@ export function buildIndexTable(t: IndexTable): Buffer {
   const avFiles = t.header.avFiles;
   if (t.files.length !== avFiles) throw new RangeError(`${t.files.length} file records for avFiles ${avFiles}`);
   const needed = indexBytesNeeded(avFiles, layout);
-  if (t.size < needed) throw new RangeError(`index size ${t.size} is smaller than the ${needed} bytes its records need`);
+  if (t.size < needed)
+    throw new RangeError(`index size ${t.size} is smaller than the ${needed} bytes its records need`);
   const out = Buffer.alloc(t.size);
   encodeHeader(out, t.header);
   t.files.forEach((r, f) => encodeFileRecord(out, fileRecordOffset(f), r));
@@ -200,5 +206,11 @@ export function buildIndexTable(t: IndexTable): Buffer {
 
 /** FileRecords a picture index carries: 0xFFFF placeholders (readers must not gate pictures on them). */
 export function placeholderFileRecords(avFiles: number): FileRecord[] {
-  return Array.from({ length: avFiles }, (_, f) => ({ fileNo: f, chan: EMPTY_FILE_CHAN, segRecNums: 0, startTime: 0, endTime: 0 }));
+  return Array.from({ length: avFiles }, (_, f) => ({
+    fileNo: f,
+    chan: EMPTY_FILE_CHAN,
+    segRecNums: 0,
+    startTime: 0,
+    endTime: 0,
+  }));
 }

@@ -11,7 +11,13 @@
  */
 import type { CameraTime } from '../../lib/hikvision/types.js';
 import type { PictureFixture } from './fixtures.js';
-import { placeholderFileRecords, type IndexHeader, type IndexLayout, type SlotEntry, type FileRecord } from './index-writer.js';
+import {
+  placeholderFileRecords,
+  type IndexHeader,
+  type IndexLayout,
+  type SlotEntry,
+  type FileRecord,
+} from './index-writer.js';
 import { createRng } from './rng.js';
 
 export type PictureStride = 4096 | 256 | 96;
@@ -55,7 +61,8 @@ export function planPictures(o: {
   firstStartUsec: number;
 }): PicturePlan {
   const layout = pictureLayout(o.stride);
-  const perFile = o.stride === 96 ? layout.slotsPerFile : Math.max(1, Math.min(layout.slotsPerFile, Math.ceil(o.count / 2)));
+  const perFile =
+    o.stride === 96 ? layout.slotsPerFile : Math.max(1, Math.min(layout.slotsPerFile, Math.ceil(o.count / 2)));
   const picFiles = Math.max(1, Math.ceil(o.count / perFile));
   const pictures: PlannedPicture[] = [];
   const fill = new Array<number>(picFiles).fill(0);
@@ -63,7 +70,10 @@ export function planPictures(o: {
   for (let k = 0; k < o.count; k++) {
     const rng = createRng(o.seed, o.camera, 'picture', k);
     // Pictures 1 and 2 are taken in the same second (different microseconds), like two events in a burst.
-    t = k === 2 ? t + rng.int(50_000, 150_000) : (Math.floor(t / 1e6) + rng.int(20, 600)) * 1e6 + rng.int(0, k === 1 ? 700_000 : 999_999);
+    t =
+      k === 2
+        ? t + rng.int(50_000, 150_000)
+        : (Math.floor(t / 1e6) + rng.int(20, 600)) * 1e6 + rng.int(0, k === 1 ? 700_000 : 999_999);
     const fixture = o.fixtures[k % o.fixtures.length]!;
     const fileNo = Math.floor(k / perFile);
     const at = fill[fileNo]!;
@@ -71,14 +81,28 @@ export function planPictures(o: {
     const endOffset = jpegEnd + (k % 3 === 0 ? 0 : rng.int(1, 200));
     fill[fileNo] = Math.ceil((endOffset + 1) / PICTURE_ALIGN) * PICTURE_ALIGN + rng.int(0, 2) * PICTURE_ALIGN;
     const sec = Math.floor(t / 1e6);
-    pictures.push({ index: k, fileNo, slot: k - fileNo * perFile, time: { sec, usec: t - sec * 1e6 }, fixture, jpegStart: at, jpegEnd, startOffset: at, endOffset });
+    pictures.push({
+      index: k,
+      fileNo,
+      slot: k - fileNo * perFile,
+      time: { sec, usec: t - sec * 1e6 },
+      fixture,
+      jpegStart: at,
+      jpegEnd,
+      startOffset: at,
+      endOffset,
+    });
   }
   const picFileSize = Math.max(PIC_FILE_ROUNDING, Math.ceil(Math.max(...fill) / PIC_FILE_ROUNDING) * PIC_FILE_ROUNDING);
   return { layout, picFiles, picFileSize, pictures };
 }
 
 /** The picture index: 0xFFFF placeholder FileRecords, no current-file entry, startTime == endTime records. */
-export function pictureIndex(plan: PicturePlan, version: 2 | 3, modifyTimes: number): { header: IndexHeader; files: FileRecord[]; slots: SlotEntry[] } {
+export function pictureIndex(
+  plan: PicturePlan,
+  version: 2 | 3,
+  modifyTimes: number,
+): { header: IndexHeader; files: FileRecord[]; slots: SlotEntry[] } {
   return {
     header: { modifyTimes, version, avFiles: plan.picFiles, nextFileRecNo: 0, lastFileRecNo: 0, current: null },
     files: placeholderFileRecords(plan.picFiles),

@@ -237,7 +237,13 @@ function esEntry(streamType: number, streamId: number, info: Uint8Array): Buffer
  * One PES packet with the MPEG-2 optional header. `pts` undefined = no PTS. `stuffing` bytes pad the header
  * (0xFF, the last one carrying a small counter as Hikvision does: readers must skip by PES_header_data_length).
  */
-export function encodePes(streamId: number, payload: Uint8Array, pts: number | undefined, stuffing = 0, tag = 0): Buffer {
+export function encodePes(
+  streamId: number,
+  payload: Uint8Array,
+  pts: number | undefined,
+  stuffing = 0,
+  tag = 0,
+): Buffer {
   const headerData = (pts === undefined ? 0 : 5) + stuffing;
   const packetLength = 3 + headerData + payload.length;
   if (packetLength > 0xffff) throw new RangeError(`PES packet of ${packetLength} bytes exceeds 65535`);
@@ -445,7 +451,10 @@ export class PsMuxer {
   /** Bytes of one audio frame: its own pack header and one PES with a PTS. */
   audioFrame(data: Uint8Array, pts: number): Buffer {
     if (this.options.audio === 'none') throw new RangeError('audioFrame() on a muxer configured without audio');
-    return Buffer.concat([this.packHeader(pts), encodePes(AUDIO_STREAM_ID, data, pts, this.options.pesStuffing, this.packCounter)]);
+    return Buffer.concat([
+      this.packHeader(pts),
+      encodePes(AUDIO_STREAM_ID, data, pts, this.options.pesStuffing, this.packCounter),
+    ]);
   }
 
   /**
@@ -526,6 +535,12 @@ export function* muxTimeline(opts: TimelineOptions): Generator<MuxChunk> {
       nextAudio++;
       count++;
     }
-    yield { frame: i, key: au.key, pts, bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts), audioFrames: count };
+    yield {
+      frame: i,
+      key: au.key,
+      pts,
+      bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+      audioFrames: count,
+    };
   }
 }

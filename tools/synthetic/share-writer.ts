@@ -69,7 +69,8 @@ const hivName = (fileNo: number, ext: 'mp4' | 'pic') => `hiv${String(fileNo).pad
 const toPosix = (p: string) => p.split(path.sep).join('/');
 
 function checkInt(name: string, v: number, min: number, max: number): void {
-  if (!Number.isInteger(v) || v < min || v > max) throw new ShareOptionsError(`${name} must be an integer in ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new ShareOptionsError(`${name} must be an integer in ${min}..${max}, got ${v}`);
 }
 
 export async function writeSyntheticShare(opts: SyntheticShareOptions): Promise<GroundTruth> {
@@ -102,10 +103,13 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
   checkInt('fileSize', fileSize, 64 * 1024, MAX_FILE_SIZE);
   checkInt('events', c.events, 0, MAX_EVENTS);
   checkInt('pictures', pictures, 0, MAX_EVENTS);
-  if (sd && datadirCount !== 1) throw new ShareOptionsError(`camera ${c.name}: the SD-card layout has exactly one datadir`);
+  if (sd && datadirCount !== 1)
+    throw new ShareOptionsError(`camera ${c.name}: the SD-card layout has exactly one datadir`);
   if (sd && c.infoBin) throw new ShareOptionsError(`camera ${c.name}: the SD-card layout has no info.bin`);
-  if (![4096, 256, 96].includes(stride)) throw new ShareOptionsError(`pictureStride must be 4096, 256 or 96, got ${stride}`);
-  if (version !== 2 && version !== 3) throw new ShareOptionsError(`indexVersion must be 2 or 3, got ${String(version)}`);
+  if (![4096, 256, 96].includes(stride))
+    throw new ShareOptionsError(`pictureStride must be 4096, 256 or 96, got ${stride}`);
+  if (version !== 2 && version !== 3)
+    throw new ShareOptionsError(`indexVersion must be 2 or 3, got ${String(version)}`);
   const infoBin = c.infoBin ?? !sd;
 
   const cameraDir = path.join(root, c.name);
@@ -163,13 +167,29 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
 
   // Pictures live in the first datadir; the others get an empty picture index and an unused .pic file.
   const pictureFixtures = await loadPictureFixtures();
-  const picPlan = planPictures({ seed, camera: c.name, count: pictures, stride, fixtures: pictureFixtures, firstStartUsec });
-  const emptyPicPlan = planPictures({ seed, camera: c.name, count: 0, stride, fixtures: pictureFixtures, firstStartUsec });
+  const picPlan = planPictures({
+    seed,
+    camera: c.name,
+    count: pictures,
+    stride,
+    fixtures: pictureFixtures,
+    firstStartUsec,
+  });
+  const emptyPicPlan = planPictures({
+    seed,
+    camera: c.name,
+    count: 0,
+    stride,
+    fixtures: pictureFixtures,
+    firstStartUsec,
+  });
   const videoNeeded = indexBytesNeeded(avFiles, VIDEO_LAYOUT);
   const picNeeded = indexBytesNeeded(picPlan.picFiles, picPlan.layout);
   const indexSize = c.indexSize ?? Math.max(DEFAULT_INDEX_SIZE, roundUp(Math.max(videoNeeded, picNeeded), 64 * 1024));
   if (indexSize < videoNeeded || indexSize < picNeeded) {
-    throw new ShareOptionsError(`indexSize ${indexSize} is too small: the records need ${Math.max(videoNeeded, picNeeded)} bytes`);
+    throw new ShareOptionsError(
+      `indexSize ${indexSize} is too small: the records need ${Math.max(videoNeeded, picNeeded)} bytes`,
+    );
   }
 
   const recordings: TruthRecording[] = [...sim.recordings];
@@ -182,7 +202,10 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     const plan = v === 0 ? picPlan : emptyPicPlan;
     const modify = createRng(seed, c.name, 'pic-modify', v).int(100, 90_000) + plan.pictures.length;
     const picIndex = pictureIndex(plan, version, modify);
-    await writeFile(path.join(dir, 'index00p.bin'), buildIndexTable({ ...picIndex, layout: plan.layout, size: indexSize }));
+    await writeFile(
+      path.join(dir, 'index00p.bin'),
+      buildIndexTable({ ...picIndex, layout: plan.layout, size: indexSize }),
+    );
     await copyFile(path.join(dir, 'index00p.bin'), path.join(dir, 'index01p.bin'));
     for (let f = 0; f < plan.picFiles; f++) {
       await preallocate(dataPath(v, f, 'pic'), plan.picFileSize, sparse || plan.pictures.length === 0);
@@ -240,7 +263,11 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     fileSize,
     indexVersion: version,
     indexSize,
-    picture: { slotsPerFile: picPlan.layout.slotsPerFile, recordSize: picPlan.layout.recordSize, picFiles: picPlan.picFiles },
+    picture: {
+      slotsPerFile: picPlan.layout.slotsPerFile,
+      recordSize: picPlan.layout.recordSize,
+      picFiles: picPlan.picFiles,
+    },
     events: c.events,
     ringWrapped: sim.ringWrapped,
     recordings,

@@ -133,7 +133,11 @@ export class RetentionCommand extends BaseCommand {
     const problems = results.some((r) => r.blocked !== undefined || r.failed > 0);
     if (this.json) {
       this.context.stdout.write(
-        JSON.stringify({ dryRun: this.dryRun, retentionDays: cfg.retentionDays, force: this.force, cameras: results }, null, 2) + '\n',
+        JSON.stringify(
+          { dryRun: this.dryRun, retentionDays: cfg.retentionDays, force: this.force, cameras: results },
+          null,
+          2,
+        ) + '\n',
       );
     } else {
       const verb = this.dryRun ? 'would delete' : 'deleted';
@@ -144,9 +148,12 @@ export class RetentionCommand extends BaseCommand {
           r.keptImplausible ? `${r.keptImplausible} with implausible dates kept` : '',
           r.blocked ? `BLOCKED: ${r.blocked}` : '',
         ].filter(Boolean);
-        this.context.stdout.write(`${r.tag}: ${verb} ${r.deleted} files (${formatBytes(r.bytes)})${extra.length ? `; ${extra.join('; ')}` : ''}\n`);
+        this.context.stdout.write(
+          `${r.tag}: ${verb} ${r.deleted} files (${formatBytes(r.bytes)})${extra.length ? `; ${extra.join('; ')}` : ''}\n`,
+        );
       }
-      if (results.length === 0 && cfg.retentionDays > 0) this.context.stdout.write(`no manifests in ${cfg.stateDir}: nothing hiksync created to delete\n`);
+      if (results.length === 0 && cfg.retentionDays > 0)
+        this.context.stdout.write(`no manifests in ${cfg.stateDir}: nothing hiksync created to delete\n`);
     }
     return problems ? ExitCode.SOME_FAILED : ExitCode.OK;
   }

@@ -60,21 +60,32 @@ export class RunCommand extends BaseCommand {
   logLevel = logLevelOption();
   json = jsonOption();
   runMode = Option.String('--run-mode', { description: 'once | cron (RUN_MODE, default once on the command line)' });
-  cronInterval = Option.String('--cron-interval', { description: 'Minutes between pass starts in cron mode, 1-1440 (CRON_INTERVAL, default 10)' });
-  since = Option.String('--since', { description: 'Only recordings at/after this camera-local date or date-time (ISO 8601)' });
-  until = Option.String('--until', { description: 'Only recordings before this camera-local date or date-time (ISO 8601)' });
+  cronInterval = Option.String('--cron-interval', {
+    description: 'Minutes between pass starts in cron mode, 1-1440 (CRON_INTERVAL, default 10)',
+  });
+  since = Option.String('--since', {
+    description: 'Only recordings at/after this camera-local date or date-time (ISO 8601)',
+  });
+  until = Option.String('--until', {
+    description: 'Only recordings before this camera-local date or date-time (ISO 8601)',
+  });
   camera = Option.Array('--camera', { description: 'Only this camera (folder name or tag); repeatable' });
   images = Option.Boolean('--images', true, { description: 'Extract pictures (--no-images to skip them)' });
   video = Option.Boolean('--video', true, { description: 'Extract video (--no-video to skip it)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print the plan, write nothing' });
   adoptExisting = Option.Boolean('--adopt-existing', false, {
-    description: 'Take over files at target names that hiksync did not write: adopt valid MP4/JPEG, replace raw MPEG-PS .mp4 files of older tools',
+    description:
+      'Take over files at target names that hiksync did not write: adopt valid MP4/JPEG, replace raw MPEG-PS .mp4 files of older tools',
   });
   retryFailed = Option.Boolean('--retry-failed', false, {
     description: 'Try recordings that gave up after MAX_ATTEMPTS failures again (e.g. after fixing a share problem)',
   });
-  fsync = Option.Boolean('--fsync', true, { description: 'fsync each output before it gets its final name (--no-fsync: faster, less safe on power loss)' });
-  forceRetention = Option.Boolean('--force-retention', false, { description: 'Apply retention even when a safety valve would block it' });
+  fsync = Option.Boolean('--fsync', true, {
+    description: 'fsync each output before it gets its final name (--no-fsync: faster, less safe on power loss)',
+  });
+  forceRetention = Option.Boolean('--force-retention', false, {
+    description: 'Apply retention even when a safety valve would block it',
+  });
 
   protected override settings(): RawSettings {
     return {

@@ -60,7 +60,10 @@ export class ScanCommand extends BaseCommand {
       const pictures = scan.recordings.filter((r) => r.kind === 'picture');
       const bytes = scan.recordings.reduce((n, r) => n + (r.endOffset - r.startOffset), 0);
       const first = scan.recordings[0];
-      const last = scan.recordings.reduce<Recording | undefined>((m, r) => (!m || r.end.sec > m.end.sec ? r : m), undefined);
+      const last = scan.recordings.reduce<Recording | undefined>(
+        (m, r) => (!m || r.end.sec > m.end.sec ? r : m),
+        undefined,
+      );
       if (this.json) {
         out.push({
           camera: cam.name,
@@ -76,7 +79,8 @@ export class ScanCommand extends BaseCommand {
         });
         continue;
       }
-      const versions = [...new Set(scan.datadirs.map((d) => d.version).filter((v) => v !== undefined))].join('/') || '?';
+      const versions =
+        [...new Set(scan.datadirs.map((d) => d.version).filter((v) => v !== undefined))].join('/') || '?';
       this.context.stdout.write(
         `${tag}${tag !== cam.name ? ` (${cam.name})` : ''}: ${scan.datadirs.length} datadir(s), index version ${versions}\n` +
           `  ${videos.length} recordings, ${pictures.length} pictures, ${formatBytes(bytes)}` +

@@ -24,7 +24,15 @@ test.serial('retention --dry-run --json reports and changes nothing; then delete
   const real = await run(['retention', ...a.flags, '--retention-days', '7']);
   t.is(real.code, 0, real.stderr);
   t.regex(real.stdout, /garden: deleted 3 files/);
-  t.deepEqual((await fs.readdir(path.join(a.output, 'garden', 'video'))).sort(), ['r3.mp4', 'r4.mp4', 'r5.mp4', 'r6.mp4', 'r7.mp4', 'r8.mp4', 'r9.mp4']);
+  t.deepEqual((await fs.readdir(path.join(a.output, 'garden', 'video'))).sort(), [
+    'r3.mp4',
+    'r4.mp4',
+    'r5.mp4',
+    'r6.mp4',
+    'r7.mp4',
+    'r8.mp4',
+    'r9.mp4',
+  ]);
   const reopened = await Manifest.open(a.stateDir, 'Camera-Tuin');
   t.is(reopened.entries().length, 7);
   t.false((await fs.readdir(a.stateDir)).includes('lock'), 'lock released');
@@ -45,7 +53,10 @@ test.serial('retention: a bad setting is one line and exit 78; a held lock is ex
   const a = await archive(t);
   const bad = await run(['retention', ...a.flags, '--retention-days', '7x']);
   t.is(bad.code, ExitCode.CONFIG);
-  t.is(bad.stderr, 'hiksync: --retention-days "7x" is not valid: expected a whole number of days (0 = keep everything) from 0 to 36500\n');
+  t.is(
+    bad.stderr,
+    'hiksync: --retention-days "7x" is not valid: expected a whole number of days (0 = keep everything) from 0 to 36500\n',
+  );
   const lock = await acquireLock(path.join(a.stateDir, 'lock'), { onLost: () => undefined });
   t.teardown(() => lock.release());
   const held = await run(['retention', ...a.flags, '--retention-days', '7']);

@@ -16,13 +16,22 @@ test('splitNalUnits handles 3- and 4-byte start codes and drops trailing zero by
     nal(0, 0, 1, 0x41, 0x9a),
   ]);
   const nals = splitNalUnits(es);
-  t.deepEqual(nals.map((n) => [...n]), [[0x67, 0x42], [0x68, 0xce], [0x65, 0x88, 0x80], [0x41, 0x9a]]);
+  t.deepEqual(
+    nals.map((n) => [...n]),
+    [
+      [0x67, 0x42],
+      [0x68, 0xce],
+      [0x65, 0x88, 0x80],
+      [0x41, 0x9a],
+    ],
+  );
   t.throws(() => splitNalUnits(Buffer.from([1, 2, 3, 4])), { instanceOf: ElementaryStreamError });
 });
 
 test('splitAccessUnits groups parameter sets with the next slice and splits on first_mb_in_slice == 0', (t) => {
   const es = Buffer.concat([
-    nal(0, 0, 0, 1, 0x67, 0x42), nal(0, 0, 0, 1, 0x68, 0xce),
+    nal(0, 0, 0, 1, 0x67, 0x42),
+    nal(0, 0, 0, 1, 0x68, 0xce),
     nal(0, 0, 1, 0x65, 0x88, 0x01), // IDR slice, first_mb 0 (top bit set)
     nal(0, 0, 1, 0x65, 0x40, 0x01), // second slice of the same picture (first_mb != 0)
     nal(0, 0, 1, 0x06, 0x05, 0x01), // SEI opens the next access unit
@@ -31,28 +40,54 @@ test('splitAccessUnits groups parameter sets with the next slice and splits on f
   ]);
   const aus = splitAccessUnits('h264', es);
   t.is(aus.length, 3);
-  t.deepEqual(aus.map((a) => a.nals.map((n) => nalType('h264', n))), [[7, 8, 5, 5], [6, 1], [1]]);
-  t.deepEqual(aus.map((a) => [a.key, a.hasParameterSets]), [[true, true], [false, false], [false, false]]);
+  t.deepEqual(
+    aus.map((a) => a.nals.map((n) => nalType('h264', n))),
+    [[7, 8, 5, 5], [6, 1], [1]],
+  );
+  t.deepEqual(
+    aus.map((a) => [a.key, a.hasParameterSets]),
+    [
+      [true, true],
+      [false, false],
+      [false, false],
+    ],
+  );
 });
 
 test('HEVC: VPS/SPS/PPS go with the IDR; first_slice_segment_in_pic_flag starts a frame', (t) => {
   const es = Buffer.concat([
-    nal(0, 0, 0, 1, 0x40, 0x01, 0x0c), nal(0, 0, 0, 1, 0x42, 0x01, 0x01), nal(0, 0, 0, 1, 0x44, 0x01, 0xc1),
+    nal(0, 0, 0, 1, 0x40, 0x01, 0x0c),
+    nal(0, 0, 0, 1, 0x42, 0x01, 0x01),
+    nal(0, 0, 0, 1, 0x44, 0x01, 0xc1),
     nal(0, 0, 0, 1, 0x28, 0x01, 0xaf), // IDR_W_RADL (20), first slice
     nal(0, 0, 0, 1, 0x02, 0x01, 0xd0), // TRAIL_R (1), first slice
     nal(0, 0, 0, 1, 0x02, 0x01, 0x50), // TRAIL_R, not the first slice segment
   ]);
   const aus = splitAccessUnits('h265', es);
-  t.deepEqual(aus.map((a) => a.nals.map((n) => nalType('h265', n))), [[32, 33, 34, 20], [1, 1]]);
+  t.deepEqual(
+    aus.map((a) => a.nals.map((n) => nalType('h265', n))),
+    [
+      [32, 33, 34, 20],
+      [1, 1],
+    ],
+  );
   t.true(aus[0]!.key && aus[0]!.hasParameterSets);
   t.false(aus[1]!.key);
 });
 
-for (const [codec, size] of [['h264', 'small'], ['h265', 'small'], ['h264', 'large'], ['h265', 'large']] as const) {
+for (const [codec, size] of [
+  ['h264', 'small'],
+  ['h265', 'small'],
+  ['h264', 'large'],
+  ['h265', 'large'],
+] as const) {
   test(`fixture ${size} ${codec}: 50 frames, IDR with parameter sets at 0 and 25, no other key frames`, async (t) => {
     const fx = await loadVideoFixture(codec, size);
     t.is(fx.frames.length, 50);
-    t.deepEqual(fx.frames.flatMap((f, i) => (f.key ? [i] : [])), [0, 25]);
+    t.deepEqual(
+      fx.frames.flatMap((f, i) => (f.key ? [i] : [])),
+      [0, 25],
+    );
     t.true(fx.frames[25]!.hasParameterSets);
     t.is(fx.info.fps, 25);
     t.false(fx.info.bFrames);
@@ -69,12 +104,17 @@ test('audio fixtures split into whole packets', async (t) => {
   const adts = splitAdtsFrames(await readFile(path.join(fixturesDir(), aac.file)));
   t.is(adts.sampleRate, aac.sampleRate);
   t.is(adts.ticks90k, (1024 * 90000) / aac.sampleRate);
-  t.is(adts.frames.reduce((n, f) => n + f.length, 0), aac.bytes);
+  t.is(
+    adts.frames.reduce((n, f) => n + f.length, 0),
+    aac.bytes,
+  );
   t.true(adts.frames.length >= 30);
   const alaw = splitAlawBlocks(Buffer.alloc(16000 + 100), 8000);
   t.is(alaw.frames.length, 50);
   t.is(alaw.ticks90k, 3600);
-  t.throws(() => splitAdtsFrames(Buffer.from([0xff, 0xf1, 0x60, 0x40, 0xff, 0xff, 0xfc])), { instanceOf: ElementaryStreamError });
+  t.throws(() => splitAdtsFrames(Buffer.from([0xff, 0xf1, 0x60, 0x40, 0xff, 0xff, 0xfc])), {
+    instanceOf: ElementaryStreamError,
+  });
 });
 
 test('findPackageRoot works from a dist/ location (compiled code)', (t) => {

@@ -108,7 +108,8 @@ export function videoFrames(packets: PsPacket[]): { frames: VideoFrameFromPs[]; 
     if (!frame) throw new Error('video PES before the first PTS');
     const pl = p.payload;
     const opens = pl.length >= 4 && pl[0] === 0 && pl[1] === 0 && pl[2] === 0 && pl[3] === 1;
-    for (let i = 1; i + 2 < pl.length; i++) if (pl[i] === 0 && pl[i + 1] === 0 && pl[i + 2] === 1 && !(opens && i === 1)) startCodesInside++;
+    for (let i = 1; i + 2 < pl.length; i++)
+      if (pl[i] === 0 && pl[i + 1] === 0 && pl[i + 2] === 1 && !(opens && i === 1)) startCodesInside++;
     if (opens) frame.nals.push(Buffer.from(pl.subarray(4)));
     else {
       const last = frame.nals.pop();

@@ -26,7 +26,15 @@ test('every header, FileRecord and SegmentRecord field lands at the doc offset',
   const files = placeholderFileRecords(avFiles);
   files[2] = { fileNo: 2, chan: 1, segRecNums: 3, startTime: 1000, endTime: 2000, status: 1, lockedSegNum: 7 };
   const buf = buildIndexTable({
-    header: { modifyTimes: 2 ** 40 + 5, version: 2, avFiles, nextFileRecNo: 3, lastFileRecNo: 2, current: { fileNo: 2, segNo: 4, startTime: 1000, endTime: 2100 }, checksum: 0xabcdef },
+    header: {
+      modifyTimes: 2 ** 40 + 5,
+      version: 2,
+      avFiles,
+      nextFileRecNo: 3,
+      lastFileRecNo: 2,
+      current: { fileNo: 2, segNo: 4, startTime: 1000, endTime: 2100 },
+      checksum: 0xabcdef,
+    },
     files,
     slots: [
       { fileNo: 2, slot: 3, record: segment(0) },
@@ -59,7 +67,10 @@ test('every header, FileRecord and SegmentRecord field lands at the doc offset',
   t.is(dv.getUint16(1280 + 32 * 2 + 18, true), 7);
   t.is(dv.getUint16(1280 + 32 * 0 + 4, true), 0xffff, 'unused file: chan 0xFFFF');
   // SegmentRecord for file f slot j at 1280 + 32*avFiles + (f*256 + j)*80.
-  for (const [f, j, n] of [[2, 3, 0], [4, 255, 1]] as const) {
+  for (const [f, j, n] of [
+    [2, 3, 0],
+    [4, 255, 1],
+  ] as const) {
     const at = 1280 + 32 * avFiles + (f * 256 + j) * 80;
     const s = segment(n);
     t.is(buf[at], 0x0d);
@@ -76,7 +87,10 @@ test('every header, FileRecord and SegmentRecord field lands at the doc offset',
     t.is(dv.getUint32(at + 40, true), s.startOffset);
     t.is(dv.getUint32(at + 44, true), s.endOffset);
     t.is(dv.getUint32(at + 52, true), 0, 'version 2: no OFNI');
-    t.deepEqual([64, 68, 72, 76].map((o) => dv.getUint32(at + o, true)), [11, 22, 33, 44]);
+    t.deepEqual(
+      [64, 68, 72, 76].map((o) => dv.getUint32(at + o, true)),
+      [11, 22, 33, 44],
+    );
   }
   // Nothing else was written in the slot area.
   const slotArea = buf.subarray(1280 + 32 * avFiles);
@@ -97,10 +111,19 @@ test('version 3 writes "OFNI" at +52 of each record', (t) => {
 });
 
 test('buildIndexTable refuses a size that cannot hold the records and slots outside the table', (t) => {
-  const base = { header: { modifyTimes: 1, version: 2 as const, avFiles: 4, nextFileRecNo: 0, lastFileRecNo: 0, current: null }, files: placeholderFileRecords(4) };
-  t.throws(() => buildIndexTable({ ...base, slots: [], size: 1280 + 32 * 4 + 4 * 256 * 80 - 1 }), { instanceOf: RangeError });
-  t.throws(() => buildIndexTable({ ...base, slots: [{ fileNo: 4, slot: 0, record: segment(0) }], size: 1 << 20 }), { instanceOf: RangeError });
-  t.throws(() => buildIndexTable({ ...base, slots: [{ fileNo: 0, slot: 256, record: segment(0) }], size: 1 << 20 }), { instanceOf: RangeError });
+  const base = {
+    header: { modifyTimes: 1, version: 2 as const, avFiles: 4, nextFileRecNo: 0, lastFileRecNo: 0, current: null },
+    files: placeholderFileRecords(4),
+  };
+  t.throws(() => buildIndexTable({ ...base, slots: [], size: 1280 + 32 * 4 + 4 * 256 * 80 - 1 }), {
+    instanceOf: RangeError,
+  });
+  t.throws(() => buildIndexTable({ ...base, slots: [{ fileNo: 4, slot: 0, record: segment(0) }], size: 1 << 20 }), {
+    instanceOf: RangeError,
+  });
+  t.throws(() => buildIndexTable({ ...base, slots: [{ fileNo: 0, slot: 256, record: segment(0) }], size: 1 << 20 }), {
+    instanceOf: RangeError,
+  });
 });
 
 for (const stride of [4096, 256, 96] as const) {
@@ -114,7 +137,8 @@ for (const stride of [4096, 256, 96] as const) {
     const size = stride === 96 ? 96 : 80;
     t.is(plan.picFiles, stride === 96 ? 1 : 2);
     t.is(dv.getUint32(12, true), plan.picFiles);
-    for (let f = 0; f < plan.picFiles; f++) t.is(dv.getUint16(1280 + 32 * f + 4, true), 0xffff, 'placeholder FileRecord');
+    for (let f = 0; f < plan.picFiles; f++)
+      t.is(dv.getUint16(1280 + 32 * f + 4, true), 0xffff, 'placeholder FileRecord');
     for (const p of plan.pictures) {
       const at = 1280 + 32 * plan.picFiles + (p.fileNo * S + p.slot) * size;
       t.not(buf[at], 0);

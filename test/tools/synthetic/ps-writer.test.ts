@@ -18,11 +18,37 @@ import {
 import { ffprobe } from '../../helpers/media-tools.js';
 import { decodeTimestamp, psmStreams, videoFrames, walkPs } from './helpers.js';
 
-async function mux(opts: { codec: 'h264' | 'h265'; audio: 'aac' | 'alaw' | 'none'; maxPesPayload: number; frames: number; firstPts: number; clockJump?: TimelineOptions['clockJump']; privateEvery?: number }) {
+async function mux(opts: {
+  codec: 'h264' | 'h265';
+  audio: 'aac' | 'alaw' | 'none';
+  maxPesPayload: number;
+  frames: number;
+  firstPts: number;
+  clockJump?: TimelineOptions['clockJump'];
+  privateEvery?: number;
+}) {
   const video = await loadVideoFixture(opts.codec, 'small');
   const audio = opts.audio === 'none' ? undefined : await loadAudioFixture(opts.audio);
-  const mux = new PsMuxer({ video: opts.codec, audio: opts.audio, maxPesPayload: opts.maxPesPayload, packCounter: 1000, privateEvery: opts.privateEvery ?? 10, width: 160, height: 120 });
-  const chunks = [...muxTimeline({ mux, video: video.frames, firstFrame: 0, frames: opts.frames, firstPts: opts.firstPts, ...(opts.clockJump ? { clockJump: opts.clockJump } : {}), ...(audio ? { audio: audio.audio } : {}) })];
+  const mux = new PsMuxer({
+    video: opts.codec,
+    audio: opts.audio,
+    maxPesPayload: opts.maxPesPayload,
+    packCounter: 1000,
+    privateEvery: opts.privateEvery ?? 10,
+    width: 160,
+    height: 120,
+  });
+  const chunks = [
+    ...muxTimeline({
+      mux,
+      video: video.frames,
+      firstFrame: 0,
+      frames: opts.frames,
+      firstPts: opts.firstPts,
+      ...(opts.clockJump ? { clockJump: opts.clockJump } : {}),
+      ...(audio ? { audio: audio.audio } : {}),
+    }),
+  ];
   return { video, audio, chunks, bytes: Buffer.concat(chunks.map((c) => c.bytes)) };
 }
 
@@ -63,7 +89,10 @@ for (const codec of ['h264', 'h265'] as const) {
     t.is(frames.length, 50);
     frames.forEach((f, i) => {
       t.is(f.pts, firstPts + i * 3600);
-      t.deepEqual(f.nals, video.frames[i]!.nals.map((n) => Buffer.from(n)));
+      t.deepEqual(
+        f.nals,
+        video.frames[i]!.nals.map((n) => Buffer.from(n)),
+      );
     });
     // Large NALs were split: more video PES than NALs, none with a payload over the limit.
     const videoPes = packets.filter((p) => p.code === 0xe0);
@@ -78,7 +107,10 @@ for (const codec of ['h264', 'h265'] as const) {
       if (p.code === 0xe0 && p.pts !== undefined) lastVideoPts = p.pts;
       if (p.code === 0xc0) t.true(p.pts! >= lastVideoPts && p.pts! < lastVideoPts + 3600);
     }
-    t.true(packets.some((p) => p.code === 0xbd), 'private stream 1 packets present');
+    t.true(
+      packets.some((p) => p.code === 0xbd),
+      'private stream 1 packets present',
+    );
   });
 
   test(`${codec}: ffprobe sees an MPEG-PS with the right video codec and all 50 frames`, async (t) => {
@@ -121,19 +153,31 @@ test('PTS starting near 2^33 wraps inside the stream; a clock jump shifts later 
   t.is(pts[9], PTS_MODULO - 3600);
   t.is(pts[10], 0);
   t.is(pts[29], 19 * 3600);
-  const jumped = await mux({ codec: 'h264', audio: 'aac', maxPesPayload: 60_000, frames: 30, firstPts: 900_000, clockJump: { atFrame: 13, delta: -3600 * 90 } });
+  const jumped = await mux({
+    codec: 'h264',
+    audio: 'aac',
+    maxPesPayload: 60_000,
+    frames: 30,
+    firstPts: 900_000,
+    clockJump: { atFrame: 13, delta: -3600 * 90 },
+  });
   const packets = walkPs(jumped.bytes);
   const vp = videoFrames(packets).frames.map((f) => f.pts);
   t.is(vp[12], 900_000 + 12 * 3600);
   t.is(vp[13], 900_000 + 13 * 3600 - 3600 * 90);
   const ap = packets.filter((p) => p.code === 0xc0).map((p) => p.pts!);
-  t.true(ap.some((p) => p < 900_000), 'audio after the jump is shifted too');
+  t.true(
+    ap.some((p) => p < 900_000),
+    'audio after the jump is shifted too',
+  );
 });
 
 test('PsMuxer rejects out-of-range options', (t) => {
   t.throws(() => new PsMuxer({ video: 'h264', audio: 'none', maxPesPayload: 100 }), { instanceOf: RangeError });
   t.throws(() => new PsMuxer({ video: 'h264', audio: 'none', maxPesPayload: 70_000 }), { instanceOf: RangeError });
-  t.throws(() => new PsMuxer({ video: 'h264', audio: 'none', maxPesPayload: 4096, pesStuffing: 9 }), { instanceOf: RangeError });
+  t.throws(() => new PsMuxer({ video: 'h264', audio: 'none', maxPesPayload: 4096, pesStuffing: 9 }), {
+    instanceOf: RangeError,
+  });
 });
 
 /** Six frames of made-up Annex-B bytes (3- and 4-byte start codes, a trailing zero), key frames 0 and 3. */
@@ -178,7 +222,10 @@ test('annexBStream: the elementary stream unchanged, PES cut at frame starts and
   t.true(video.every((p) => p.payload!.length <= 10));
   const starts = frameStarts(frames);
   const timed = videoPesStarts(packets).filter((s) => s.pts !== undefined);
-  t.deepEqual(timed, frames.map((f, i) => ({ at: starts[i]!, pts: f.pts })));
+  t.deepEqual(
+    timed,
+    frames.map((f, i) => ({ at: starts[i]!, pts: f.pts })),
+  );
   // A pack header before every frame; system header + map before the key frames only.
   t.is(packets.filter((p) => p.code === 0xba).length, frames.length);
   const maps = packets.filter((p) => p.code === 0xbc);
@@ -195,14 +242,20 @@ test('annexBStream shifted: a PES with a PTS starts `shift` bytes before its fra
   const packets = walkPs(bytes);
   const starts = frameStarts(frames);
   const timed = videoPesStarts(packets).filter((s) => s.pts !== undefined);
-  t.deepEqual(timed, frames.map((f, i) => ({ at: i === 0 ? 0 : starts[i]! - 3, pts: f.pts })));
+  t.deepEqual(
+    timed,
+    frames.map((f, i) => ({ at: i === 0 ? 0 : starts[i]! - 3, pts: f.pts })),
+  );
   const es = Buffer.concat(packets.filter((p) => p.code === 0xe0).map((p) => p.payload!));
   t.deepEqual(es, Buffer.concat(frames.map((f) => f.data)));
   t.is(packets.filter((p) => p.code === 0xbe).length, frames.length);
   t.is(packets.filter((p) => p.code === 0xbd).length, frames.length / 2);
   // Each audio packet follows the frame it belongs to: after that frame's PTS, before the next frame's.
   const audioPes = packets.filter((p) => p.code === 0xc0);
-  t.deepEqual(audioPes.map((p) => p.pts), audio.map((a) => a.pts));
+  t.deepEqual(
+    audioPes.map((p) => p.pts),
+    audio.map((a) => a.pts),
+  );
   let lastVideoPts = -1;
   for (const p of packets) {
     if (p.code === 0xe0 && p.pts !== undefined) lastVideoPts = p.pts;
@@ -212,7 +265,7 @@ test('annexBStream shifted: a PES with a PTS starts `shift` bytes before its fra
   t.throws(() => mux.annexBStream(frames, { cut: 'shifted', shift: 0 }), { instanceOf: RangeError });
 });
 
-test('encoders for readers\' tests: padded pack header, padding packet, MPEG-1 PES, a map of any streams', (t) => {
+test("encoders for readers' tests: padded pack header, padding packet, MPEG-1 PES, a map of any streams", (t) => {
   const h = encodePackHeader(3600, 6106, 0xcafe, 2);
   t.is(h[13]! & 0x07, 6);
   t.deepEqual([...h.subarray(14, 16)], [0xff, 0xff]);
@@ -241,5 +294,11 @@ test('encoders for readers\' tests: padded pack header, padding packet, MPEG-1 P
   ]);
   const { streams, crcOk } = psmStreams(map);
   t.true(crcOk);
-  t.deepEqual([...streams], [[0xe0, 0x1b], [0xc1, 0x92]]);
+  t.deepEqual(
+    [...streams],
+    [
+      [0xe0, 0x1b],
+      [0xc1, 0x92],
+    ],
+  );
 });

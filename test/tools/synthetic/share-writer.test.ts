@@ -37,20 +37,49 @@ function slotAt(index: Buffer, f: number, j: number, slotsPerFile = 256, recordS
 }
 const fileRecord = (index: Buffer, f: number) => {
   const dv = view(index);
-  return { fileNo: dv.getUint32(1280 + 32 * f, true), chan: dv.getUint16(1280 + 32 * f + 4, true), segRecNums: dv.getUint16(1280 + 32 * f + 6, true) };
+  return {
+    fileNo: dv.getUint32(1280 + 32 * f, true),
+    chan: dv.getUint16(1280 + 32 * f + 4, true),
+    segRecNums: dv.getUint16(1280 + 32 * f + 6, true),
+  };
 };
-const currentEntry = (index: Buffer) => ({ fileNo: view(index).getUint16(0x30, true), segNo: view(index).getUint16(0x32, true) });
+const currentEntry = (index: Buffer) => ({
+  fileNo: view(index).getUint16(0x30, true),
+  segNo: view(index).getUint16(0x32, true),
+});
 const usec = (t: { sec: number; usec: number }) => t.sec * 1e6 + t.usec;
 
 async function readRange(root: string, r: { source: string; startOffset: number; endOffset: number }): Promise<Buffer> {
   return (await readFile(path.join(root, r.source))).subarray(r.startOffset, r.endOffset);
 }
-const indexOf = (root: string, cam: CameraTruth, datadir: string, name = 'index00.bin') => readFile(path.join(root, cam.dir, datadir, name));
+const indexOf = (root: string, cam: CameraTruth, datadir: string, name = 'index00.bin') =>
+  readFile(path.join(root, cam.dir, datadir, name));
 
-const TRAPS: SyntheticCamera = { name: 'Trap Cam', codec: 'h264', audio: 'aac', avFiles: 4, fileSize: 1 * MiB, events: 14, pictures: 5 };
+const TRAPS: SyntheticCamera = {
+  name: 'Trap Cam',
+  codec: 'h264',
+  audio: 'aac',
+  avFiles: 4,
+  fileSize: 1 * MiB,
+  events: 14,
+  pictures: 5,
+};
 
 test('every truth recording matches its index slot and its bytes decode to the fixture frames', async (t) => {
-  const truth = await share(11, [TRAPS, { name: 'hevc', codec: 'h265', audio: 'alaw', avFiles: 3, fileSize: 2 * MiB, events: 9, indexVersion: 3, pictureStride: 256, pictures: 3 }]);
+  const truth = await share(11, [
+    TRAPS,
+    {
+      name: 'hevc',
+      codec: 'h265',
+      audio: 'alaw',
+      avFiles: 3,
+      fileSize: 2 * MiB,
+      events: 9,
+      indexVersion: 3,
+      pictureStride: 256,
+      pictures: 3,
+    },
+  ]);
   for (const cam of truth.cameras) {
     const fixture = await loadVideoFixture(cam.codec, 'small');
     const videos = cam.recordings.filter((r) => r.kind === 'video');
@@ -58,11 +87,31 @@ test('every truth recording matches its index slot and its bytes decode to the f
     for (const r of videos) {
       const index = await indexOf(truth.root, cam, r.datadir);
       const s = slotAt(index, r.fileNo, r.slot);
-      t.deepEqual({ start: s.start, end: s.end, startOffset: s.startOffset, endOffset: s.endOffset, firstStamp: s.firstStamp, lastStamp: s.lastStamp }, { start: r.start, end: r.end, startOffset: r.startOffset, endOffset: r.endOffset, firstStamp: r.firstStamp, lastStamp: r.lastStamp });
+      t.deepEqual(
+        {
+          start: s.start,
+          end: s.end,
+          startOffset: s.startOffset,
+          endOffset: s.endOffset,
+          firstStamp: s.firstStamp,
+          lastStamp: s.lastStamp,
+        },
+        {
+          start: r.start,
+          end: r.end,
+          startOffset: r.startOffset,
+          endOffset: r.endOffset,
+          firstStamp: r.firstStamp,
+          lastStamp: r.lastStamp,
+        },
+      );
       t.is(s.type, 0x0d);
       t.is(r.startOffset % 4096, 0, '4096-aligned');
       t.is(usec(r.end) - usec(r.start), r.frames * 40_000, 'index duration = frames / fps');
-      t.is((r.lastStamp - r.firstStamp) >>> 0, r.clockJump ? (r.frames * 1800 + r.clockJump.delta / 2) >>> 0 : r.frames * 1800);
+      t.is(
+        (r.lastStamp - r.firstStamp) >>> 0,
+        r.clockJump ? (r.frames * 1800 + r.clockJump.delta / 2) >>> 0 : r.frames * 1800,
+      );
       const bytes = await readRange(truth.root, r);
       t.deepEqual([...bytes.subarray(0, 4)], [0, 0, 1, 0xba]);
       t.is(bytes[4]! & 0xc0, 0x40);
@@ -70,9 +119,17 @@ test('every truth recording matches its index slot and its bytes decode to the f
       t.is(packets[1]!.code, 0xbb, 'system header right after the first pack header');
       const { frames } = videoFrames(packets);
       t.is(frames.length, r.frames);
-      frames.forEach((f, i) => t.deepEqual(f.nals, fixture.frames[(r.fixtureFirstFrame + i) % r.fixtureFrames]!.nals.map((n) => Buffer.from(n))));
+      frames.forEach((f, i) =>
+        t.deepEqual(
+          f.nals,
+          fixture.frames[(r.fixtureFirstFrame + i) % r.fixtureFrames]!.nals.map((n) => Buffer.from(n)),
+        ),
+      );
       t.is(packets.filter((p) => p.code === 0xc0).length, r.audioFrames);
-      const v3 = index.subarray(1280 + 32 * cam.avFiles + (r.fileNo * 256 + r.slot) * 80 + 52, 1280 + 32 * cam.avFiles + (r.fileNo * 256 + r.slot) * 80 + 56);
+      const v3 = index.subarray(
+        1280 + 32 * cam.avFiles + (r.fileNo * 256 + r.slot) * 80 + 52,
+        1280 + 32 * cam.avFiles + (r.fileNo * 256 + r.slot) * 80 + 56,
+      );
       t.is(v3.toString('latin1') === 'OFNI', cam.indexVersion === 3);
     }
     const pictureFixtures = new Map((await loadPictureFixtures()).map((p) => [p.info.file, p.bytes]));
@@ -83,7 +140,13 @@ test('every truth recording matches its index slot and its bytes decode to the f
       t.deepEqual(jpeg, pictureFixtures.get(p.fixture));
       t.is(p.startOffset, p.jpeg!.start);
       t.true(p.endOffset >= p.jpeg!.end);
-      const s = slotAt(await indexOf(truth.root, cam, p.datadir, 'index00p.bin'), p.fileNo, p.slot, cam.picture.slotsPerFile, cam.picture.recordSize);
+      const s = slotAt(
+        await indexOf(truth.root, cam, p.datadir, 'index00p.bin'),
+        p.fileNo,
+        p.slot,
+        cam.picture.slotsPerFile,
+        cam.picture.recordSize,
+      );
       t.deepEqual([s.start, s.end, s.startOffset, s.endOffset], [p.start, p.start, p.startOffset, p.endOffset]);
     }
   }
@@ -123,11 +186,15 @@ test('every trap is present: wrapped ring, stale slots, open segment, split reco
     t.true(rec.type !== 0 && rec.endOffset > rec.startOffset && rec.end.sec > 0);
     if (s.slot > 0) {
       const before = slotAt(index, s.fileNo, s.slot - 1);
-      if (s.slot - 1 <= limit && !(s.fileNo === open.fileNo && s.slot - 1 === open.slot)) t.true(usec(rec.start) < usec(before.start));
+      if (s.slot - 1 <= limit && !(s.fileNo === open.fileNo && s.slot - 1 === open.slot))
+        t.true(usec(rec.start) < usec(before.start));
     }
     t.false(cam.recordings.some((r) => r.kind === 'video' && r.fileNo === s.fileNo && r.slot === s.slot));
   }
-  t.true(cam.stale.some((s) => s.fileNo !== open.fileNo), 'stale tail in a closed file');
+  t.true(
+    cam.stale.some((s) => s.fileNo !== open.fileNo),
+    'stale tail in a closed file',
+  );
 
   // A recording split across two hiv files: ends exactly where slot 0 of the next file starts.
   const splits = cam.recordings.filter((r) => r.kind === 'video' && r.continues);
@@ -147,12 +214,21 @@ test('every trap is present: wrapped ring, stale slots, open segment, split reco
 
   // Two recordings that start in the same second (different microseconds).
   const videos = cam.recordings.filter((r) => r.kind === 'video');
-  t.true(videos.some((r, i) => i > 0 && r.start.sec === videos[i - 1]!.start.sec && r.start.usec !== videos[i - 1]!.start.usec));
-  t.true(videos.every((r, i) => i === 0 || usec(r.start) >= usec(videos[i - 1]!.start)), 'listed in time order');
+  t.true(
+    videos.some(
+      (r, i) => i > 0 && r.start.sec === videos[i - 1]!.start.sec && r.start.usec !== videos[i - 1]!.start.usec,
+    ),
+  );
+  t.true(
+    videos.every((r, i) => i === 0 || usec(r.start) >= usec(videos[i - 1]!.start)),
+    'listed in time order',
+  );
 });
 
 test('never-used files have empty FileRecords (chan 0xFFFF) and no slots', async (t) => {
-  const truth = await share(3, [{ name: 'fresh', codec: 'h265', audio: 'none', avFiles: 8, fileSize: 2 * MiB, events: 3 }]);
+  const truth = await share(3, [
+    { name: 'fresh', codec: 'h265', audio: 'none', avFiles: 8, fileSize: 2 * MiB, events: 3 },
+  ]);
   const cam = truth.cameras[0]!;
   t.false(cam.ringWrapped);
   t.is(cam.stale.length, 0);
@@ -166,11 +242,14 @@ test('never-used files have empty FileRecords (chan 0xFFFF) and no slots', async
 });
 
 test('same seed = same bytes; another seed = other bytes', async (t) => {
-  const cams: SyntheticCamera[] = [{ name: 'a', codec: 'h264', audio: 'alaw', avFiles: 3, fileSize: 512 * 1024, events: 6, pictures: 2 }];
+  const cams: SyntheticCamera[] = [
+    { name: 'a', codec: 'h264', audio: 'alaw', avFiles: 3, fileSize: 512 * 1024, events: 6, pictures: 2 },
+  ];
   const [x, y, z] = [await share(99, cams), await share(99, cams), await share(100, cams)];
   const files = async (root: string) => {
     const out = new Map<string, Buffer>();
-    for (const name of await readdir(path.join(root, 'a', 'datadir0'))) out.set(name, await readFile(path.join(root, 'a', 'datadir0', name)));
+    for (const name of await readdir(path.join(root, 'a', 'datadir0')))
+      out.set(name, await readFile(path.join(root, 'a', 'datadir0', name)));
     return out;
   };
   const [fx, fy, fz] = [await files(x.root), await files(y.root), await files(z.root)];
@@ -197,10 +276,18 @@ test('recording more with the same seed keeps the earlier recordings and wraps t
   }
   // The open recording of the first snapshot is complete now, and starts with the bytes written then.
   const wasOpen = b.open[0]!;
-  const done = a.recordings.find((r) => r.event === wasOpen.event && r.fileNo === wasOpen.fileNo && r.slot === wasOpen.slot);
+  const done = a.recordings.find(
+    (r) => r.event === wasOpen.event && r.fileNo === wasOpen.fileNo && r.slot === wasOpen.slot,
+  );
   t.truthy(done);
-  const prefix = await readRange(before.root, { source: done!.source, startOffset: wasOpen.startOffset, endOffset: wasOpen.startOffset + wasOpen.bytesWritten! });
-  t.true(prefix.equals(await readRange(after.root, { ...done!, endOffset: done!.startOffset + wasOpen.bytesWritten! })));
+  const prefix = await readRange(before.root, {
+    source: done!.source,
+    startOffset: wasOpen.startOffset,
+    endOffset: wasOpen.startOffset + wasOpen.bytesWritten!,
+  });
+  t.true(
+    prefix.equals(await readRange(after.root, { ...done!, endOffset: done!.startOffset + wasOpen.bytesWritten! })),
+  );
   // More recordings reused hiv files: some early recordings are gone and stale slots remain.
   t.true(a.ringWrapped);
   t.true(b.recordings.some((r) => !inAfter.has(keyOf(r))));
@@ -211,7 +298,16 @@ test('recording more with the same seed keeps the earlier recordings and wraps t
 test('SD-card layout, several datadirs without info.bin, info.bin with the datadir count', async (t) => {
   const truth = await share(8, [
     { name: 'sd', codec: 'h264', audio: 'aac', sdLayout: true, avFiles: 2, fileSize: 1 * MiB, events: 4 },
-    { name: 'multi', codec: 'h265', audio: 'aac', datadirs: 2, infoBin: false, avFiles: 2, fileSize: 1 * MiB, events: 10 },
+    {
+      name: 'multi',
+      codec: 'h265',
+      audio: 'aac',
+      datadirs: 2,
+      infoBin: false,
+      avFiles: 2,
+      fileSize: 1 * MiB,
+      events: 10,
+    },
     { name: 'nas', codec: 'h264', audio: 'none', datadirs: 3, avFiles: 2, fileSize: 1 * MiB, events: 2 },
   ]);
   const [sd, multi, nas] = truth.cameras;
@@ -220,7 +316,11 @@ test('SD-card layout, several datadirs without info.bin, info.bin with the datad
   t.deepEqual(sd!.datadirs, ['.']);
   t.true(sd!.recordings.every((r) => r.datadir === '.' && r.source.startsWith('sd/hiv')));
   t.false((await readdir(path.join(truth.root, 'multi'))).includes('info.bin'));
-  t.deepEqual([...new Set(multi!.recordings.map((r) => r.datadir))].sort(), ['datadir0', 'datadir1'], 'the ring spans both datadirs');
+  t.deepEqual(
+    [...new Set(multi!.recordings.map((r) => r.datadir))].sort(),
+    ['datadir0', 'datadir1'],
+    'the ring spans both datadirs',
+  );
   const info = await readFile(path.join(truth.root, 'nas', 'info.bin'));
   t.is(info.length, 68);
   t.is(info.readUInt32LE(64), 3);
@@ -236,7 +336,18 @@ test('SD-card layout, several datadirs without info.bin, info.bin with the datad
 });
 
 test('sparse: hiv files have their full size but few allocated blocks', async (t) => {
-  const truth = await share(4, [{ name: 'sparse', codec: 'h264', audio: 'aac', avFiles: 2, fileSize: 64 * MiB, events: 2, sparse: true, fixture: 'large' }]);
+  const truth = await share(4, [
+    {
+      name: 'sparse',
+      codec: 'h264',
+      audio: 'aac',
+      avFiles: 2,
+      fileSize: 64 * MiB,
+      events: 2,
+      sparse: true,
+      fixture: 'large',
+    },
+  ]);
   const cam = truth.cameras[0]!;
   for (const f of ['hiv00000.mp4', 'hiv00001.mp4']) {
     const st = await stat(path.join(truth.root, cam.dir, 'datadir0', f));
@@ -250,16 +361,29 @@ test('bad options are refused with ShareOptionsError; a non-empty camera folder 
   const root = await mkdtemp(path.join(tmpdir(), 'synthetic-bad-'));
   roots.push(root);
   const base = { name: 'x', codec: 'h264' as const, events: 1 };
-  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, sdLayout: true, datadirs: 2 }] }), { instanceOf: ShareOptionsError });
-  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: '../up' }] }), { instanceOf: ShareOptionsError });
-  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, avFiles: 0 }] }), { instanceOf: ShareOptionsError });
-  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: 'tiny', fileSize: 64 * 1024, fixture: 'large' }] }), { instanceOf: ShareOptionsError });
+  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, sdLayout: true, datadirs: 2 }] }), {
+    instanceOf: ShareOptionsError,
+  });
+  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: '../up' }] }), {
+    instanceOf: ShareOptionsError,
+  });
+  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, avFiles: 0 }] }), {
+    instanceOf: ShareOptionsError,
+  });
+  await t.throwsAsync(
+    writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: 'tiny', fileSize: 64 * 1024, fixture: 'large' }] }),
+    { instanceOf: ShareOptionsError },
+  );
   await writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: 'once' }] });
-  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: 'once' }] }), { instanceOf: ShareOptionsError });
+  await t.throwsAsync(writeSyntheticShare({ root, seed: 1, cameras: [{ ...base, name: 'once' }] }), {
+    instanceOf: ShareOptionsError,
+  });
 });
 
 test('one recording runs through the 2^33 PTS wrap and one has a clock jump, in the stream and the 45 kHz stamps', async (t) => {
-  const truth = await share(13, [{ name: 'clock', codec: 'h265', audio: 'aac', avFiles: 6, fileSize: 2 * MiB, events: 8 }]);
+  const truth = await share(13, [
+    { name: 'clock', codec: 'h265', audio: 'aac', avFiles: 6, fileSize: 2 * MiB, events: 8 },
+  ]);
   const cam = truth.cameras[0]!;
   t.false(cam.ringWrapped);
   const wrap = cam.recordings.filter((r) => r.ptsWraps);
