@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'invalid-date' // --since/--until that is not a camera-local date
   // operations
   | 'lock-held' // another run holds the lock
+  | 'no-permission' // a folder hiksync must read or write refuses this uid:gid
   | 'input-dir' // the input folder cannot be listed or holds no camera
   | 'aborted' // SIGINT/SIGTERM (or the caller's AbortSignal) stopped the work
   // index tables
@@ -87,6 +88,17 @@ export class LockHeldError extends HiksyncError {
     this.name = 'LockHeldError';
     this.lockPath = lockPath;
     if (holder) this.holder = holder;
+  }
+}
+
+/** A folder hiksync must read or write refuses the user it runs as; the message names both and the fixes. */
+export class PermissionError extends HiksyncError {
+  readonly folder: string;
+
+  constructor(folder: string, message: string, options?: ErrorOptions) {
+    super('no-permission', message, options);
+    this.name = 'PermissionError';
+    this.folder = folder;
   }
 }
 
@@ -277,6 +289,8 @@ export function exitCodeFor(err: unknown): ExitCodeValue {
       return ExitCode.INTERRUPTED;
     case 'input-dir':
       return ExitCode.NO_INPUT;
+    case 'no-permission':
+      return ExitCode.NO_PERMISSION;
     default:
       return ExitCode.SOME_FAILED;
   }

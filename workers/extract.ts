@@ -25,7 +25,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
   const rec = task.recording;
   let bytesRead = 0;
   try {
-    await fs.mkdir(path.dirname(task.outputAbs), { recursive: true });
+    await prepareOutput(task.tempAbs);
     let replacedLegacy = false;
     if (task.mode === 'foreign') {
       const kind = await probeFileKind(task.outputAbs);
@@ -135,4 +135,22 @@ async function incompleteOutput(file: string, problem: string, needed: number): 
     return Object.assign(new Error(`${message}: ${free} bytes free on the output volume`), { code: 'ENOSPC' });
   }
   return new HiksyncError('io-error', message);
+}
+
+/**
+ * Create the output folder and the (empty) temporary file before any byte is read: a folder that refuses us is the
+ * volume's fault, not the recording's ('output-unwritable' stops the pass and counts no attempt), and must not be
+ * mistaken for an unreadable source later on.
+ */
+async function prepareOutput(tempAbs: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(tempAbs), { recursive: true });
+    await (await fs.open(tempAbs, 'wx')).close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new HiksyncError('output-unwritable', `cannot write ${path.dirname(tempAbs)}: ${messageOf(err)}`);
+    }
+    throw err;
+  }
 }

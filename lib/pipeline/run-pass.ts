@@ -347,7 +347,7 @@ async function dispatch(
         result.reason === 'output-full'
           ? 'the output volume is full'
           : result.reason === 'output-unwritable'
-            ? 'the output volume is read-only'
+            ? 'an output folder cannot be written (read-only or permission denied)'
             : `the camera share ${work.scan.path} is no longer readable`;
       outputProblem = `${what} (${result.message}): stopping this pass; nothing is counted against the recordings`;
       log.error(outputProblem);

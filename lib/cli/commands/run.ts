@@ -4,6 +4,7 @@
 import { Command, Option } from 'clipanion';
 import type { Config, RawSettings } from '../../config.js';
 import { createLogger, type AppLogger } from '../../log.js';
+import { checkInputReadable, checkOutputWritable } from '../../ops/access.js';
 import { acquireLock } from '../../ops/lock.js';
 import { realClock, runSchedule } from '../../ops/schedule.js';
 import { installSignalHandlers } from '../../ops/signals.js';
@@ -110,6 +111,10 @@ export class RunCommand extends BaseCommand {
     const since = this.since !== undefined ? parseCameraDate(this.since, '--since') : undefined;
     const until = this.until !== undefined ? parseCameraDate(this.until, '--until') : undefined;
     const log = createLogger({ format: cfg.logFormat, level: cfg.logLevel });
+    // Before anything is written: a folder that refuses this user is one line and exit 77, in either run mode (a
+    // service that can never write should not look "Up").
+    await checkInputReadable(cfg.inputDir);
+    if (!this.dryRun) await checkOutputWritable(cfg.outputDir, cfg.stateDir);
     const options: RunOptions = {
       inputDir: cfg.inputDir,
       outputDir: cfg.outputDir,
@@ -167,6 +172,8 @@ export class RunCommand extends BaseCommand {
   private async pass(cfg: Config, options: RunOptions, log: AppLogger, signal: AbortSignal): Promise<PassSummary> {
     const tty = Boolean(process.stderr.isTTY) && cfg.logFormat === 'pretty';
     if (options.dryRun) return runPass(options, { log, signal, tty: false });
+    // Again for every pass of a service: permissions changed later fail that pass with the same clear line.
+    await checkOutputWritable(cfg.outputDir, cfg.stateDir);
     const passAbort = new AbortController();
     const onOuterAbort = () => passAbort.abort(signal.reason);
     signal.addEventListener('abort', onOuterAbort, { once: true });

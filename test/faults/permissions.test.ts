@@ -1,0 +1,85 @@
+/**
+ * Folders that refuse the user hiksync runs as (as on a NAS: a container as uid 1000 against a share of root or
+ * uid 1026). Runs the built CLI as an unprivileged user (setpriv, from util-linux) against folders root owns; needs
+ * root, as CI has.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { CLI, tmp } from '../helpers/cli.js';
+import { doneEntries } from '../helpers/output-tree.js';
+
+const NOBODY = 65534;
+
+function runAs(uid: number, args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(
+    'setpriv',
+    [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, CLI, ...args],
+    { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC' } },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function setup(t: Parameters<typeof tmp>[0]) {
+  const root = await tmp(t, 'hiksync-perm-');
+  await fs.chmod(root, 0o755);
+  const share = path.join(root, 'share');
+  const truth = await writeSyntheticShare({
+    root: share,
+    seed: 3,
+    cameras: [{ name: 'cam1', codec: 'h264', events: 3, pictures: 2 }],
+  });
+  // The share readable by everybody, as a camera share mounted read-only usually is.
+  spawnSync('chmod', ['-R', 'a+rX', share]);
+  return { root, share, truth };
+}
+
+test('an output folder owned by root: exit 77 and one line naming the folder, the user, the owner and the fixes', async (t) => {
+  const { root, share } = await setup(t);
+  const out = path.join(root, 'out');
+  await fs.mkdir(out, { mode: 0o755 });
+  const r = runAs(NOBODY, ['run', '--input', share, '--output', out, '--retention-days', '0']);
+  t.is(r.code, 77);
+  const lines = r.stderr.trim().split('\n');
+  t.is(lines.length, 1, r.stderr);
+  t.regex(lines[0]!, new RegExp(`cannot write ${out} as uid ${NOBODY} \\(gid ${NOBODY}\\); it belongs to uid 0`));
+  t.regex(lines[0]!, /--user 0:0, or set PUID=0 PGID=0/);
+  t.deepEqual(await fs.readdir(out), [], 'nothing written');
+});
+
+test('a camera share this user cannot read: exit 77 naming it', async (t) => {
+  const { root, share } = await setup(t);
+  await fs.chmod(share, 0o700);
+  const out = path.join(root, 'out');
+  await fs.mkdir(out);
+  await fs.chown(out, NOBODY, NOBODY);
+  const r = runAs(NOBODY, ['run', '--input', share, '--output', out, '--retention-days', '0']);
+  t.is(r.code, 77);
+  t.regex(r.stderr, new RegExp(`cannot read ${share} as uid ${NOBODY}`));
+});
+
+test('a video folder that cannot be written stops the pass without counting attempts; fixed, the next run resumes', async (t) => {
+  const { root, share, truth } = await setup(t);
+  const out = path.join(root, 'out');
+  await fs.mkdir(path.join(out, 'cam1', 'video'), { recursive: true });
+  spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, out]);
+  await fs.chown(path.join(out, 'cam1', 'video'), 0, 0);
+  const args = ['run', '--input', share, '--output', out, '--retention-days', '0', '--json'];
+  for (let pass = 1; pass <= 3; pass++) {
+    const r = runAs(NOBODY, args);
+    t.is(r.code, 1, `pass ${pass}: ${r.stderr.slice(0, 200)}`);
+    t.regex(r.stdout + r.stderr, /an output folder cannot be written/);
+  }
+  const entries = await doneEntries(out);
+  t.false(
+    entries.some((e) => e.output.includes('/video/')),
+    'no video recorded as done',
+  );
+  await fs.chown(path.join(out, 'cam1', 'video'), NOBODY, NOBODY);
+  const fixed = runAs(NOBODY, args);
+  t.is(fixed.code, 0, fixed.stderr.slice(0, 300));
+  const total = truth.cameras[0]!.recordings.length;
+  t.is((await doneEntries(out)).length, total, 'every recording written once permissions are fixed (none gave up)');
+});
