@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
-import { ExitCode, exitCodeFor } from '../errors.js';
+import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { applyPuidPgid } from '../ops/privileges.js';
 import { HealthCommand } from './commands/health.js';
 import { RetentionCommand } from './commands/retention.js';
 import { RunCommand } from './commands/run.js';
@@ -30,6 +31,14 @@ export function buildCli(): Cli {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // PUID/PGID first: nothing may be read or written as root (lib/ops/privileges.ts).
+  try {
+    const { note } = applyPuidPgid(process.env);
+    if (note?.includes('ignored')) process.stderr.write(`hiksync: ${note}\n`);
+  } catch (err) {
+    process.stderr.write(describeError(err) + '\n');
+    return exitCodeFor(err);
+  }
   const cli = buildCli();
   let command;
   try {

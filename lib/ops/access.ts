@@ -40,9 +40,13 @@ export async function permissionProblem(
   try {
     const st = await fs.stat(folder);
     owner = `; it belongs to uid ${st.uid} (gid ${st.gid}), mode ${(st.mode & 0o777).toString(8)}`;
+    const us = who ? `uid ${who.uid}` : 'this user';
     fix =
-      `. Fix: run hiksync as its owner (docker run --user ${st.uid}:${st.gid}, or set PUID=${st.uid} PGID=${st.gid}), ` +
-      `or give ${who ? `uid ${who.uid}` : 'this user'} ${doing} access to ${folder}`;
+      st.uid === 0
+        ? `. Fix: give ${us} ${doing} access to ${folder} (e.g. chown ${who ? `${who.uid}:${who.gid} ` : ''}${folder} ` +
+          `on the NAS), or run the container as root with --user 0:0`
+        : `. Fix: run hiksync as its owner (docker run --user ${st.uid}:${st.gid}, or set PUID=${st.uid} ` +
+          `PGID=${st.gid}), or give ${us} ${doing} access to ${folder}`;
   } catch {
     fix = `. Fix: give ${who ? `uid ${who.uid}` : 'this user'} ${doing} access to ${folder}, or run as a user that has it`;
   }

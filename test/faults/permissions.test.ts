@@ -45,7 +45,11 @@ test('an output folder owned by root: exit 77 and one line naming the folder, th
   const lines = r.stderr.trim().split('\n');
   t.is(lines.length, 1, r.stderr);
   t.regex(lines[0]!, new RegExp(`cannot write ${out} as uid ${NOBODY} \\(gid ${NOBODY}\\); it belongs to uid 0`));
-  t.regex(lines[0]!, /--user 0:0, or set PUID=0 PGID=0/);
+  t.regex(
+    lines[0]!,
+    new RegExp(`Fix: give uid ${NOBODY} write access to ${out} \\(e.g. chown ${NOBODY}:${NOBODY} ${out}`),
+  );
+  t.regex(lines[0]!, /or run the container as root with --user 0:0/);
   t.deepEqual(await fs.readdir(out), [], 'nothing written');
 });
 
@@ -82,4 +86,44 @@ test('a video folder that cannot be written stops the pass without counting atte
   t.is(fixed.code, 0, fixed.stderr.slice(0, 300));
   const total = truth.cameras[0]!.recordings.length;
   t.is((await doneEntries(out)).length, total, 'every recording written once permissions are fixed (none gave up)');
+});
+
+test('PUID/PGID: started as root, hiksync switches before touching a file; every output belongs to that user', async (t) => {
+  const { root, share, truth } = await setup(t);
+  const out = path.join(root, 'out');
+  await fs.mkdir(out);
+  await fs.chown(out, NOBODY, NOBODY);
+  const r = spawnSync(process.execPath, [CLI, 'run', '--input', share, '--output', out, '--retention-days', '0'], {
+    encoding: 'utf8',
+    env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', PUID: String(NOBODY), PGID: String(NOBODY) },
+  });
+  t.is(r.status, 0, r.stderr.slice(0, 300));
+  const owners = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      const st = await fs.stat(p);
+      owners.add(`${st.uid}:${st.gid}`);
+      if (e.isDirectory()) await walk(p);
+    }
+  };
+  await walk(out);
+  t.deepEqual([...owners], [`${NOBODY}:${NOBODY}`], "everything under the output, state included, is the user's");
+  t.is((await doneEntries(out)).length, truth.cameras[0]!.recordings.length);
+});
+
+test('PUID/PGID: a bad or root id is a bad setting (78); as a non-root user they are reported and ignored', async (t) => {
+  const { share } = await setup(t);
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [CLI, 'scan', '--input', share], { encoding: 'utf8', env: { ...process.env, ...env } });
+  t.is(run({ PUID: 'abc', PGID: '100' }).status, 78);
+  t.regex(run({ PUID: '0', PGID: '0' }).stderr, /^hiksync: PUID=0 would run hiksync as root/);
+  t.regex(run({ PUID: '1026' }).stderr, /set both PUID and PGID/);
+  const ignored = spawnSync(
+    'setpriv',
+    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, CLI, 'scan', '--input', share],
+    { encoding: 'utf8', env: { ...process.env, PUID: '1026', PGID: '100' } },
+  );
+  t.is(ignored.status, 0, ignored.stderr);
+  t.regex(ignored.stderr, /PUID=1026 PGID=100 ignored: hiksync already runs as uid 65534/);
 });
