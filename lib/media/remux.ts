@@ -28,6 +28,7 @@ import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
 import { removeQuietly } from '../files.js';
+import { pausePoint } from '../pause-points.js';
 
 export interface RemuxOptions {
   source: string;
@@ -116,6 +117,7 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
       }
       session.push(chunk);
       await session.drain();
+      pausePoint('remux-chunk');
     }
     throwIfAborted(opts.signal);
     session.end();

@@ -3,13 +3,12 @@
  * outputs the user deleted, a lost manifest, files hiksync did not write, signals, the lock, shards.
  */
 import test from 'ava';
-import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import type { PassSummary } from '../../lib/pipeline/summary.js';
 import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../tools/synthetic/share-writer.js';
-import { runCli, startCli, tmp } from '../helpers/cli.js';
+import { runCli, startCli, tmp, waitUntilPaused } from '../helpers/cli.js';
 import { decodeErrors, ffprobe } from '../helpers/media-tools.js';
 
 const run = (share: string, out: string, extra: string[] = []) =>
@@ -134,15 +133,6 @@ test('files hiksync did not write are never overwritten; --adopt-existing adopts
   t.is(run(dir, out).summary?.totals.conflicts, 0);
 });
 
-async function waitForTemp(dir: string, child: ChildProcess): Promise<boolean> {
-  for (let i = 0; i < 5000 && child.exitCode === null; i++) {
-    const names = await fs.readdir(dir).catch(() => [] as string[]);
-    if (names.some((n) => n.endsWith('.partial'))) return true;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  return false;
-}
-
 for (const mode of ['once', 'cron'] as const) {
   test(`SIGTERM while a temporary file exists (${mode} mode): no partial file, lock released, exit ${mode === 'once' ? '130' : '0'} promptly`, async (t) => {
     const dir = await tmp(t, 'hiksync-sig-share-');
@@ -165,10 +155,17 @@ for (const mode of ['once', 'cron'] as const) {
       '--run-mode',
       mode,
     ];
-    const { child, exited } = startCli(args);
-    t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child), 'caught a temporary file');
+    // The worker stops the process inside its first file (HIKSYNC_PAUSE_AT): a temporary file certainly exists.
+    const { child, exited } = startCli(args, { HIKSYNC_PAUSE_AT: 'remux-chunk' });
+    t.true(await waitUntilPaused(child), 'stopped inside a file');
+    const video = path.join(out, 'cam1', 'video');
+    t.true(
+      (await fs.readdir(video)).some((n) => n.endsWith('.partial')),
+      'a temporary file exists',
+    );
     const t0 = Date.now();
     child.kill('SIGTERM');
+    child.kill('SIGCONT');
     const { code } = await exited;
     t.true(Date.now() - t0 < 10_000, `exited in ${Date.now() - t0} ms`);
     t.is(code, mode === 'once' ? 130 : 0);
@@ -222,26 +219,18 @@ test('two shards run at once on one output volume without overlap; a second run 
     cameras: [{ name: 'cam1', codec: 'h265', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
   });
   const out2 = await tmp(t, 'hiksync-lock-out-');
-  const { child: first, exited: firstExit } = startCli([
-    'run',
-    '--input',
-    big,
-    '--output',
-    out2,
-    '--retention-days',
-    '0',
-    '--workers',
-    '1',
-  ]);
-  t.true(await waitForTemp(path.join(out2, 'cam1', 'video'), first));
-  // Freeze the first run mid-pass (its lock stays held) so the race cannot end before the second run starts.
-  first.kill('SIGSTOP');
+  // The first run stops itself right after taking the lock (HIKSYNC_PAUSE_AT), so the second certainly meets it.
+  const { child: first, exited: firstExit } = startCli(
+    ['run', '--input', big, '--output', out2, '--retention-days', '0', '--workers', '1'],
+    { HIKSYNC_PAUSE_AT: 'pass-locked' },
+  );
+  t.true(await waitUntilPaused(first), 'the first run holds the lock, frozen');
   const second = runCli(['run', '--input', big, '--output', out2, '--retention-days', '0']);
   first.kill('SIGCONT');
   t.is(second.code, 75);
   t.regex(second.stderr.trim(), /lock/i);
   t.is(second.stderr.trim().split('\n').length, 1, 'one clear line');
-  await firstExit;
+  t.is((await firstExit).code, 0, 'the first run, resumed, finishes');
   t.is(videoCount(truth) > 0, true);
 });
 
@@ -286,20 +275,11 @@ test('a camera share that disappears mid-pass stops the pass without counting at
     cameras: [{ name: 'cam1', codec: 'h264', events: 14, fixture: 'large', fileSize: 8 * 1024 * 1024, avFiles: 4 }],
   });
   const out = await tmp(t, 'hiksync-gone-out-');
-  const { child, exited } = startCli([
-    'run',
-    '--input',
-    dir,
-    '--output',
-    out,
-    '--json',
-    '--retention-days',
-    '0',
-    '--workers',
-    '1',
-  ]);
-  t.true(await waitForTemp(path.join(out, 'cam1', 'video'), child));
-  child.kill('SIGSTOP');
+  const { child, exited } = startCli(
+    ['run', '--input', dir, '--output', out, '--json', '--retention-days', '0', '--workers', '1'],
+    { HIKSYNC_PAUSE_AT: 'remux-chunk' },
+  );
+  t.true(await waitUntilPaused(child), 'stopped inside the first file');
   await fs.rename(path.join(dir, 'cam1'), path.join(dir, 'unmounted'));
   child.kill('SIGCONT');
   const r = await exited;

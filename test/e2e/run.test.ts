@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../tools/synthetic/share-writer.js';
-import { ROOT as root, runCli, startCli, tmp } from '../helpers/cli.js';
+import { ROOT as root, runCli, startCli, tmp, waitUntilPaused } from '../helpers/cli.js';
 import { decodeErrors, ffprobe, frameMd5 } from '../helpers/media-tools.js';
 
 const FIXTURES = path.join(root, 'test', 'fixtures');
@@ -208,20 +208,16 @@ test.serial(
       ],
     });
     const expectedCount = truth.cameras[0]!.recordings.length;
-    const { child, exited } = startCli(runArgs(share, out, ['--workers', '1']));
+    // The worker stops the process inside its first file (HIKSYNC_PAUSE_AT): killed there, certainly mid-file.
+    const { child, exited } = startCli(runArgs(share, out, ['--workers', '1']), { HIKSYNC_PAUSE_AT: 'remux-chunk' });
+    t.true(await waitUntilPaused(child), 'stopped inside a file');
     const videoDir = path.join(out, 'garden', 'video');
-    let sawTemp = false;
-    for (let i = 0; i < 2000 && child.exitCode === null; i++) {
-      const names = await fs.readdir(videoDir).catch(() => [] as string[]);
-      if (names.some((n) => n.endsWith('.partial'))) {
-        child.kill('SIGKILL');
-        sawTemp = true;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    t.true(
+      (await fs.readdir(videoDir)).some((n) => n.endsWith('.partial')),
+      'a temporary file exists',
+    );
+    child.kill('SIGKILL');
     await exited;
-    t.true(sawTemp, 'the run was killed while a temporary file existed');
 
     const again = runCli(runArgs(share, out));
     t.is(again.code, 0, again.stderr);

@@ -76,3 +76,18 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   });
   return { child, exited };
 }
+
+/**
+ * Waits until a child started with HIKSYNC_PAUSE_AT has stopped itself at that point (state T in /proc), or has
+ * exited. True when it is stopped. The deadline is generous (a loaded machine); the point itself is exact.
+ */
+export async function waitUntilPaused(child: ChildProcessWithoutNullStreams, deadlineMs = 120_000): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until && child.exitCode === null && child.signalCode === null) {
+    const stat = await fs.readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => '');
+    // Field 3, after the command name in parentheses (which may itself hold spaces).
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('T')) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}

@@ -6,6 +6,7 @@ import type { Config, RawSettings } from '../../config.js';
 import { createLogger, type AppLogger } from '../../log.js';
 import { checkInputReadable, checkOutputWritable } from '../../ops/access.js';
 import { acquireLock } from '../../ops/lock.js';
+import { pausePoint } from '../../pause-points.js';
 import { realClock, runSchedule } from '../../ops/schedule.js';
 import { installSignalHandlers } from '../../ops/signals.js';
 import { readStatus, scheduleHooks, StatusRecorder, statusFileFor } from '../../ops/status.js';
@@ -184,6 +185,7 @@ export class RunCommand extends BaseCommand {
       },
     });
     if (lock.warning) log.warn(lock.warning);
+    pausePoint('pass-locked');
     try {
       return await runPass(options, { log, signal: passAbort.signal, tty });
     } finally {
