@@ -139,11 +139,13 @@ test('cron: abort during the wait ends at once with 0; abort during a pass lets 
   let passes = 0;
   const clock: Clock = {
     now: () => now,
-    sleep: (_ms, signal) => {
-      ac.abort(); // SIGTERM arrives while waiting
-      t.true(signal.aborted);
-      return Promise.resolve();
-    },
+    // A wait that ends only through its signal: if the schedule's wait did not listen to the service's signal,
+    // SIGTERM (the abort below) would not end it and the schedule would never return.
+    sleep: (_ms, signal) =>
+      new Promise<void>((resolve) => {
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        queueMicrotask(() => ac.abort()); // SIGTERM arrives while waiting
+      }),
   };
   const pass = () => {
     passes++;
