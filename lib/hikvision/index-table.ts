@@ -52,6 +52,9 @@ export function requireUsedLength(bytes: Uint8Array, header: IndexHeader, slotsP
 export function readVideoIndex(bytes: Uint8Array, hivSizes: ReadonlyMap<number, number>): IndexTable {
   const header = parseIndexHeader(bytes);
   const S = VIDEO_SLOTS_PER_FILE;
+  // A camera pre-allocates its hiv files when it formats the storage: a video index of none is damaged (or not
+  // a recording index), and must say so rather than report "no recordings".
+  if (header.avFiles === 0) throw new IndexCorruptError('video index lists 0 hiv files (a camera pre-allocates them)');
   requireUsedLength(bytes, header, S);
   const slice = new IndexSlice(bytes, 'video index');
   const records: IndexedRecord[] = [];

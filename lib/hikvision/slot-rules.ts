@@ -70,6 +70,7 @@ export function walkFileSlots(
   let stale = 0;
   // One record decoded into per slot: most slots are empty or stale and must not cost an allocation.
   const r = newSegmentRecord();
+  const firstOut = out.length;
   for (let j = 0; j < w.slotsPerFile; j++) {
     readSegmentRecord(slice, base + j * SEGMENT_RECORD_SIZE, r);
     const { type, startOffset, endOffset } = r;
@@ -121,7 +122,7 @@ export function walkFileSlots(
       continue;
     }
     if (endOffset > w.fileSize) {
-      addSkip(skipped, 'bad-range');
+      addSkip(skipped, 'short-file');
       continue;
     }
     out.push({
@@ -135,4 +136,24 @@ export function walkFileSlots(
   }
   addSkip(skipped, 'empty', empty);
   addSkip(skipped, 'stale', stale);
+  dropOverlaps(out, firstOut, skipped);
+}
+
+/**
+ * A camera writes a file's segments one after another: a range that runs over the start of the next listed one
+ * cannot be real (a corrupt end offset would make one output of several recordings). The earlier record is the
+ * suspect one (the later start was written after it): dropped as 'bad-range'.
+ */
+function dropOverlaps(out: IndexedRecord[], from: number, skipped: SkipCounts): void {
+  let kept = from;
+  for (let i = from; i < out.length; i++) {
+    const rec = out[i]!;
+    const next = out[i + 1];
+    if (next !== undefined && rec.endOffset > next.startOffset) {
+      addSkip(skipped, 'bad-range');
+      continue;
+    }
+    out[kept++] = rec;
+  }
+  out.length = kept;
 }

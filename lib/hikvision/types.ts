@@ -20,7 +20,8 @@ export type SkipReason =
   | 'stale' // slot beyond the last used one, or left from an earlier ring cycle
   | 'open' // the segment being recorded now (endTime/endOffset 0)
   | 'bad-time' // end < start, zero start with data ...
-  | 'bad-range' // endOffset <= startOffset, or range outside the hiv file's real size
+  | 'bad-range' // endOffset <= startOffset, or a range that runs over the next slot's start
+  | 'short-file' // the range runs past the end of its hiv file: the file is shorter than the index says
   | 'missing-file' // hivNNNNN.mp4/.pic does not exist or cannot be stat'ed
   | 'bad-header' // index header implausible (counts do not fit the file)
   | 'bad-content' // bytes at startOffset are not a pack header / SOI

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { ExitCode, InputDirError } from '../errors.js';
+import { ConfigError, ExitCode, InputDirError } from '../errors.js';
 import { compareRecordings } from '../hikvision/recording.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import { removeQuietly } from '../files.js';
@@ -96,6 +96,10 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     const tag = opts.cameraTranslation.get(c.name) ?? c.name;
     return wanted.size === 0 || wanted.has(c.name) || wanted.has(tag);
   });
+  checkTagsDistinct(
+    all.map((c) => c.name),
+    opts.cameraTranslation,
+  );
   for (const source of opts.cameraTranslation.keys()) {
     if (!all.some((c) => c.name === source))
       log.warn(`CAMERA_TRANSLATION names "${source}", but no camera folder of that name is in ${opts.inputDir}`);
@@ -114,6 +118,13 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
         const summary = emptyCameraSummary(cam.name, tag);
         const scan = await scanCamera(cam, { kinds: opts.kinds });
         summary.datadirs = scan.datadirs.length;
+        const short = scan.skipped['short-file'] ?? 0;
+        if (short > 0) {
+          log.warn(
+            `${cam.name}: ${short} recording(s) run past the end of their hiv file (the file is shorter than its index ` +
+              `says: a damaged or incomplete copy of the share?): not extracted`,
+          );
+        }
         summary.errors.push(...scan.errors);
         for (const [reason, n] of Object.entries(scan.skipped)) addCount(summary.skipped, reason, n ?? 0);
         for (const r of scan.recordings) summary.listed[r.kind]++;
@@ -240,6 +251,25 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     mbPerSec: extractSeconds > 0 ? totals.bytesRead / 1e6 / extractSeconds : 0,
     exitCode,
   };
+}
+
+/**
+ * Two cameras must never share an output folder (their names would collide and one manifest would not know the
+ * other's files): a tag that is also another camera's folder name, or given to two folders, is refused.
+ */
+export function checkTagsDistinct(folders: readonly string[], translation: ReadonlyMap<string, string>): void {
+  const owner = new Map<string, string>();
+  for (const folder of folders) {
+    const tag = translation.get(folder) ?? folder;
+    const other = owner.get(tag);
+    if (other !== undefined) {
+      throw new ConfigError(
+        `CAMERA_TRANSLATION gives camera folders "${other}" and "${folder}" the same output folder "${tag}": their ` +
+          `files would mix; give each camera its own tag`,
+      );
+    }
+    owner.set(tag, folder);
+  }
 }
 
 /** Failures that a vanished camera share also causes (files or the index gone, reads failing). */

@@ -145,7 +145,8 @@ export const GOLDEN_SKIPPED = {
   stale: 15,
   empty: 2012,
   open: 1,
-  'bad-range': 2,
+  'bad-range': 1,
+  'short-file': 1,
   'missing-file': 2,
   'bad-time': 3,
 };

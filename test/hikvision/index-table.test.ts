@@ -80,11 +80,31 @@ test('a start earlier than the slot before begins a stale tail, even inside segR
   t.deepEqual(slotsOf(2), [0, 1]);
 });
 
-test('a range beyond the real hiv size is dropped as bad-range (size from stat, not 256 MiB)', (t) => {
+test('a range beyond the real hiv size is dropped as short-file (size from stat, not 256 MiB)', (t) => {
   t.deepEqual(slotsOf(1), [0, 1]);
+  t.is(golden().skipped['short-file'], 1);
   // The same slot is fine once the file is really 256 MiB.
   const sizes = goldenSizes().set(1, HIV_SIZE);
   t.true(readVideoIndex(goldenIndex().buf, sizes).records.some((r) => r.fileNo === 1 && r.slot === 2));
+});
+
+test("a range that runs over the next slot's start is dropped as bad-range: one output never holds two recordings", (t) => {
+  // File 0 slots 0-3 are real; slot 1's end is corrupted to run past slot 2 and 3 (both keep their own ranges).
+  const ix = goldenIndex();
+  const slot2Start = GOLDEN_RECORDS.find((r) => r.fileNo === 0 && r.slot === 2)!.startOffset;
+  const slot1 = GOLDEN_RECORDS.find((r) => r.fileNo === 0 && r.slot === 1)!;
+  ix.slot(0, 1, {
+    start: [slot1.start.sec, slot1.start.usec],
+    end: [slot1.end.sec, slot1.end.usec],
+    startOffset: slot1.startOffset,
+    endOffset: slot2Start + 3 * 4096,
+  });
+  const table = readVideoIndex(ix.buf, goldenSizes());
+  t.deepEqual(
+    table.records.filter((r) => r.fileNo === 0).map((r) => r.slot),
+    [0, 2, 3],
+  );
+  t.is(table.skipped['bad-range'], GOLDEN_SKIPPED['bad-range'] + 1);
 });
 
 test('slots of a missing hiv file are counted as missing-file', (t) => {
@@ -212,4 +232,9 @@ test('a fresh index (no files written) lists nothing and counts every slot empty
   const { records, skipped } = readVideoIndex(ix.buf, new Map([[0, MIB]]));
   t.deepEqual(records, []);
   t.deepEqual(skipped, { empty: 768 });
+});
+
+test('a video index that lists no hiv file is corrupt, not "no recordings"', (t) => {
+  const ix = new IndexBytes({ avFiles: 0, slotsPerFile: 256 });
+  t.throws(() => readVideoIndex(ix.buf, new Map()), { instanceOf: IndexCorruptError, message: /lists 0 hiv files/ });
 });
