@@ -13,6 +13,7 @@ import { exists, fsyncFile, removeQuietly } from '../lib/files.js';
 import type { SeenPts } from '../lib/hikvision/recording.js';
 import { recheckRecording } from '../lib/hikvision/source.js';
 import { copyPicture, isCameraPicture } from '../lib/media/jpeg.js';
+import { setMp4Times } from '../lib/media/mp4-times.js';
 import { mp4StructureProblem, probeFileKind } from '../lib/media/probe.js';
 import { remuxRange } from '../lib/media/remux.js';
 import type { ExtractResult, ExtractTask } from '../lib/pipeline/task.js';
@@ -63,6 +64,8 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
       if (r.firstPts !== undefined && r.lastPts !== undefined) seen = { first: r.firstPts, last: r.lastPts };
       const problem = await mp4StructureProblem(task.tempAbs);
       if (problem) throw await incompleteOutput(task.tempAbs, problem, rec.endOffset - rec.startOffset);
+      // The movie's own dates (what photo libraries sort by) are the recording's start, like the file's mtime.
+      await setMp4Times(task.tempAbs, new Date(task.mtimeMs));
       result = {
         status: 'written',
         bytesRead: r.bytesRead,

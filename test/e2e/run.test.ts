@@ -152,6 +152,9 @@ test.serial(
       t.deepEqual(got, want, `${rel}: decoded frames identical to the fixture's`);
       const stat = await fs.stat(file);
       t.is(Math.floor(stat.mtimeMs / 1000), rec.start.sec, `${rel}: mtime = recording start (TZ=UTC)`);
+      const startIso = new Date(rec.start.sec * 1000).toISOString().replace('.000Z', '.000000Z');
+      t.is(probe.format?.tags?.creation_time, startIso, `${rel}: the movie's creation_time = recording start`);
+      for (const s of probe.streams) t.is(s.tags?.creation_time, startIso, `${rel}: ${s.codec_type} track's too`);
     }
 
     // Rerun: nothing new, nothing touched.

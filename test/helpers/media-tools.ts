@@ -65,6 +65,7 @@ export interface ProbeStream {
   nb_frames?: string;
   /** With -count_frames. */
   nb_read_frames?: string;
+  tags?: Record<string, string>;
 }
 
 export interface ProbeFormat {
