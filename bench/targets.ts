@@ -19,6 +19,12 @@ function median0(r: ScenarioResult | undefined): Summary | undefined {
   return r ? summarise(r) : undefined;
 }
 
+/** The worst (largest) value of an extra over the repetitions: a bound must hold in every one. */
+function extraMax(r: ScenarioResult | undefined, key: string): number | undefined {
+  const xs = (r?.samples ?? []).map((s) => s.extra[key]).filter((x): x is number => typeof x === 'number');
+  return xs.length ? Math.max(...xs) : undefined;
+}
+
 function extraMedian(r: ScenarioResult | undefined, key: string): number | undefined {
   if (!r || r.samples.length === 0) return undefined;
   const xs = r.samples.map((s) => s.extra[key]).filter((x): x is number => typeof x === 'number');
@@ -159,13 +165,17 @@ export function buildTargets(
       : 'not measured',
     met: rerun ? rerun.wallSec < RERUN_LIMIT_SEC && rerun.files === 0 && (rerunCams ?? 0) >= 20 : null,
   });
-  const reported = extraMedian(scan, 'reportedBytesRead');
-  const rchar = extraMedian(scan, 'rchar');
+  // Judged on the worst repetition and on the OS's count of bytes the process read (rchar), not on the reader's
+  // own count: a median could hide one bad repetition, and a self-reported count a read the reader forgot.
+  const reported = extraMax(scan, 'reportedBytesRead');
+  const rchar = extraMax(scan, 'rchar');
   const used = extraMedian(scan, 'usedBound');
   const onDisk = extraMedian(scan, 'indexBytesOnDisk');
-  const over = extraMedian(scan, 'datadirsOver');
-  const worstRatio = extraMedian(scan, 'worstReadToUsed');
+  const over = extraMax(scan, 'datadirsOver');
+  const worstRatio = extraMax(scan, 'worstReadToUsed');
   const dd = extraMedian(scan, 'datadirs');
+  const rcharBound =
+    used !== undefined && dd !== undefined ? SCAN_USED_SLACK * used + SCAN_EXTRA_BYTES * dd : undefined;
   const measuredScan =
     reported !== undefined && rchar !== undefined && used !== undefined && onDisk !== undefined
       ? `${formatSize(reported)} read (rchar ${formatSize(rchar)}) of ${formatSize(onDisk)} of index files (${((100 * reported) / Math.max(1, onDisk)).toFixed(1)} %); ` +
@@ -173,9 +183,12 @@ export function buildTargets(
       : (scan?.skipped ?? 'not measured');
   targets.push({
     name: 'scan reads only the used part',
-    goal: `every datadir: bytes read <= ${SCAN_USED_SLACK} x the used part of its index tables + ${SCAN_EXTRA_BYTES / 1024} KiB`,
+    goal:
+      `every datadir: bytes read <= ${SCAN_USED_SLACK} x the used part of its index tables + ` +
+      `${SCAN_EXTRA_BYTES / 1024} KiB, and the process's rchar within the same bound summed, in every repetition`,
     measured: measuredScan,
-    met: over === undefined ? null : over === 0,
+    met:
+      over === undefined || rchar === undefined || rcharBound === undefined ? null : over === 0 && rchar <= rcharBound,
   });
   return { targets, ratios };
 }
