@@ -48,9 +48,11 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-# `hiksync` on PATH for `docker exec <c> hiksync ...` and the HEALTHCHECK. /input is mounted read-only; /output
-# is the only place written (besides /tmp), so any --user UID:GID that may write /output works.
-RUN ln -s /app/dist/lib/cli/main.js /usr/local/bin/hiksync \
+# `hiksync` on PATH: the entrypoint, the HEALTHCHECK and `docker exec <c> hiksync ...` all run it, so every
+# command runs as the same user (PUID:PGID, or node 1000:1000; never root). /input is mounted read-only;
+# /output is the only place written (besides /tmp).
+COPY docker/hiksync.sh /usr/local/bin/hiksync
+RUN chmod 0755 /usr/local/bin/hiksync \
  && mkdir -p /input /output \
  && chown node:node /output
 
@@ -63,12 +65,13 @@ ENV RUN_MODE=cron \
     LOG_FORMAT=auto \
     LOG_LEVEL=info
 
-USER node
+# No USER: the container starts as root only so that /usr/local/bin/hiksync can switch to PUID:PGID (Synology's
+# way of choosing the user); without them it switches to node (1000:1000). `docker run --user UID:GID` works too.
 VOLUME ["/input", "/output"]
 
 # Healthy while a pass runs with a fresh lock or the last pass completed recently; unhealthy when the share is
 # missing/empty/hung or passes stop. The start period covers the time before the first pass takes its lock.
 HEALTHCHECK --interval=1m --timeout=30s --start-period=3m --retries=3 CMD ["hiksync", "health"]
 
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/lib/cli/main.js", "run"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/hiksync", "run"]
 CMD []
