@@ -185,7 +185,8 @@ export async function startEngine(log: (line: string) => void): Promise<Engine> 
     '--ip-forward=false',
   ];
   const fd = openSync(logFile, 'a');
-  const daemon: ChildProcess = spawn('dockerd', args, { stdio: ['ignore', fd, fd] });
+  // Its own process group: a ^C to the test reaches the test, which removes its containers before stopping dockerd.
+  const daemon: ChildProcess = spawn('dockerd', args, { stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   const pid = daemon.pid;
   if (pid === undefined) throw new NoEngineError(`dockerd did not start:\n${tail(logFile)}`);
