@@ -44,7 +44,7 @@ export async function permissionProblem(
     fix =
       st.uid === 0
         ? `. Fix: give ${us} ${doing} access to ${folder} (e.g. chown ${who ? `${who.uid}:${who.gid} ` : ''}${folder} ` +
-          `on the NAS), or run the container as root with --user 0:0`
+          `on the NAS), set PUID/PGID to a user that can ${doing} it, or run the container as root with --user 0:0`
         : `. Fix: run hiksync as its owner (docker run --user ${st.uid}:${st.gid}, or set PUID=${st.uid} ` +
           `PGID=${st.gid}), or give ${us} ${doing} access to ${folder}`;
   } catch {

@@ -389,7 +389,6 @@ export function checks(ctx: Context): Check[] {
     },
     {
       name: 'a root-owned output: the exit-77 line names the uid:gid hiksync runs as and the fixes (PUID/PGID, chown)',
-      pendingLib: 'the permission line of exit 77 (uid:gid and fixes), being written in lib/',
       async run(a) {
         const out = await outputDir(ctx, 0, 0);
         const r = await runOnce(ctx, { env: { RUN_MODE: 'once' }, mounts: [input(small), output(out)] });
