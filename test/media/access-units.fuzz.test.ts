@@ -144,7 +144,7 @@ function nal(codec: Codec): fc.Arbitrary<Buffer> {
       fc.constantFrom([0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 0, 1]),
       fc.oneof(fc.constantFrom(...types), fc.nat(codec === 'h264' ? 31 : 63)),
       fc.boolean(),
-      fc.uint8Array({ maxLength: 120 }),
+      fc.uint8Array({ maxLength: 120, size: 'max' }),
     )
     .map(([sc, type, firstSlice, payload]) => {
       const header = codec === 'h264' ? [0x60 | type] : [type << 1, 1];
@@ -156,7 +156,7 @@ function nal(codec: Codec): fc.Arbitrary<Buffer> {
 function segmented(es: fc.Arbitrary<Buffer>): fc.Arbitrary<Segment[]> {
   const cut = fc.tuple(fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 700 })), fc.boolean());
   return fc
-    .tuple(es, fc.array(cut, { minLength: 1, maxLength: 40 }), fc.nat(2 ** 33 - 1))
+    .tuple(es, fc.array(cut, { minLength: 1, maxLength: 40, size: 'medium' }), fc.nat(2 ** 33 - 1))
     .map(([bytes, cuts, firstPts]) => {
       const out: Segment[] = [];
       // The cuts are cycled until the stream is used up.
@@ -179,7 +179,7 @@ const soup = (codec: Codec): fc.Arbitrary<Buffer> => {
       : Buffer.from([0, 0, 0, 1, 0x40, 1, 0xc, 0, 0, 0, 1, 0x42, 1, 1, 0, 0, 1, 0x44, 1, 0xc1, 0, 0, 1, 0x26, 1, 0xaf]);
   const part = fc.oneof(
     { weight: 6, arbitrary: nal(codec) },
-    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40, size: 'max' }) },
   );
   return fc
     .tuple(fc.boolean(), fc.array(part, { maxLength: 60, size: 'medium' }))

@@ -70,7 +70,10 @@ export function mutated(bytes: Uint8Array, maxEdits = 16): fc.Arbitrary<Buffer> 
       edits: fc.array(edit, { minLength: 0, maxLength: maxEdits }),
       cut: fc.option(fc.tuple(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.nat(2000))),
       insert: fc.option(
-        fc.tuple(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.uint8Array({ maxLength: 64 })),
+        fc.tuple(
+          fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+          fc.uint8Array({ maxLength: 64, size: 'max' }),
+        ),
       ),
     })
     .map(({ edits, cut, insert }) => {

@@ -71,7 +71,7 @@ const H265_VPS = await parameterSets('h265', 32);
 
 /** Random bits after a valid NAL header. */
 const withHeader = (header: number[]): fc.Arbitrary<Buffer> =>
-  fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.concat([Buffer.from(header), a]));
+  fc.uint8Array({ maxLength: 64, size: 'max' }).map((a) => Buffer.concat([Buffer.from(header), a]));
 /** Damaged and cut copies of real parameter sets. */
 const damaged = (sets: Buffer[]): fc.Arbitrary<Buffer> =>
   fc.oneof(...sets.map((s) => mutated(s, 6)), ...sets.map((s) => slices(s)));
