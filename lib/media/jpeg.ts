@@ -40,9 +40,11 @@ const SOI = Buffer.from([0xff, 0xd8, 0xff]);
 
 /**
  * End offset after EOI, 0 when the structure is not JPEG, 'incomplete' when the buffer ends first, 'over-budget'
- * when the bytes looked at (markers and entropy-coded data) exceed what is left of `budget`.
+ * when the bytes looked at (markers and entropy-coded data) exceed what is left of `budget`. An EOI before any scan
+ * (SOS) ends no picture: FF D8 FF D9 in padding is not a 4-byte JPEG.
  */
 function walkSegments(b: Buffer, pos: number, budget: { left: number }): number | 'incomplete' | 'over-budget' {
+  let scans = 0;
   for (;;) {
     if (--budget.left < 0) return 'over-budget';
     if (pos >= b.length) return 'incomplete';
@@ -53,7 +55,7 @@ function walkSegments(b: Buffer, pos: number, budget: { left: number }): number 
     if (pos >= b.length) return 'incomplete';
     const marker = b[pos]!;
     pos++;
-    if (marker === 0xd9) return pos;
+    if (marker === 0xd9) return scans > 0 ? pos : 0;
     if (marker === 0x00 || marker === 0xd8) return 0;
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue; // no length field
     if (pos + 2 > b.length) return 'incomplete';
@@ -61,6 +63,7 @@ function walkSegments(b: Buffer, pos: number, budget: { left: number }): number 
     if (length < 2) return 0;
     pos += length;
     if (marker !== 0xda) continue;
+    scans++;
     // Entropy-coded data: skip to the next FF that is not stuffing or a restart marker.
     for (;;) {
       const ff = b.indexOf(0xff, pos);

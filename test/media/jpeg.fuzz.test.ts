@@ -15,7 +15,9 @@ import { fuzzParams, largestAllocation, withDeadline } from '../helpers/fuzz.js'
 import { mutated, slices } from './fuzz-inputs.js';
 import { tempDir } from './test-streams.js';
 
-/** The result is null, or a range inside the buffer from SOI (FF D8 FF) to EOI (FF D9). */
+const SOS = Buffer.from([0xff, 0xda]);
+
+/** The result is null, or a range inside the buffer from SOI (FF D8 FF) to EOI (FF D9) with a scan (SOS). */
 function wellFormed(buf: Buffer): boolean {
   const r = findJpeg(buf);
   if (r === null) return true;
@@ -24,7 +26,7 @@ function wellFormed(buf: Buffer): boolean {
     Number.isInteger(r.end) &&
     r.start >= 0 &&
     r.end <= buf.length &&
-    r.end - r.start >= 5 &&
+    buf.subarray(r.start, r.end).includes(SOS) &&
     buf[r.start] === 0xff &&
     buf[r.start + 1] === 0xd8 &&
     buf[r.start + 2] === 0xff &&

@@ -143,3 +143,13 @@ for (const kind of ['segments', 'entropy'] as const) {
     t.true(ms < 5000, `${Math.round(ms)} ms`);
   });
 }
+
+test('SOI then EOI without a scan is not a picture (it was copied as a 4-byte .jpg)', async (t) => {
+  const empty = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+  t.is(findJpeg(empty), null);
+  t.is(findJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xd8, 0xff, 0xd9])), null);
+  // Tables but no scan: still no picture.
+  t.is(findJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0, 3, 0x41, 0xff, 0xd9])), null);
+  const j = await jpeg();
+  t.deepEqual(findJpeg(Buffer.concat([empty, j])), { start: empty.length, end: empty.length + j.length });
+});
