@@ -16,7 +16,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type fc from 'fast-check';
+import fc from 'fast-check';
 
 /** Runs of a weight-1 property in CI. */
 export const CI_RUNS = 200;
@@ -85,6 +85,27 @@ export function withDeadline<A extends unknown[], R>(predicate: (...args: A) => 
     check();
     return r;
   };
+}
+
+/**
+ * Random bytes of minLength..maxLength, made from a seed by xorshift32: fast for large inputs (fc.uint8Array makes
+ * one arbitrary per byte, seconds per hundred 64 KiB arrays). It shrinks by length and seed, not byte by byte: use
+ * fc.uint8Array for small inputs whose counterexamples should shrink to a few bytes.
+ */
+export function randomBytes(maxLength: number, minLength = 0): fc.Arbitrary<Buffer> {
+  return fc
+    .tuple(fc.integer({ min: minLength, max: maxLength }), fc.integer({ min: 1, max: 0x7fffffff }))
+    .map(([length, seed]) => {
+      const b = Buffer.allocUnsafe(length);
+      let x = seed;
+      for (let i = 0; i < length; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        b[i] = x & 0xff;
+      }
+      return b;
+    });
 }
 
 /** Buffer's allocating statics; Buffer.concat allocates through allocUnsafe, so it is seen too. */
