@@ -154,17 +154,21 @@ test('mutated header fields (counts, current entry): only named errors or a boun
 
 test('huge avFiles in a small buffer: a named error, nothing allocated from it', (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 0xffffffff }), fc.integer({ min: 1280, max: 8192 }), (avFiles, len) => {
-      const b = Buffer.alloc(len);
-      b.writeUInt32LE(2, 8);
-      b.writeUInt32LE(avFiles, 12);
-      try {
-        readVideoIndex(b, SIZES);
-        return 1280 + 32 * avFiles + avFiles * 256 * 80 <= len;
-      } catch (e) {
-        return named(e);
-      }
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 0xffffffff }),
+      fc.integer({ min: 1280, max: 8192 }),
+      withDeadline((avFiles, len) => {
+        const b = Buffer.alloc(len);
+        b.writeUInt32LE(2, 8);
+        b.writeUInt32LE(avFiles, 12);
+        try {
+          readVideoIndex(b, SIZES);
+          return 1280 + 32 * avFiles + avFiles * 256 * 80 <= len;
+        } catch (e) {
+          return named(e);
+        }
+      }),
+    ),
     fuzzParams(1.5),
   );
   t.pass();
@@ -172,18 +176,21 @@ test('huge avFiles in a small buffer: a named error, nothing allocated from it',
 
 test('header parser: random 1280-byte headers give bounded values or named errors', (t) => {
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 1280, maxLength: 1280, size: 'max' }), (bytes) => {
-      const b = Buffer.from(bytes);
-      b.writeUInt32LE(2, 8);
-      try {
-        const h = parseIndexHeader(b);
-        return (
-          h.avFiles <= 4096 && h.usedEntries.length <= 49 && (h.current === undefined || h.current.fileNo < h.avFiles)
-        );
-      } catch (e) {
-        return named(e);
-      }
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 1280, maxLength: 1280, size: 'max' }),
+      withDeadline((bytes) => {
+        const b = Buffer.from(bytes);
+        b.writeUInt32LE(2, 8);
+        try {
+          const h = parseIndexHeader(b);
+          return (
+            h.avFiles <= 4096 && h.usedEntries.length <= 49 && (h.current === undefined || h.current.fileNo < h.avFiles)
+          );
+        } catch (e) {
+          return named(e);
+        }
+      }),
+    ),
     fuzzParams(1.5),
   );
   t.pass();

@@ -188,20 +188,24 @@ test('an intact AAC stream in any PES cuts: exactly its frames, each with the PT
   const starts: number[] = [];
   for (let at = 0, i = 0; i < audio.frames.length; at += audio.frames[i]!.length, i++) starts.push(at);
   fc.assert(
-    fc.property(segmented(fc.constant(AAC)), sizes, (segments, s) => {
-      const { frames } = frame(segments, s);
-      if (frames.length !== audio.frames.length) return false;
-      // The PTS of frame i: the last PES starting after frame i-1's header and at or before frame i's.
-      let segStart = 0;
-      const segStarts = segments.map((g) => (segStart += g.bytes.length) - g.bytes.length);
-      return frames.every((a, i) => {
-        const from = i === 0 ? -1 : starts[i - 1]!;
-        const carrier = segments.findLast(
-          (g, k) => g.pts !== undefined && segStarts[k]! > from && segStarts[k]! <= starts[i]!,
-        );
-        return a.data.equals(audio.frames[i]!.subarray(7)) && a.pts === carrier?.pts;
-      });
-    }),
+    fc.property(
+      segmented(fc.constant(AAC)),
+      sizes,
+      withDeadline((segments, s) => {
+        const { frames } = frame(segments, s);
+        if (frames.length !== audio.frames.length) return false;
+        // The PTS of frame i: the last PES starting after frame i-1's header and at or before frame i's.
+        let segStart = 0;
+        const segStarts = segments.map((g) => (segStart += g.bytes.length) - g.bytes.length);
+        return frames.every((a, i) => {
+          const from = i === 0 ? -1 : starts[i - 1]!;
+          const carrier = segments.findLast(
+            (g, k) => g.pts !== undefined && segStarts[k]! > from && segStarts[k]! <= starts[i]!,
+          );
+          return a.data.equals(audio.frames[i]!.subarray(7)) && a.pts === carrier?.pts;
+        });
+      }),
+    ),
     fuzzParams(0.5),
   );
   t.pass();
@@ -210,10 +214,14 @@ test('an intact AAC stream in any PES cuts: exactly its frames, each with the PT
 test('an AAC stream cut at its end delivers a prefix of the frames of the whole stream', (t) => {
   const whole = frame([{ bytes: AAC, pts: undefined }], null).frames;
   fc.assert(
-    fc.property(fc.nat(AAC.length), sizes, (len, s) => {
-      const { frames } = frame([{ bytes: AAC.subarray(0, len), pts: undefined }], s);
-      return frames.length <= whole.length && frames.every((a, i) => a.data.equals(whole[i]!.data));
-    }),
+    fc.property(
+      fc.nat(AAC.length),
+      sizes,
+      withDeadline((len, s) => {
+        const { frames } = frame([{ bytes: AAC.subarray(0, len), pts: undefined }], s);
+        return frames.length <= whole.length && frames.every((a, i) => a.data.equals(whole[i]!.data));
+      }),
+    ),
     fuzzParams(0.5),
   );
   t.pass();
