@@ -54,7 +54,8 @@ export function fuzzParams<T>(weight = 1): fc.Parameters<T> {
   const numRuns = fuzzRuns(weight);
   const tally = process.env.FUZZ_TALLY;
   if (tally) appendFileSync(tally, `${numRuns}\n`);
-  return { numRuns, seed: FUZZ_SEED };
+  // The error a failing input threw (a RangeError, a DeadlineError) in the report, not only the counterexample.
+  return { numRuns, seed: FUZZ_SEED, includeErrorInReport: true };
 }
 
 export class DeadlineError extends Error {
