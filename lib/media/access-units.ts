@@ -190,6 +190,19 @@ export class AccessUnitAssembler {
       this.curStart = -1;
       this.curNals = [];
     }
+    this.dropDeadMarks();
+  }
+
+  /**
+   * The next access unit starts at a start code at or after scanPos and takes the latest mark up to its start code:
+   * of the marks up to there only the last can still be used. Without this a stream with no start codes (corrupt or
+   * encrypted payloads) grew the list by one mark per PES for the whole range: memory by PES count, not by frame.
+   */
+  private dropDeadMarks(): void {
+    const limit = this.base + this.scanPos + 3;
+    let dead = 0;
+    while (dead + 1 < this.marks.length && this.marks[dead + 1]!.pos <= limit) dead++;
+    if (dead > 0) this.marks.splice(0, dead);
   }
 
   private begin(sc: number): void {
@@ -240,6 +253,11 @@ export class AccessUnitAssembler {
   private finish(end: number): void {
     const start = this.curStart;
     while (end > start && this.buf[end - 1] === 0) end--; // trailing zeros are the next start code's
+    if (end - start > MAX_ACCESS_UNIT_BYTES) {
+      // scan() checks the size once per push: a unit that ends in the push that took it past the limit ends here.
+      this.stats.droppedOversize++;
+      return;
+    }
     const key = this.curKey;
     const hasParameterSets = (this.curParams & this.allParams) === this.allParams;
     if (!this.started) {

@@ -92,6 +92,11 @@ export class AdtsFramer {
     }
     this.base += pos;
     this.buf = pos === b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
+    // The next frame starts at or after base and takes the latest mark up to its start: of the marks up to base only
+    // the last can still be used. Without this, audio without sync words grew the list by one mark per PES.
+    let dead = 0;
+    while (dead + 1 < this.marks.length && this.marks[dead + 1]!.pos <= this.base) dead++;
+    if (dead > 0) this.marks.splice(0, dead);
   }
 
   private takeMark(start: number): number | undefined {

@@ -10,16 +10,27 @@ import { removeQuietly } from '../files.js';
 export const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Bytes one findJpeg call may look at, per byte of its buffer. One walk over a real picture looks at each byte
+ * at most once, and a false SOI in garbage fails within a few bytes; but false SOIs whose segment lengths lead
+ * into the same long stretch (a chain of segments, or entropy-coded data without a marker) each walked it again:
+ * quadratic, minutes for a crafted range of MAX_PICTURE_BYTES. Past the budget the range holds no usable JPEG.
+ */
+const WALK_BUDGET_PER_BYTE = 4;
+/** The budget of a small buffer, so a few false SOIs before a small picture never exhaust it. */
+const MIN_WALK_BUDGET = 64 * 1024;
+
+/**
  * The first complete JPEG in `buf`: [start, end) from SOI (FF D8 FF) to just after EOI (FF D9), or null.
  * After SOS the entropy-coded data can only contain FF as FF 00 (stuffing) or FF D0..D7 (restart markers),
  * so the next other marker ends the scan; progressive files have several scans.
  */
 export function findJpeg(buf: Uint8Array): { start: number; end: number } | null {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const budget = { left: Math.max(MIN_WALK_BUDGET, WALK_BUDGET_PER_BYTE * b.length) };
   let soi = b.indexOf(SOI);
   while (soi >= 0) {
-    const end = walkSegments(b, soi + 2);
-    if (end === 'incomplete') return null;
+    const end = walkSegments(b, soi + 2, budget);
+    if (end === 'incomplete' || end === 'over-budget') return null;
     if (end > 0) return { start: soi, end };
     soi = b.indexOf(SOI, soi + 2);
   }
@@ -27,16 +38,24 @@ export function findJpeg(buf: Uint8Array): { start: number; end: number } | null
 }
 const SOI = Buffer.from([0xff, 0xd8, 0xff]);
 
-/** End offset after EOI, 0 when the structure is not JPEG, 'incomplete' when the buffer ends first. */
-function walkSegments(b: Buffer, pos: number): number | 'incomplete' {
+/**
+ * End offset after EOI, 0 when the structure is not JPEG, 'incomplete' when the buffer ends first, 'over-budget'
+ * when the bytes looked at (markers and entropy-coded data) exceed what is left of `budget`. An EOI before any scan
+ * (SOS) ends no picture: FF D8 FF D9 in padding is not a 4-byte JPEG.
+ */
+function walkSegments(b: Buffer, pos: number, budget: { left: number }): number | 'incomplete' | 'over-budget' {
+  let scans = 0;
   for (;;) {
+    if (--budget.left < 0) return 'over-budget';
     if (pos >= b.length) return 'incomplete';
     if (b[pos] !== 0xff) return 0;
+    const fill = pos;
     while (pos < b.length && b[pos] === 0xff) pos++; // fill bytes before a marker are allowed
+    budget.left -= pos - fill;
     if (pos >= b.length) return 'incomplete';
     const marker = b[pos]!;
     pos++;
-    if (marker === 0xd9) return pos;
+    if (marker === 0xd9) return scans > 0 ? pos : 0;
     if (marker === 0x00 || marker === 0xd8) return 0;
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue; // no length field
     if (pos + 2 > b.length) return 'incomplete';
@@ -44,9 +63,12 @@ function walkSegments(b: Buffer, pos: number): number | 'incomplete' {
     if (length < 2) return 0;
     pos += length;
     if (marker !== 0xda) continue;
+    scans++;
     // Entropy-coded data: skip to the next FF that is not stuffing or a restart marker.
     for (;;) {
       const ff = b.indexOf(0xff, pos);
+      budget.left -= (ff < 0 ? b.length : ff) - pos;
+      if (budget.left < 0) return 'over-budget';
       if (ff < 0 || ff + 1 >= b.length) return 'incomplete';
       const next = b[ff + 1]!;
       if (next === 0x00 || (next >= 0xd0 && next <= 0xd7) || next === 0xff) {

@@ -47,6 +47,19 @@ function readCropWindow(r: BitReader): [number, number, number, number] {
 
 const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
+/**
+ * Largest bit_depth_{luma,chroma}_minus8 each syntax allows (H.264 7.4.2.1.1: 14 bits; H.265 7.4.3.2.1: 16 bits).
+ * A larger value is a damaged SPS: the decoder configuration has 3 bits for it and would silently say another.
+ */
+const MAX_BIT_DEPTH_MINUS8 = { h264: 6, h265: 8 } as const;
+
+function checkBitDepths(codec: 'h264' | 'h265', luma: number, chroma: number): void {
+  const max = MAX_BIT_DEPTH_MINUS8[codec];
+  if (luma > max || chroma > max) {
+    throw new ParameterSetError(`bit depth ${luma + 8}/${chroma + 8} (luma/chroma) above ${max + 8}`);
+  }
+}
+
 /** Profiles whose SPS carries chroma format, bit depths and scaling matrices (H.264 7.3.2.1.1). */
 const H264_HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
@@ -68,6 +81,7 @@ export function parseH264Sps(nal: Uint8Array): VideoParams {
       if (chromaFormatIdc === 3) separateColourPlane = r.u1();
       bitDepthLumaMinus8 = r.ue();
       bitDepthChromaMinus8 = r.ue();
+      checkBitDepths('h264', bitDepthLumaMinus8, bitDepthChromaMinus8);
       r.u1(); // qpprime_y_zero_transform_bypass_flag
       if (r.u1()) {
         const lists = chromaFormatIdc === 3 ? 12 : 8;
@@ -243,6 +257,7 @@ export function parseH265Sps(nal: Uint8Array): VideoParams {
     const [cropL, cropR, cropT, cropB] = readCropWindow(r);
     const bitDepthLumaMinus8 = r.ue();
     const bitDepthChromaMinus8 = r.ue();
+    checkBitDepths('h265', bitDepthLumaMinus8, bitDepthChromaMinus8);
     const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
     const subWidthC = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
     const subHeightC = chromaArrayType === 1 ? 2 : 1;

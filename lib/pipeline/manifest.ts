@@ -33,6 +33,8 @@ export class Manifest {
   readonly report: ManifestLoadReport;
   private readonly byId = new Map<string, ManifestEntry>();
   private readonly byOutput = new Map<string, string>();
+  /** Entries per output path (see release()). */
+  private readonly holders = new Map<string, number>();
   private pendingLines: string[] = [];
   private lineCount: number;
   private needsNewline: boolean;
@@ -116,16 +118,37 @@ export class Manifest {
 
   private index(entry: ManifestEntry): void {
     const old = this.byId.get(entry.id);
-    if (old && old.output !== entry.output) this.byOutput.delete(old.output);
+    if (old) this.release(old);
     this.byId.set(entry.id, entry);
     this.byOutput.set(entry.output, entry.id);
+    this.holders.set(entry.output, (this.holders.get(entry.output) ?? 0) + 1);
   }
 
   private forget(id: string): void {
     const old = this.byId.get(id);
     if (!old) return;
     this.byId.delete(id);
-    if (this.byOutput.get(old.output) === id) this.byOutput.delete(old.output);
+    this.release(old);
+  }
+
+  /**
+   * `old` (still in byId, about to be replaced or just removed) no longer holds its output. Two ids hold one path
+   * only in a damaged file; then the path must stay owned by the other, or the planner could give it to another
+   * recording and replace that file. The scan for the other holder runs only then.
+   */
+  private release(old: ManifestEntry): void {
+    const left = (this.holders.get(old.output) ?? 1) - 1;
+    if (left > 0) this.holders.set(old.output, left);
+    else this.holders.delete(old.output);
+    if (this.byOutput.get(old.output) !== old.id) return;
+    this.byOutput.delete(old.output);
+    if (left === 0) return;
+    for (const e of this.byId.values()) {
+      if (e.output === old.output && e.id !== old.id) {
+        this.byOutput.set(e.output, e.id);
+        return;
+      }
+    }
   }
 
   get size(): number {
@@ -239,17 +262,25 @@ export class Manifest {
   }
 }
 
+/**
+ * Every field of ManifestEntry with its type. A damaged line that only looked like an entry (a field missing,
+ * retyped, or a number JSON.parse reads as Infinity and JSON.stringify writes back as null) would reach the planner
+ * and retention as undefined/NaN, or be lost at the next compaction: it is a bad line.
+ */
 function isEntry(v: Partial<ManifestEntry>): v is ManifestEntry {
+  const s = v.source as Partial<ManifestEntry['source']> | null | undefined;
   return (
     typeof v.id === 'string' &&
     (v.kind === 'video' || v.kind === 'picture') &&
     typeof v.output === 'string' &&
     (v.status === 'pending' || v.status === 'done' || v.status === 'failed' || v.status === 'gave-up') &&
-    typeof v.size === 'number' &&
-    typeof v.startSec === 'number' &&
-    typeof v.attempts === 'number' &&
-    typeof v.source === 'object' &&
-    v.source !== null
+    [v.size, v.startSec, v.startUsec, v.endSec, v.attempts, v.updatedAt].every(Number.isFinite) &&
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.datadir === 'string' &&
+    [s.fileNo, s.slot, s.startOffset, s.endOffset].every(Number.isFinite) &&
+    (v.lastError === undefined || typeof v.lastError === 'string') &&
+    (v.origin === undefined || v.origin === 'extracted' || v.origin === 'adopted' || v.origin === 'rebuilt')
   );
 }
 

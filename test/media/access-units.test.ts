@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { AccessUnitAssembler, type AccessUnit } from '../../lib/media/access-units.js';
+import { AccessUnitAssembler, MAX_ACCESS_UNIT_BYTES, type AccessUnit } from '../../lib/media/access-units.js';
 import { splitNals } from '../../lib/media/nal.js';
 import { PsDemuxer } from '../../lib/media/ps-demux.js';
 import { PsMuxer, type AnnexBFrame, type AnnexBLayout } from '../../tools/synthetic/ps-writer.js';
@@ -197,4 +197,37 @@ test('H.265: a PES boundary inside a start code still gives the PTS to the frame
   );
   t.true(aus[0]!.key);
   t.is(aus[1]!.data.toString('hex'), '0000010201d0aabb');
+});
+
+/** The PTS marks an assembler holds (private: how much memory a long stretch without frames costs). */
+const pendingMarks = (asm: AccessUnitAssembler): number => (asm as unknown as { marks: unknown[] }).marks.length;
+const H264_START = Buffer.from([0, 0, 0, 1, 0x67, 0x80, 0, 0, 1, 0x68, 0x80, 0, 0, 1, 0x65, 0x88]);
+
+test('a stream without start codes keeps one PTS mark, not one per PES; the next frame still gets the latest', (t) => {
+  const aus: AccessUnit[] = [];
+  const asm = new AccessUnitAssembler('h264', (au) => aus.push(au));
+  asm.push(H264_START, 1000);
+  const junk = Buffer.alloc(16, 0xab); // corrupt or encrypted payloads: no 00 00 01 anywhere
+  for (let i = 1; i <= 10_000; i++) asm.push(junk, 1000 + i * 3600);
+  t.true(pendingMarks(asm) <= 2, `${pendingMarks(asm)} marks pending`);
+  asm.push(Buffer.from([0, 0, 1, 0x41, 0x9a, 1, 2, 3]));
+  asm.end({ lastComplete: true });
+  t.deepEqual(
+    aus.map((a) => a.pts),
+    [1000, 1000 + 10_000 * 3600],
+  );
+});
+
+test('an access unit over MAX_ACCESS_UNIT_BYTES is dropped also when it arrives in one push', (t) => {
+  const aus: AccessUnit[] = [];
+  const asm = new AccessUnitAssembler('h264', (au) => aus.push(au));
+  const huge = Buffer.alloc(MAX_ACCESS_UNIT_BYTES + 1, 0xab);
+  asm.push(Buffer.concat([H264_START, huge, H264_START, Buffer.from([1, 2, 3])]), 1000);
+  asm.end({ lastComplete: true });
+  t.is(asm.stats.droppedOversize, 1);
+  t.true(
+    aus.every((a) => a.data.length <= MAX_ACCESS_UNIT_BYTES),
+    `sizes ${aus.map((a) => a.data.length).join(', ')}`,
+  );
+  t.is(aus.length, 1, 'the next frame is delivered');
 });

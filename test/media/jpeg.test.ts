@@ -87,3 +87,69 @@ test('copyPicture: no complete JPEG is BadContentError, a short file is Truncate
   });
   t.false(existsSync(output));
 });
+
+/** FF D8 FF E0 <length>: a false SOI whose first segment ends at `target`. */
+function falseSoi(b: Buffer, at: number, target: number): void {
+  b[at] = 0xff;
+  b[at + 1] = 0xd8;
+  b[at + 2] = 0xff;
+  b[at + 3] = 0xe0;
+  b.writeUInt16BE(target - (at + 4), at + 4);
+}
+
+/**
+ * Many false SOIs whose walks all run on through the same long stretch before failing (a crafted range, or one
+ * pathological enough): 'segments', a chain of 64 KiB APP1 segments with false SOIs inside each one, jumping to
+ * the next link; 'entropy', false SOIs in the first 64 KiB jumping to one SOS followed by entropy-coded data
+ * without a marker up to a bad one at the end.
+ */
+function falseSoisIntoOneLongWalk(size: number, kind: 'segments' | 'entropy'): Buffer {
+  const b = Buffer.alloc(size, 0x11);
+  const last = size - 8; // every walk fails there (a marker no JPEG has): none is 'incomplete'
+  if (kind === 'segments') {
+    const links: number[] = [];
+    for (let p = 0; p < last; p += 0xfff2) links.push(p);
+    links.push(last);
+    for (let k = 0; k + 1 < links.length; k++) {
+      const [p, next] = [links[k]!, links[k + 1]!];
+      b[p] = 0xff;
+      b[p + 1] = 0xe1;
+      b.writeUInt16BE(next - p - 2, p + 2);
+      for (let at = p + 8; at + 6 <= next - 8; at += 6) falseSoi(b, at, next);
+    }
+    b[last] = 0xff;
+    b[last + 1] = 0x00;
+  } else {
+    const target = 0xff10;
+    for (let at = 0; at + 6 <= 0xff00; at += 6) falseSoi(b, at, target);
+    b[target] = 0xff;
+    b[target + 1] = 0xda;
+    b.writeUInt16BE(2, target + 2);
+    b[last] = 0xff;
+    b[last + 1] = 0xc8; // JPG (reserved): ends the entropy-coded data, then has no length that fits
+    b.writeUInt16BE(0, last + 2);
+  }
+  return b;
+}
+
+for (const kind of ['segments', 'entropy'] as const) {
+  test(`false SOIs that all lead into one long walk (${kind}) cost linear time, not one walk each`, (t) => {
+    const b = falseSoisIntoOneLongWalk(16 * 1024 * 1024, kind);
+    const t0 = performance.now();
+    const found = findJpeg(b);
+    const ms = performance.now() - t0;
+    t.is(found, null);
+    // Linear: a few passes over 16 MiB (milliseconds). One walk per false SOI: ~10 000 passes (tens of seconds).
+    t.true(ms < 5000, `${Math.round(ms)} ms`);
+  });
+}
+
+test('SOI then EOI without a scan is not a picture (it was copied as a 4-byte .jpg)', async (t) => {
+  const empty = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+  t.is(findJpeg(empty), null);
+  t.is(findJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xd8, 0xff, 0xd9])), null);
+  // Tables but no scan: still no picture.
+  t.is(findJpeg(Buffer.from([0xff, 0xd8, 0xff, 0xfe, 0, 3, 0x41, 0xff, 0xd9])), null);
+  const j = await jpeg();
+  t.deepEqual(findJpeg(Buffer.concat([empty, j])), { start: empty.length, end: empty.length + j.length });
+});

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { BitReader, splitNals, unescapeRbsp } from '../../lib/media/nal.js';
-import { parseH264Sps, parseH265Sps, parseH265Vps } from '../../lib/media/sps.js';
+import { parseH264Sps, parseH265Sps, parseH265Vps, ParameterSetError } from '../../lib/media/sps.js';
 import { ffprobe } from '../helpers/media-tools.js';
 import { makeAnnexB, tempDir } from './test-streams.js';
 
@@ -65,4 +65,13 @@ for (const c of cases) {
 test('a truncated SPS is a ParameterSetError, not a crash', (t) => {
   t.throws(() => parseH264Sps(new Uint8Array([0x67, 0x4d, 0x40, 0x0c])), { name: 'ParameterSetError' });
   t.throws(() => parseH265Sps(new Uint8Array([0x42, 0x01, 0x01, 0x01, 0x60, 0x00])), { name: 'ParameterSetError' });
+});
+
+test('a bit depth the syntax does not allow is a ParameterSetError (it was written masked into avcC/hvcC)', (t) => {
+  // H.264 High profile, 160x128, bit_depth_luma_minus8 = 100 (7.4.2.1.1: 0..6).
+  const h264 = Buffer.from('6764001ea032ce828460', 'hex');
+  t.throws(() => parseH264Sps(h264), { instanceOf: ParameterSetError, message: /bit depth/ });
+  // H.265 Main, 160x120, bit_depth_luma_minus8 = 9 (7.4.3.2.1: 0..8).
+  const h265 = Buffer.from('42010101600000009000000000003ca01420790ac0', 'hex');
+  t.throws(() => parseH265Sps(h265), { instanceOf: ParameterSetError, message: /bit depth/ });
 });

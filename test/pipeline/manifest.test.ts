@@ -105,3 +105,50 @@ test('concurrent flushes (one per in-flight task) neither lose nor duplicate lin
   t.is(new Set(lines.map((l) => (JSON.parse(l) as { id: string }).id)).size, 200);
   t.is((await Manifest.open(dir, 'cam')).size, 200);
 });
+
+test('a line missing a field, with a field of another type or a number JSON cannot write back is a bad line, not an entry', async (t) => {
+  const dir = await tmpState(t);
+  const file = Manifest.fileFor(dir, 'cam');
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const good = entry('good');
+  const { source, ...noSource } = entry('no-source');
+  const noUsec: Partial<ManifestEntry> = entry('no-usec');
+  delete noUsec.startUsec;
+  const lines = [
+    JSON.stringify(good),
+    JSON.stringify(noSource),
+    JSON.stringify(noUsec),
+    JSON.stringify({ ...entry('no-slot'), source: { ...source, slot: undefined } }),
+    JSON.stringify({ ...entry('string-end'), endSec: '1700000060' }),
+    JSON.stringify({ ...entry('bad-origin'), origin: 'stolen' }),
+    // JSON.parse gives Infinity; JSON.stringify would write null: the entry would not survive the next compaction.
+    JSON.stringify(entry('infinite')).replace('"size":100', '"size":1e999'),
+  ];
+  await fs.writeFile(file, lines.join('\n') + '\n');
+  const m = await Manifest.open(dir, 'cam');
+  t.deepEqual(
+    m.entries().map((e) => e.id),
+    ['good'],
+  );
+  t.is(m.report.badLines, lines.length - 1);
+  await m.compact();
+  const again = await Manifest.open(dir, 'cam');
+  t.deepEqual(again.entries(), [good]);
+  t.is(again.report.badLines, 0);
+});
+
+test('an output held by two ids (a damaged manifest) stays owned when one of them is renamed or removed', async (t) => {
+  const dir = await tmpState(t);
+  const m = await Manifest.open(dir, 'cam');
+  const shared = 'cam/video/shared.mp4';
+  m.put(entry('a', { output: shared }));
+  m.put(entry('b', { output: shared }));
+  m.put(entry('c', { output: shared }));
+  m.put(entry('c', { output: 'cam/video/c.mp4' }));
+  m.remove('b');
+  // Unowned, the planner could give the path to another recording and replace a's file.
+  t.is(m.ownerOf(shared)?.id, 'a');
+  m.remove('a');
+  t.is(m.ownerOf(shared), undefined);
+  t.is(m.ownerOf('cam/video/c.mp4')?.id, 'c');
+});
