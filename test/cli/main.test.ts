@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
-import { CLI, tmp } from '../helpers/cli.js';
+import { CLI, runCli, tmp } from '../helpers/cli.js';
 
 /**
  * Runs the built CLI with stdout into a pipe whose reader is already gone, as the writes after the first line of
@@ -38,4 +38,21 @@ test('scan into a pipe its reader closes early (| head -1): a quiet exit, no EPI
     t.is(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
     t.is(r.code, 0, args.join(' '));
   }
+});
+
+test('an unknown command is one line naming it and every command, exit 64', (t) => {
+  const r = runCli(['scna', '--input', '/tmp']);
+  t.is(r.code, 64);
+  t.is(r.stdout, '');
+  t.is(r.stderr, 'hiksync: unknown command "scna"; commands: scan, run, retention, health (see hiksync --help)\n');
+});
+
+test('`hiksync help` and `hiksync help run` print the help, as --help does', (t) => {
+  const general = runCli(['help']);
+  t.is(general.code, 0, general.stderr);
+  t.is(general.stdout, runCli(['--help']).stdout);
+  const run = runCli(['help', 'run']);
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, runCli(['run', '--help']).stdout);
+  t.regex(run.stdout, /--retention-days/);
 });
