@@ -87,6 +87,7 @@ export class RetentionCommand extends BaseCommand {
   async execute(): Promise<number> {
     const cfg = this.config();
     const log = createLogger({ format: cfg.logFormat, level: cfg.logLevel }, this.context.stderr);
+    for (const notice of cfg.notices) log.info(notice);
     const results: CameraRetention[] = [];
     if (cfg.retentionDays === 0) {
       log.info('RETENTION_DAYS is 0: keeping everything');

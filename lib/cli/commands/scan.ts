@@ -45,6 +45,8 @@ export class ScanCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     const cfg = this.config();
+    // stdout is the listing (and may be JSON): notes for the user go to stderr.
+    for (const notice of cfg.notices) this.context.stderr.write(`hiksync: ${notice}\n`);
     const cameras = (await discoverCameras(cfg.inputDir)).filter(
       (c) => cfg.shard.count <= 1 || shardOf(c.name, cfg.shard.count) === cfg.shard.index,
     );
