@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ConfigError, ExitCode, InputDirError } from '../errors.js';
 import { compareRecordings } from '../hikvision/recording.js';
+import type { MediaKind } from '../hikvision/types.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import { removeQuietly } from '../files.js';
 import type { Log } from '../log-types.js';
@@ -27,7 +28,7 @@ import { secondsPerHivFile } from './ring-time.js';
 import type { ExtractPool } from './pool.js';
 import { createProgress, formatDuration, type Progress } from './progress.js';
 import { applyRetention, planRetention } from './retention.js';
-import { addCount, emptyCameraSummary, type CameraSummary, type PassSummary } from './summary.js';
+import { addCount, emptyCameraSummary, tooOldNotes, type CameraSummary, type PassSummary } from './summary.js';
 import type { ExtractResult, ExtractTask } from './task.js';
 
 export interface RunOptions {
@@ -43,6 +44,8 @@ export interface RunOptions {
   maxAttempts: number;
   retentionDays: number;
   retentionMaxShare: number;
+  /** How many days back to extract each kind (VIDEO_SYNC_DAYS / IMAGE_SYNC_DAYS); absent = the retention window. */
+  syncDays?: Partial<Record<MediaKind, number>>;
   /** Camera folder names or tags; empty = all. */
   cameras: string[];
   since?: number;
@@ -159,6 +162,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           ...(opts.since !== undefined ? { since: opts.since } : {}),
           ...(opts.until !== undefined ? { until: opts.until } : {}),
           retentionDays: opts.retentionDays,
+          ...(opts.syncDays ? { syncDays: opts.syncDays } : {}),
           nowCameraSec: nowCamera,
           maxAttempts: opts.maxAttempts,
           adoptExisting: opts.adoptExisting,
@@ -173,6 +177,8 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
         summary.gaveUp = plan.gaveUp;
         summary.conflicts = plan.conflicts;
+        summary.tooOld = plan.tooOld;
+        for (const task of plan.tasks) summary.planned[task.recording.kind]++;
         summary.implausibleDates = plan.implausible;
         if (plan.implausible > 0)
           log.warn(
@@ -249,6 +255,15 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     cameras: cameraSummaries,
     totals,
     mbPerSec: extractSeconds > 0 ? totals.bytesRead / 1e6 / extractSeconds : 0,
+    tooOld: tooOldNotes(
+      cameraSummaries,
+      {
+        RETENTION_DAYS: opts.retentionDays,
+        VIDEO_SYNC_DAYS: opts.syncDays?.video,
+        IMAGE_SYNC_DAYS: opts.syncDays?.picture,
+      },
+      nowCamera,
+    ),
     exitCode,
   };
 }

@@ -43,7 +43,10 @@ export class RunCommand extends BaseCommand {
     examples: [
       ['Extract everything new once', '$0 run --input /volume1/cameras --output /volume1/footage'],
       ['Preview the plan', '$0 run --dry-run'],
-      ['Backfill one camera for one day', '$0 run --camera garden --since 2024-05-01 --until 2024-05-02'],
+      [
+        'Backfill one camera for one day, however old (RETENTION_DAYS would leave out older footage)',
+        '$0 run --camera garden --since 2024-05-01 --until 2024-05-02 --retention-days 0',
+      ],
       ['Run every 10 minutes', 'RUN_MODE=cron CRON_INTERVAL=10 $0 run'],
       ['Keep G.711 audio (MOV files)', '$0 run --container mov'],
     ],
@@ -72,7 +75,10 @@ export class RunCommand extends BaseCommand {
     description: 'Only recordings before this camera-local date or date-time (ISO 8601)',
   });
   camera = Option.Array('--camera', { description: 'Only this camera (folder name or tag); repeatable' });
-  images = Option.Boolean('--images', true, { description: 'Extract pictures (--no-images to skip them)' });
+  // No default here: unset, SYNC_IMAGES decides (the flag overrides the variable, as every flag does).
+  images = Option.Boolean('--images', {
+    description: 'Extract pictures (--no-images to skip them; SYNC_IMAGES, default true)',
+  });
   video = Option.Boolean('--video', true, { description: 'Extract video (--no-video to skip it)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print the plan, write nothing' });
   adoptExisting = Option.Boolean('--adopt-existing', false, {
@@ -112,6 +118,7 @@ export class RunCommand extends BaseCommand {
     const since = this.since !== undefined ? parseCameraDate(this.since, '--since') : undefined;
     const until = this.until !== undefined ? parseCameraDate(this.until, '--until') : undefined;
     const log = createLogger({ format: cfg.logFormat, level: cfg.logLevel });
+    for (const notice of cfg.notices) log.info(notice);
     // Before anything is written: a folder that refuses this user is one line and exit 77, in either run mode (a
     // service that can never write should not look "Up").
     await checkInputReadable(cfg.inputDir);
@@ -129,10 +136,14 @@ export class RunCommand extends BaseCommand {
       maxAttempts: cfg.maxAttempts,
       retentionDays: cfg.retentionDays,
       retentionMaxShare: cfg.retentionMaxShare,
+      syncDays: {
+        ...(cfg.videoSyncDays !== undefined ? { video: cfg.videoSyncDays } : {}),
+        ...(cfg.imageSyncDays !== undefined ? { picture: cfg.imageSyncDays } : {}),
+      },
       cameras: this.camera ?? [],
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
-      kinds: { video: this.video, picture: this.images },
+      kinds: { video: this.video, picture: this.images ?? cfg.syncImages },
       dryRun: this.dryRun,
       adoptExisting: this.adoptExisting,
       retryFailed: this.retryFailed,
@@ -195,14 +206,13 @@ export class RunCommand extends BaseCommand {
   }
 
   private report(summary: PassSummary, cfg: Config, log: AppLogger): void {
-    if (this.json) {
-      this.context.stdout.write(JSON.stringify(summary) + '\n');
-      return;
-    }
-    if (cfg.logFormat === 'pretty') {
+    if (!this.json && cfg.logFormat === 'pretty') {
       this.context.stdout.write(formatSummary(summary).join('\n') + '\n');
       return;
     }
-    log.info({ event: 'pass-summary', summary }, formatSummary(summary)[0]);
+    if (this.json) this.context.stdout.write(JSON.stringify(summary) + '\n');
+    else log.info({ event: 'pass-summary', summary }, formatSummary(summary)[0]);
+    // Also on a line of its own: nobody should have to open the summary to learn why old footage never appears.
+    for (const { message, ...note } of summary.tooOld) log.info({ event: 'too-old', ...note }, message);
   }
 }
