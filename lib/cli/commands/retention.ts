@@ -122,7 +122,9 @@ export class RetentionCommand extends BaseCommand {
           const r: CameraRetention = { camera, tag, ...applied, keptImplausible: plan.keptImplausible };
           if (plan.blocked) {
             r.blocked = plan.blocked;
-            log.warn(`${tag}: retention deleted nothing: ${plan.blocked}`);
+            // Said once: the human report on stdout carries it ("BLOCKED: ..."); a JSON report is for machines, so
+            // then the log tells the person.
+            if (this.json) log.warn(`${tag}: retention deleted nothing: ${plan.blocked}`);
           }
           results.push(r);
         }
