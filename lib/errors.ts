@@ -102,7 +102,7 @@ export class PermissionError extends HiksyncError {
   }
 }
 
-/** The input folder (the share root) cannot be listed, or holds no camera folder. */
+/** The input folder (the share root) cannot be listed, holds no camera folder, or none of those `--camera` names. */
 export class InputDirError extends HiksyncError {
   constructor(message: string, options?: ErrorOptions) {
     super('input-dir', message, options);

@@ -15,7 +15,6 @@ import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/sourc
 import { removeQuietly } from '../files.js';
 import type { Log } from '../log-types.js';
 import { withTimeout } from '../ops/health.js';
-import { shardOf } from '../ops/shard.js';
 import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
 import { Manifest } from './manifest.js';
 import type { VideoContainer } from './naming.js';
@@ -23,6 +22,7 @@ import { MARKER_PREFIX } from '../media/probe.js';
 import { entryFor } from './manifest-entry.js';
 import { rebuildManifest, settlePending } from './manifest-repair.js';
 import { listCameraOutputs, tempNameFor } from './output-folders.js';
+import { selectCameras } from './cameras.js';
 import { planCamera, type CameraPlan, type PlannedTask } from './plan.js';
 import { secondsPerHivFile } from './ring-time.js';
 import type { ExtractPool } from './pool.js';
@@ -71,6 +71,8 @@ export interface RunDeps {
   now?: () => number;
   /** How long in-flight files may finish after an abort before their workers are stopped. */
   abortGraceMs?: number;
+  /** Notices already given by this process (a service tells each once, not every pass); updated here. */
+  told?: Set<string>;
 }
 
 interface CameraWork {
@@ -93,23 +95,20 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   // An unmounted share is an empty folder: that must fail the pass (and health), not look like "nothing new".
   if (all.length === 0)
     throw new InputDirError(`no camera folders in ${opts.inputDir}: is the camera share mounted there?`);
-  const wanted = new Set(opts.cameras);
-  const cameras = all.filter((c) => {
-    if (opts.shard.count > 1 && shardOf(c.name, opts.shard.count) !== opts.shard.index) return false;
-    const tag = opts.cameraTranslation.get(c.name) ?? c.name;
-    return wanted.size === 0 || wanted.has(c.name) || wanted.has(tag);
+  const { cameras, notices } = selectCameras(opts.inputDir, all, {
+    shard: opts.shard,
+    translation: opts.cameraTranslation,
+    wanted: opts.cameras,
   });
   checkTagsDistinct(
     all.map((c) => c.name),
     opts.cameraTranslation,
   );
-  for (const source of opts.cameraTranslation.keys()) {
-    if (!all.some((c) => c.name === source))
-      log.warn(`CAMERA_TRANSLATION names "${source}", but no camera folder of that name is in ${opts.inputDir}`);
-  }
-  for (const w of wanted) {
-    if (!all.some((c) => c.name === w || opts.cameraTranslation.get(c.name) === w))
-      log.warn(`--camera ${w}: no such camera folder or tag in ${opts.inputDir}`);
+  const told = deps.told ?? new Set<string>();
+  for (const notice of notices) {
+    if (told.has(notice)) continue;
+    told.add(notice);
+    log.warn(notice);
   }
 
   // 2. Scan (small reads, a few cameras at a time) and plan per camera.

@@ -14,6 +14,14 @@ function daysAgo(days: number): string {
   return new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 19);
 }
 
+/** The messages of JSON log lines. */
+function messages(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => (JSON.parse(l) as { message?: string }).message ?? '');
+}
+
 async function share(t: { teardown(fn: () => unknown): void }, cameras: SyntheticCamera[]) {
   const root = await tmp(t, 'hiksync-first-hour-');
   const input = path.join(root, 'share');
@@ -115,4 +123,45 @@ test("the old tool's variables: SYNC_IMAGES, VIDEO_SYNC_DAYS, SYNC_INTERVAL_MINU
   const notes = fast.stderr.split('\n').filter((l) => l.includes('USE_FAST_EXTRACTION'));
   t.is(notes.length, 1, 'one line');
   t.like(JSON.parse(notes[0]!), { level: 'INFO' });
+});
+
+test('--camera nosuchcam is one line and exit 66; a CAMERA_TRANSLATION entry for a missing folder is said once by run and by scan', async (t) => {
+  const s = await share(t, [{ name: 'Camera-Tuin', codec: 'h264', events: 2 }]);
+  const run = ['run', '--input', s.input, '--output', s.output, '--retention-days', '0'];
+
+  const none = runCli([...run, '--camera', 'nosuchcam']);
+  t.is(none.code, 66);
+  t.is(
+    none.stderr,
+    `hiksync: --camera nosuchcam: no camera folder or tag of that name in ${s.input} (its cameras: Camera-Tuin)\n`,
+  );
+
+  const nope = `CAMERA_TRANSLATION names "Nope", but no camera folder of that name is in ${s.input}`;
+  const count = (text: string) => text.split(nope).length - 1;
+  const ran = runCli([...run, '--json'], { CAMERA_TRANSLATION: 'Nope:x' });
+  t.is(ran.code, 0, ran.stderr);
+  t.is(count(messages(ran.stderr).join('\n')), 1, 'run: once');
+  t.true(ran.summary!.totals.written > 0, 'and the pass goes on');
+  for (const json of [[], ['--json']]) {
+    const scanned = runCli(['scan', '--input', s.input, ...json], { CAMERA_TRANSLATION: 'Nope:x' });
+    t.is(scanned.code, 0, scanned.stderr);
+    t.is(scanned.stderr, `hiksync: ${nope} (its camera folders: Camera-Tuin)\n`, 'scan: once, on stderr');
+  }
+});
+
+test('one camera mounted as the input folder itself works; one line at start says how to name it', async (t) => {
+  const s = await share(t, [{ name: 'input', codec: 'h264', events: 3, pictures: 1 }]);
+  const input = path.join(s.input, 'input'); // what `-v /volume1/your-camera-path:/input` gives the container
+  const args = (output: string) => ['run', '--input', input, '--output', output, '--retention-days', '0', '--json'];
+  const plain = runCli(args(s.output));
+  t.is(plain.code, 0, plain.stderr);
+  t.like(plain.summary?.cameras[0], { camera: 'input', tag: 'input' });
+  const notices = plain.stderr.split('\n').filter((l) => l.includes('CAMERA_TRANSLATION=input:<name>'));
+  t.is(notices.length, 1);
+  t.like(JSON.parse(notices[0]!), { level: 'WARN' });
+
+  const named = runCli(args(path.join(s.root, 'named')), { CAMERA_TRANSLATION: 'input:garden' });
+  t.is(named.code, 0, named.stderr);
+  t.like(named.summary?.cameras[0], { camera: 'input', tag: 'garden' });
+  t.notRegex(named.stderr, /CAMERA_TRANSLATION=/);
 });

@@ -37,8 +37,9 @@ export class RunCommand extends BaseCommand {
       extracts it in a worker pool, oldest first, then applies retention. With RUN_MODE=cron (or --run-mode cron) it
       runs a pass now and then every CRON_INTERVAL minutes until stopped (SIGTERM/SIGINT stop it cleanly).
 
-      Exit codes: 0 all done, 1 some recordings failed (the rest is done), 64 bad command line, 75 another run holds
-      the lock, 78 bad setting, 130 interrupted before the pass finished (once mode).
+      Exit codes: 0 all done, 1 some recordings failed (the rest is done), 64 bad command line, 66 no camera share
+      at the input or none of the cameras --camera names, 75 another run holds the lock, 77 permission denied, 78 bad
+      setting, 130 interrupted before the pass finished (once mode).
     `,
     examples: [
       ['Extract everything new once', '$0 run --input /volume1/cameras --output /volume1/footage'],
@@ -94,6 +95,9 @@ export class RunCommand extends BaseCommand {
   forceRetention = Option.Boolean('--force-retention', false, {
     description: 'Apply retention even when a safety valve would block it',
   });
+
+  /** Notices about the cameras already given: a service says each once, not every CRON_INTERVAL. */
+  private readonly told = new Set<string>();
 
   protected override settings(): RawSettings {
     return {
@@ -183,7 +187,7 @@ export class RunCommand extends BaseCommand {
   /** One pass under the lock (a dry run writes nothing and needs none). A lost lock stops the pass cleanly. */
   private async pass(cfg: Config, options: RunOptions, log: AppLogger, signal: AbortSignal): Promise<PassSummary> {
     const tty = Boolean(process.stderr.isTTY) && cfg.logFormat === 'pretty';
-    if (options.dryRun) return runPass(options, { log, signal, tty: false });
+    if (options.dryRun) return runPass(options, { log, signal, tty: false, told: this.told });
     // Again for every pass of a service: permissions changed later fail that pass with the same clear line.
     await checkOutputWritable(cfg.outputDir, cfg.stateDir);
     const passAbort = new AbortController();
@@ -198,7 +202,7 @@ export class RunCommand extends BaseCommand {
     if (lock.warning) log.warn(lock.warning);
     pausePoint('pass-locked');
     try {
-      return await runPass(options, { log, signal: passAbort.signal, tty });
+      return await runPass(options, { log, signal: passAbort.signal, tty, told: this.told });
     } finally {
       signal.removeEventListener('abort', onOuterAbort);
       await lock.release();
