@@ -28,6 +28,43 @@ import {
   shardOption,
 } from '../options.js';
 
+/**
+ * The line a run starts with: what it will do and with which settings, as whom, so that `docker logs` answers "is
+ * it running, and how?" without reading the compose file.
+ */
+export function startLine(
+  cfg: Config,
+  about: { version: string; dryRun: boolean; uid: number | undefined; gid: number | undefined },
+): { fields: Record<string, unknown>; message: string } {
+  const mode = cfg.runMode === 'cron' ? `cron mode, a pass every ${cfg.cronIntervalMin} min` : 'once mode, one pass';
+  const parts = [
+    `${mode}${about.dryRun ? ' (dry run: nothing written)' : ''}`,
+    `input ${cfg.inputDir}, output ${cfg.outputDir}`,
+    `${cfg.workers} worker${cfg.workers === 1 ? '' : 's'}`,
+    cfg.retentionDays > 0 ? `retention ${cfg.retentionDays} days` : 'retention off (RETENTION_DAYS=0)',
+    `camera zone ${cfg.cameraTz}`,
+    ...(cfg.shard.count > 1 ? [`shard ${cfg.shard.index}/${cfg.shard.count}`] : []),
+    about.uid !== undefined ? `running as uid ${about.uid} (gid ${about.gid ?? '?'})` : '',
+  ].filter(Boolean);
+  return {
+    fields: {
+      event: 'start',
+      version: about.version,
+      runMode: cfg.runMode,
+      ...(cfg.runMode === 'cron' ? { intervalMin: cfg.cronIntervalMin } : {}),
+      dryRun: about.dryRun,
+      input: cfg.inputDir,
+      output: cfg.outputDir,
+      workers: cfg.workers,
+      retentionDays: cfg.retentionDays,
+      cameraTz: cfg.cameraTz,
+      ...(cfg.shard.count > 1 ? { shard: `${cfg.shard.index}/${cfg.shard.count}` } : {}),
+      ...(about.uid !== undefined ? { uid: about.uid, gid: about.gid } : {}),
+    },
+    message: `hiksync ${about.version}: ${parts.join('; ')}`,
+  };
+}
+
 export class RunCommand extends BaseCommand {
   static override paths = [['run']];
   static override usage = Command.Usage({
@@ -127,6 +164,17 @@ export class RunCommand extends BaseCommand {
     // service that can never write should not look "Up").
     await checkInputReadable(cfg.inputDir);
     if (!this.dryRun) await checkOutputWritable(cfg.outputDir, cfg.stateDir);
+    // A service says how it runs (once mode is a command someone typed or scheduled: its summary says enough, and a
+    // failure stays one line).
+    if (cfg.runMode === 'cron') {
+      const start = startLine(cfg, {
+        version: this.cli.binaryVersion ?? 'unknown version',
+        dryRun: this.dryRun,
+        uid: process.getuid?.(),
+        gid: process.getgid?.(),
+      });
+      log.info(start.fields, start.message);
+    }
     const options: RunOptions = {
       inputDir: cfg.inputDir,
       outputDir: cfg.outputDir,
@@ -172,6 +220,7 @@ export class RunCommand extends BaseCommand {
         clock: realClock,
         signal: signals.signal,
         log,
+        timeZone: cfg.cameraTz,
         pass: async (signal) => {
           const summary = await this.pass(cfg, options, log, signal);
           this.report(summary, cfg, log);
