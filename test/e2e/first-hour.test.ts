@@ -74,7 +74,7 @@ test('footage older than RETENTION_DAYS=90 is not extracted, and the summary say
   // The same sentence as its own JSON log line, for people reading `docker logs`.
   const logged = json.stderr.split('\n').filter((l) => l.includes('older than RETENTION_DAYS=90'));
   t.is(logged.length, 1);
-  t.is((JSON.parse(logged[0]!) as { message: string }).message, json.summary?.tooOld[0]?.message);
+  t.is((JSON.parse(logged[0]!) as { message?: string }).message, json.summary?.tooOld[0]?.message);
 
   // The README's example for one camera and one day of such footage.
   const readme = runCli([
