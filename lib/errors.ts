@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'truncated-source' // the hiv file is shorter than the index says
   | 'source-changed' // the camera rewrote the slot while it was copied (storage doc, rule 5)
   | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
+  | 'timeout' // one file's work took longer than EXTRACTION_TIMEOUT (its worker was stopped)
   // volumes: not a recording's fault, the pass stops and no attempt is counted
   | 'output-full' // ENOSPC / EDQUOT on the output volume
   | 'output-unwritable' // EROFS: the output volume is read-only

@@ -44,6 +44,8 @@ export interface RunOptions {
   maxAttempts: number;
   retentionDays: number;
   retentionMaxShare: number;
+  /** How long one output file may take (EXTRACTION_TIMEOUT): then its worker is stopped, a failed attempt. 0 = none. */
+  taskTimeoutMs?: number;
   /** How many days back to extract each kind (VIDEO_SYNC_DAYS / IMAGE_SYNC_DAYS); absent = the retention window. */
   syncDays?: Partial<Record<MediaKind, number>>;
   /** Camera folder names or tags; empty = all. */
@@ -71,6 +73,8 @@ export interface RunDeps {
   now?: () => number;
   /** How long in-flight files may finish after an abort before their workers are stopped. */
   abortGraceMs?: number;
+  /** Starts the per-file time limit; returns its cancel. Default: setTimeout (tests pass a clock they drive). */
+  taskTimer?: (ms: number, onTimeout: () => void) => () => void;
   /** Notices already given by this process (a service tells each once, not every pass); updated here. */
   told?: Set<string>;
 }
@@ -289,6 +293,7 @@ export function checkTagsDistinct(folders: readonly string[], translation: Reado
 /** Failures that a vanished camera share also causes (files or the index gone, reads failing). */
 const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set([
   'io-error',
+  'timeout', // a read of an NFS share that went away hangs
   'source-changed',
   'truncated-source',
   'bad-content',
@@ -331,6 +336,12 @@ async function dispatch(
   // Workers are stopped (and their temporaries removed) only when in-flight files do not finish in time.
   const hardStop = new AbortController();
   const graceMs = deps.abortGraceMs ?? 6000;
+  const taskTimer =
+    deps.taskTimer ??
+    ((ms: number, onTimeout: () => void) => {
+      const timer = setTimeout(onTimeout, ms);
+      return () => clearTimeout(timer);
+    });
   let graceTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     log.warn(`stop requested: no new files; waiting up to ${graceMs / 1000}s for ${inflight.size} in-flight file(s)`);
@@ -339,7 +350,9 @@ async function dispatch(
   deps.signal?.addEventListener('abort', onAbort, { once: true });
 
   const inflight = new Set<Promise<void>>();
-  const maxInflight = Math.max(1, pool.threads) * 2;
+  // Two files per worker keep workers busy (the next is queued while one finishes); with a per-file time limit, one:
+  // a file waiting in the pool's queue must not use up its time before its work starts.
+  const maxInflight = Math.max(1, pool.threads) * (opts.taskTimeoutMs ? 1 : 2);
   const audioNotices = new Set<string>();
   const ringWarn = ringWarning(queue, nowCamera);
   let warnedEta = false;
@@ -368,18 +381,29 @@ async function dispatch(
       marker: MARKER_PREFIX + rec.id,
     };
     let result: ExtractResult;
+    // EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped; unlike a stop request, that is the
+    // file's failed attempt (it counts toward MAX_ATTEMPTS).
+    const timeout = new AbortController();
+    const cancelTimeout = opts.taskTimeoutMs ? taskTimer(opts.taskTimeoutMs, () => timeout.abort()) : undefined;
     try {
-      result = await pool.run(extractTask, hardStop.signal);
+      result = await pool.run(extractTask, AbortSignal.any([hardStop.signal, timeout.signal]));
     } catch (err) {
-      // The worker was stopped (abort) or crashed: its temporary file may remain.
+      // The worker was stopped (abort, time limit) or crashed: its temporary file may remain.
       await removeQuietly(extractTask.tempAbs);
       const aborted = hardStop.signal.aborted;
+      const timedOut = !aborted && timeout.signal.aborted;
       result = {
         status: 'failed',
-        reason: aborted ? 'aborted' : 'internal',
-        message: err instanceof Error ? err.message : String(err),
+        reason: aborted ? 'aborted' : timedOut ? 'timeout' : 'internal',
+        message: timedOut
+          ? `took longer than EXTRACTION_TIMEOUT=${opts.taskTimeoutMs! / 1000} s`
+          : err instanceof Error
+            ? err.message
+            : String(err),
         bytesRead: 0,
       };
+    } finally {
+      cancelTimeout?.();
     }
     if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && !(await reachable(work.scan.path))) {
       // The camera share went away mid-pass (unmounted, NFS down): not the recording's fault.

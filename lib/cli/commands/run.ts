@@ -188,6 +188,7 @@ export class RunCommand extends BaseCommand {
       maxAttempts: cfg.maxAttempts,
       retentionDays: cfg.retentionDays,
       retentionMaxShare: cfg.retentionMaxShare,
+      taskTimeoutMs: cfg.extractionTimeoutSec * 1000,
       syncDays: {
         ...(cfg.videoSyncDays !== undefined ? { video: cfg.videoSyncDays } : {}),
         ...(cfg.imageSyncDays !== undefined ? { picture: cfg.imageSyncDays } : {}),
