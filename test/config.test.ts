@@ -1,5 +1,7 @@
 import test from 'ava';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
 
@@ -251,4 +253,18 @@ for (const [value, why] of badTranslations) {
 
 test('CAMERA_TRANSLATION from the flag names the flag', (t) => {
   refuse(t, {}, ['--camera-translation', 'listed twice'], { cameraTranslation: 'a:x,a:y' });
+});
+
+test('every variable the deployment examples set is one hiksync reads (a typo there would silently do nothing)', async (t) => {
+  const root = path.resolve(fileURLToPath(import.meta.url), '../..');
+  // Read by the process before the settings (lib/ops/privileges.ts, the runtime's zone).
+  const outside = ['PUID', 'PGID', 'TZ'];
+  const compose = await fs.readFile(path.join(root, 'compose.yaml'), 'utf8');
+  const composeVars = [...compose.matchAll(/^ {6}#? ?([A-Z][A-Z_]+):/gm)].map((m) => m[1]!);
+  const k8s = await fs.readFile(path.join(root, 'docs', 'kubernetes-job.yaml'), 'utf8');
+  const k8sVars = [...k8s.matchAll(/- name: ([A-Z][A-Z_]+)$/gm)].map((m) => m[1]!);
+  t.true(composeVars.includes('CAMERA_TZ') && k8sVars.includes('SHARD_COUNT'), 'the examples were read');
+  for (const name of [...composeVars, ...k8sVars]) t.true(ENV_NAMES.includes(name) || outside.includes(name), name);
+  t.regex(compose, /^ {6}- \/volume1\/cameras:\/input:ro /m, 'the camera share is mounted read-only');
+  t.regex(k8s, /readOnly: true/);
 });
