@@ -382,16 +382,15 @@ async function dispatch(
     };
     let result: ExtractResult;
     // EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped; unlike a stop request, that is the
-    // file's failed attempt (it counts toward MAX_ATTEMPTS).
-    const timeout = new AbortController();
-    const cancelTimeout = opts.taskTimeoutMs ? taskTimer(opts.taskTimeoutMs, () => timeout.abort()) : undefined;
+    // file's failed attempt (it counts toward MAX_ATTEMPTS). Its own signal follows the pass's hard stop too.
+    const limit = opts.taskTimeoutMs ? fileLimit(opts.taskTimeoutMs, hardStop.signal, taskTimer) : undefined;
     try {
-      result = await pool.run(extractTask, AbortSignal.any([hardStop.signal, timeout.signal]));
+      result = await pool.run(extractTask, limit?.signal ?? hardStop.signal);
     } catch (err) {
       // The worker was stopped (abort, time limit) or crashed: its temporary file may remain.
       await removeQuietly(extractTask.tempAbs);
       const aborted = hardStop.signal.aborted;
-      const timedOut = !aborted && timeout.signal.aborted;
+      const timedOut = !aborted && limit?.timedOut() === true;
       result = {
         status: 'failed',
         reason: aborted ? 'aborted' : timedOut ? 'timeout' : 'internal',
@@ -403,7 +402,7 @@ async function dispatch(
         bytesRead: 0,
       };
     } finally {
-      cancelTimeout?.();
+      limit?.dispose();
     }
     if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && !(await reachable(work.scan.path))) {
       // The camera share went away mid-pass (unmounted, NFS down): not the recording's fault.
@@ -456,6 +455,30 @@ async function dispatch(
     if (ownPool) await pool.destroy();
   }
   return deps.signal?.aborted ?? false;
+}
+
+/** The signal of one file under a time limit: aborted when the limit runs out or when `stop` aborts. */
+function fileLimit(
+  ms: number,
+  stop: AbortSignal,
+  taskTimer: (ms: number, onTimeout: () => void) => () => void,
+): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onStop = () => controller.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  const cancel = taskTimer(ms, () => {
+    timedOut = true;
+    controller.abort();
+  });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      cancel();
+      stop.removeEventListener('abort', onStop);
+    },
+  };
 }
 
 function record(
