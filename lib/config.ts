@@ -1,6 +1,6 @@
 /**
  * Settings, validated once at start. Sources, strongest first: command-line flags, environment variables (the names
- * of the tool hiksync replaces keep working), defaults. A bad value stops the program with ONE line naming the
+ * of the tool hiksync replaces keep working, see OLD_NAMES and IGNORED_ENV), defaults. A bad value stops the program with ONE line naming the
  * variable or flag, the value and what is allowed (ConfigError, exit 78). Every command reads every variable; flags
  * are per command (the ones it uses, lib/cli/options.ts), and some settings have no flag at all (variable only).
  *
@@ -40,6 +40,15 @@ export interface Config {
   maxAttempts: number;
   /** Retention deletes nothing when a pass would remove more than this share of a camera's files. */
   retentionMaxShare: number;
+  /** Extract pictures (SYNC_IMAGES; `run --images/--no-images` overrides it). */
+  syncImages: boolean;
+  /** How many days back a pass extracts videos / pictures; undefined = the retention window only. */
+  videoSyncDays: number | undefined;
+  imageSyncDays: number | undefined;
+  /** Seconds one output file may take before its attempt fails as 'timeout'; 0 = no limit. */
+  extractionTimeoutSec: number;
+  /** Lines to tell the user once at start (variables of the old tool that mean nothing here). */
+  notices: string[];
 }
 
 export interface ConfigDefaults {
@@ -62,12 +71,27 @@ export const DEFAULTS = {
   container: 'mp4',
   maxAttempts: 3,
   retentionMaxShare: 0.5,
+  extractionTimeoutSec: 0,
 } as const;
 
 export const STATE_DIR_NAME = '.hiksync';
 export const MAX_TRANSLATION_ENTRIES = 1000;
 /** Most file systems cap one name at 255 bytes; a tag also gets a time stamp and extension appended. */
 export const MAX_TAG_BYTES = 200;
+/** The longest day counts (retention, sync windows): 100 years, beyond any camera's clock. */
+const MAX_DAYS = 36_500;
+/** One file taking a day is hung, whatever the share. */
+const MAX_EXTRACTION_TIMEOUT_SEC = 86_400;
+
+/**
+ * Variables of the tool hiksync replaces that mean nothing here: accepted (a migrated compose file keeps working)
+ * with one line saying why they change nothing.
+ */
+export const IGNORED_ENV: Readonly<Record<string, string>> = {
+  USE_FAST_EXTRACTION:
+    'hiksync always remuxes into a real MP4 at about the speed of a plain copy (the old "fast" mode wrote MPEG-PS ' +
+    'bytes under an .mp4 name)',
+};
 
 /** Where a value came from, for the error message: a flag (`--workers`) or a variable (`WORKERS`). */
 interface Source {
@@ -75,16 +99,25 @@ interface Source {
   value: string | number | boolean;
 }
 
-/** One setting: its key in RawSettings (flags), its environment name and, when a command has one, its flag name. */
+/**
+ * One setting: its key in RawSettings (flags), its environment name, when a command has one its flag name, and when
+ * the tool hiksync replaces called it otherwise, that old variable name (read too: see withOldName).
+ */
 interface Setting {
   key: string;
   env: string;
   flag?: string;
+  oldEnv?: string;
 }
 
 const S = {
   runMode: { key: 'runMode', env: 'RUN_MODE', flag: '--run-mode' },
-  cronIntervalMin: { key: 'cronIntervalMin', env: 'CRON_INTERVAL', flag: '--cron-interval' },
+  cronIntervalMin: {
+    key: 'cronIntervalMin',
+    env: 'CRON_INTERVAL',
+    flag: '--cron-interval',
+    oldEnv: 'SYNC_INTERVAL_MINUTES',
+  },
   retentionDays: { key: 'retentionDays', env: 'RETENTION_DAYS', flag: '--retention-days' },
   inputDir: { key: 'inputDir', env: 'INPUT_DIR', flag: '--input' },
   outputDir: { key: 'outputDir', env: 'OUTPUT_DIR', flag: '--output' },
@@ -100,6 +133,11 @@ const S = {
   container: { key: 'container', env: 'CONTAINER', flag: '--container' },
   maxAttempts: { key: 'maxAttempts', env: 'MAX_ATTEMPTS' },
   retentionMaxShare: { key: 'retentionMaxShare', env: 'RETENTION_MAX_SHARE' },
+  // The old tool's names, kept as they were (no hiksync name of their own).
+  syncImages: { key: 'syncImages', env: 'SYNC_IMAGES' },
+  videoSyncDays: { key: 'videoSyncDays', env: 'VIDEO_SYNC_DAYS' },
+  imageSyncDays: { key: 'imageSyncDays', env: 'IMAGE_SYNC_DAYS' },
+  extractionTimeoutSec: { key: 'extractionTimeoutSec', env: 'EXTRACTION_TIMEOUT' },
 } satisfies Record<string, Setting>;
 
 /** The settings a command can take as a flag (the others come from their variable or default only). */
@@ -109,7 +147,12 @@ type FlagSettingKey = { [K in keyof typeof S]: (typeof S)[K] extends { flag: str
 export type RawSettings = Partial<Record<FlagSettingKey, string | number | boolean | undefined>>;
 
 /** Every environment variable hiksync reads (for docs and tests). */
-export const ENV_NAMES = [...Object.values(S).map((s) => s.env), 'JOB_COMPLETION_INDEX', 'SHARD_COUNT'];
+export const ENV_NAMES = [
+  ...Object.values(S).flatMap((s: Setting) => (s.oldEnv !== undefined ? [s.env, s.oldEnv] : [s.env])),
+  'JOB_COMPLETION_INDEX',
+  'SHARD_COUNT',
+  ...Object.keys(IGNORED_ENV),
+];
 
 /** Every flag named in error messages, by setting key; each is declared by at least one command (tests check). */
 export const FLAG_NAMES: Readonly<Record<FlagSettingKey, string>> = Object.fromEntries(
@@ -162,6 +205,40 @@ function oneOf<T extends string>(src: Source, values: readonly T[], aliases: Rec
   if (v in aliases) return aliases[v]!;
   const names = [...values, ...Object.keys(aliases)];
   throw bad(src, `expected one of ${names.join(', ')}`);
+}
+
+/** true/false in the spellings compose files use (true, false, yes, no, 1, 0, on, off; any case). */
+function yesNo(src: Source): boolean {
+  const v = String(src.value).trim().toLowerCase();
+  if (['true', 'yes', '1', 'on'].includes(v)) return true;
+  if (['false', 'no', '0', 'off'].includes(v)) return false;
+  throw bad(src, 'expected true or false');
+}
+
+/**
+ * A setting that also answers to the old tool's variable name: a flag decides; otherwise the hiksync name, then the
+ * old one. Both variables set to different values is an error: which one the user meant cannot be guessed.
+ */
+function withOldName<T>(
+  setting: Setting & { oldEnv: string },
+  flags: RawSettings,
+  env: NodeJS.ProcessEnv,
+  parse: (src: Source) => T,
+  fallback: T,
+): T {
+  const src = pick(setting, flags, env);
+  if (src && src.label !== setting.env) return parse(src);
+  const oldRaw = env[setting.oldEnv];
+  const oldSrc: Source | undefined = oldRaw !== undefined ? { label: setting.oldEnv, value: oldRaw } : undefined;
+  const old = oldSrc ? parse(oldSrc) : undefined;
+  if (!src) return old ?? fallback;
+  const value = parse(src);
+  if (oldSrc && old !== value) {
+    throw new ConfigError(
+      `${show(oldSrc)} and ${show(src)} disagree: ${setting.oldEnv} is the old name of ${setting.env}; set only one`,
+    );
+  }
+  return value;
 }
 
 function folder(src: Source | undefined, fallback: string): string {
@@ -266,12 +343,17 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
     ? oneOf(modeSrc, ['once', 'cron'] as const, { scheduled: 'cron' })
     : (defaults.runMode ?? 'once');
 
-  const intervalSrc = get(S.cronIntervalMin);
-  const cronIntervalMin = intervalSrc ? integer(intervalSrc, 1, 1440, 'minutes') : DEFAULTS.cronIntervalMin;
+  const cronIntervalMin = withOldName(
+    S.cronIntervalMin,
+    flags,
+    env,
+    (src) => integer(src, 1, 1440, 'minutes'),
+    DEFAULTS.cronIntervalMin,
+  );
 
   const retentionSrc = get(S.retentionDays);
   const retentionDays = retentionSrc
-    ? integer(retentionSrc, 0, 36_500, 'days (0 = keep everything)')
+    ? integer(retentionSrc, 0, MAX_DAYS, 'days (0 = keep everything)')
     : DEFAULTS.retentionDays;
 
   const inputDir = folder(get(S.inputDir), DEFAULTS.inputDir);
@@ -331,6 +413,28 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
   const shareSrc = get(S.retentionMaxShare);
   const retentionMaxShare = shareSrc ? parseShare(shareSrc) : DEFAULTS.retentionMaxShare;
 
+  const imagesSrc = get(S.syncImages);
+  const syncImages = imagesSrc ? yesNo(imagesSrc) : true;
+
+  // 0 is refused: in the old tool it could mean "nothing" or "no limit"; unset means no limit, SYNC_IMAGES=false or
+  // --no-video skips a kind.
+  const syncDays = (setting: Setting) => {
+    const src = get(setting);
+    const unit = 'days (unset it for no limit beyond RETENTION_DAYS)';
+    return src ? integer(src, 1, MAX_DAYS, unit) : undefined;
+  };
+  const videoSyncDays = syncDays(S.videoSyncDays);
+  const imageSyncDays = syncDays(S.imageSyncDays);
+
+  const timeoutSrc = get(S.extractionTimeoutSec);
+  const extractionTimeoutSec = timeoutSrc
+    ? integer(timeoutSrc, 0, MAX_EXTRACTION_TIMEOUT_SEC, 'seconds per file (0 = no limit)')
+    : DEFAULTS.extractionTimeoutSec;
+
+  const notices = Object.entries(IGNORED_ENV)
+    .filter(([name]) => env[name] !== undefined)
+    .map(([name, why]) => `${name} is ignored: ${why}`);
+
   return {
     runMode,
     cronIntervalMin,
@@ -350,5 +454,10 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
     container,
     maxAttempts,
     retentionMaxShare,
+    syncImages,
+    videoSyncDays,
+    imageSyncDays,
+    extractionTimeoutSec,
+    notices,
   };
 }

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'truncated-source' // the hiv file is shorter than the index says
   | 'source-changed' // the camera rewrote the slot while it was copied (storage doc, rule 5)
   | 'foreign-file' // a file hiksync did not write is at the target and is not adoptable/replaceable
+  | 'timeout' // one file's work took longer than EXTRACTION_TIMEOUT (its worker was stopped)
   // volumes: not a recording's fault, the pass stops and no attempt is counted
   | 'output-full' // ENOSPC / EDQUOT on the output volume
   | 'output-unwritable' // EROFS: the output volume is read-only
@@ -102,7 +103,7 @@ export class PermissionError extends HiksyncError {
   }
 }
 
-/** The input folder (the share root) cannot be listed, or holds no camera folder. */
+/** The input folder (the share root) cannot be listed, holds no camera folder, or none of those `--camera` names. */
 export class InputDirError extends HiksyncError {
   constructor(message: string, options?: ErrorOptions) {
     super('input-dir', message, options);

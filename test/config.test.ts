@@ -1,5 +1,7 @@
 import test from 'ava';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ENV_NAMES, loadConfig, parseCameraTranslation, type Config } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
 
@@ -34,6 +36,11 @@ test('defaults', (t) => {
   t.is(c.container, 'mp4');
   t.is(c.maxAttempts, 3);
   t.is(c.retentionMaxShare, 0.5);
+  t.is(c.syncImages, true);
+  t.is(c.videoSyncDays, undefined);
+  t.is(c.imageSyncDays, undefined);
+  t.is(c.extractionTimeoutSec, 0);
+  t.deepEqual(c.notices, []);
   t.is(load({}, {}, { runMode: 'cron' }).runMode, 'cron');
   t.is(load({}, {}, { logIsTTY: true }).logFormat, 'pretty');
 });
@@ -63,6 +70,16 @@ const valid: Array<[string, string, unknown, keyof Config]> = [
   ['MAX_ATTEMPTS', '5', 5, 'maxAttempts'],
   ['RETENTION_MAX_SHARE', '0.25', 0.25, 'retentionMaxShare'],
   ['RETENTION_MAX_SHARE', '1', 1, 'retentionMaxShare'],
+  // The old tool's names.
+  ['SYNC_INTERVAL_MINUTES', '5', 5, 'cronIntervalMin'],
+  ['SYNC_IMAGES', 'false', false, 'syncImages'],
+  ['SYNC_IMAGES', 'No', false, 'syncImages'],
+  ['SYNC_IMAGES', '0', false, 'syncImages'],
+  ['SYNC_IMAGES', 'TRUE', true, 'syncImages'],
+  ['VIDEO_SYNC_DAYS', '7', 7, 'videoSyncDays'],
+  ['IMAGE_SYNC_DAYS', '1', 1, 'imageSyncDays'],
+  ['EXTRACTION_TIMEOUT', '300', 300, 'extractionTimeoutSec'],
+  ['EXTRACTION_TIMEOUT', '0', 0, 'extractionTimeoutSec'],
 ];
 for (const [name, value, expected, key] of valid) {
   test(`valid ${name}=${value}`, (t) => {
@@ -105,6 +122,12 @@ const invalid: Array<[string, string, string]> = [
   ['RETENTION_MAX_SHARE', '1.5', 'greater than 0 and at most 1'],
   ['RETENTION_MAX_SHARE', 'half', 'greater than 0 and at most 1'],
   ['CAMERA_TRANSLATION', 'Camera-Tuin', 'folder:tag'],
+  ['SYNC_INTERVAL_MINUTES', '0', 'from 1 to 1440'],
+  ['SYNC_IMAGES', 'maybe', 'expected true or false'],
+  ['SYNC_IMAGES', '', 'expected true or false'],
+  ['VIDEO_SYNC_DAYS', '0', 'from 1 to 36500'],
+  ['IMAGE_SYNC_DAYS', '7d', 'unset it for no limit'],
+  ['EXTRACTION_TIMEOUT', '5m', 'seconds per file (0 = no limit) from 0 to 86400'],
 ];
 for (const [name, value, allowed] of invalid) {
   test(`invalid ${name}=${JSON.stringify(value)} names variable, value and what is allowed`, (t) => {
@@ -119,8 +142,29 @@ test('every documented variable is covered by the tables above', (t) => {
     'JOB_COMPLETION_INDEX',
     'SHARD_COUNT',
     'CAMERA_TRANSLATION',
+    'USE_FAST_EXTRACTION',
   ]);
   for (const name of ENV_NAMES) t.true(tested.has(name), name);
+});
+
+test("SYNC_INTERVAL_MINUTES is the old tool's CRON_INTERVAL: both set and different is a bad setting", (t) => {
+  t.is(load({ SYNC_INTERVAL_MINUTES: '5' }).cronIntervalMin, 5);
+  t.is(load({ SYNC_INTERVAL_MINUTES: '5', CRON_INTERVAL: '05' }).cronIntervalMin, 5, 'the same value twice is fine');
+  refuse(t, { SYNC_INTERVAL_MINUTES: '5', CRON_INTERVAL: '10' }, [
+    'SYNC_INTERVAL_MINUTES="5" and CRON_INTERVAL="10" disagree',
+    'old name of CRON_INTERVAL',
+  ]);
+  // A flag decides, as it does over any variable.
+  t.is(load({ SYNC_INTERVAL_MINUTES: '5', CRON_INTERVAL: '10' }, { cronIntervalMin: '7' }).cronIntervalMin, 7);
+  // The old name is validated like the new one, and named in the message.
+  refuse(t, { SYNC_INTERVAL_MINUTES: 'often', CRON_INTERVAL: '10' }, ['SYNC_INTERVAL_MINUTES="often"']);
+});
+
+test('a variable of the old tool with no meaning here is accepted with one notice', (t) => {
+  const c = load({ USE_FAST_EXTRACTION: 'true' });
+  t.is(c.notices.length, 1);
+  t.regex(c.notices[0]!, /^USE_FAST_EXTRACTION is ignored: hiksync always remuxes into a real MP4/);
+  t.deepEqual(load({}).notices, []);
 });
 
 test('precedence: flag > env > default', (t) => {
@@ -209,4 +253,18 @@ for (const [value, why] of badTranslations) {
 
 test('CAMERA_TRANSLATION from the flag names the flag', (t) => {
   refuse(t, {}, ['--camera-translation', 'listed twice'], { cameraTranslation: 'a:x,a:y' });
+});
+
+test('every variable the deployment examples set is one hiksync reads (a typo there would silently do nothing)', async (t) => {
+  const root = path.resolve(fileURLToPath(import.meta.url), '../..');
+  // Read by the process before the settings (lib/ops/privileges.ts, the runtime's zone).
+  const outside = ['PUID', 'PGID', 'TZ'];
+  const compose = await fs.readFile(path.join(root, 'compose.yaml'), 'utf8');
+  const composeVars = [...compose.matchAll(/^ {6}#? ?([A-Z][A-Z_]+):/gm)].map((m) => m[1]!);
+  const k8s = await fs.readFile(path.join(root, 'docs', 'kubernetes-job.yaml'), 'utf8');
+  const k8sVars = [...k8s.matchAll(/- name: ([A-Z][A-Z_]+)$/gm)].map((m) => m[1]!);
+  t.true(composeVars.includes('CAMERA_TZ') && k8sVars.includes('SHARD_COUNT'), 'the examples were read');
+  for (const name of [...composeVars, ...k8sVars]) t.true(ENV_NAMES.includes(name) || outside.includes(name), name);
+  t.regex(compose, /^ {6}- \/volume1\/cameras:\/input:ro /m, 'the camera share is mounted read-only');
+  t.regex(k8s, /readOnly: true/);
 });

@@ -20,6 +20,32 @@ test('json: one JSON object per line, level filtered', async (t) => {
   t.like(JSON.parse(lines[1]!), { level: 'WARN', event: 'retention-blocked', camera: 'garden' });
 });
 
+test('json: compact lines for people reading docker logs: time, level, message, the event fields; no _logMeta', async (t) => {
+  const { stream, lines } = sink();
+  const clock = () => new Date('2026-12-01T16:40:00.000Z');
+  const log = createLogger({ format: 'json', level: 'info', clock }, stream);
+  log.info({ event: 'next-pass', at: '2026-12-01T16:50:00.000Z' }, 'next pass at 17:50:00 (in 10 min)');
+  log.warn('camera gone', { camera: 'garden' });
+  log.error({ event: 'retention-blocked', camera: 'garden' });
+  await flushLogs();
+  t.deepEqual(lines, [
+    '{"time":"2026-12-01T16:40:00.000Z","level":"INFO","message":"next pass at 17:50:00 (in 10 min)",' +
+      '"event":"next-pass","at":"2026-12-01T16:50:00.000Z"}\n',
+    '{"time":"2026-12-01T16:40:00.000Z","level":"WARN","message":"camera gone","camera":"garden"}\n',
+    '{"time":"2026-12-01T16:40:00.000Z","level":"ERROR","event":"retention-blocked","camera":"garden"}\n',
+  ]);
+});
+
+test('pretty: an event is its message (its fields are for JSON); other values are still shown', async (t) => {
+  const { stream, lines } = sink();
+  const log = createLogger({ format: 'pretty', level: 'info' }, stream);
+  log.info({ event: 'next-pass', at: '2026-12-01T16:50:00.000Z' }, 'next pass at 17:50:00 (in 10 min)');
+  log.info('scan', { cameras: 2 });
+  await flushLogs();
+  t.regex(lines[0]!, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} INFO next pass at 17:50:00 \(in 10 min\)\n$/);
+  t.regex(lines[1]!, / INFO scan \{ cameras: 2 \}\n$/);
+});
+
 test('pretty: readable single line, no colour codes when not a terminal', async (t) => {
   const { stream, lines } = sink(false);
   const log = createLogger({ format: 'pretty', level: 'debug' }, stream);

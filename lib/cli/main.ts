@@ -40,12 +40,13 @@ async function main(argv: string[]): Promise<number> {
     return exitCodeFor(err);
   }
   const cli = buildCli();
+  // `hiksync help [command]` is what people type: the same as `hiksync [command] --help`.
+  const args = argv[0] === 'help' ? [...argv.slice(1), '--help'] : argv;
   let command;
   try {
-    command = cli.process(argv, Cli.defaultContext);
+    command = cli.process(args, Cli.defaultContext);
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    process.stderr.write(`hiksync: ${message} (see hiksync --help)\n`);
+    process.stderr.write(`hiksync: ${usageMessage(err, args, cli)} (see hiksync --help)\n`);
     return ExitCode.USAGE;
   }
   try {
@@ -53,6 +54,20 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return exitCodeFor(err);
   }
+}
+
+/**
+ * The one line for a command line clipanion refused. Its "Command not found; did you mean one of:" is followed by a
+ * list that is empty when nothing is close, so an unknown command is told in our words with every command named.
+ */
+function usageMessage(err: unknown, argv: readonly string[], cli: Cli): string {
+  const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  if (!message.startsWith('Command not found')) return message;
+  const commands = cli
+    .definitions()
+    .map((d) => d.path.split(' ').slice(1).join(' '))
+    .filter((p) => p.length > 0 && !p.startsWith('-'));
+  return `unknown command ${JSON.stringify(argv[0] ?? '')}; commands: ${commands.join(', ')}`;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { ExitCode } from '../errors.js';
 import type { Log } from '../log-types.js';
+import { cameraNowSec, describeCameraTime } from '../time.js';
 
 /** What the schedule needs from a pass (the run pipeline's PassSummary fits). */
 export interface PassResult {
@@ -39,6 +40,8 @@ export interface ScheduleOptions {
   clock: Clock;
   signal: AbortSignal;
   log: Log;
+  /** The zone "next pass at ..." is told in (the cameras' zone: the one the user set). Default: the process zone. */
+  timeZone?: string;
   /** Status hooks (status file); their failures are logged, never fatal. */
   onPassStart?: (startedAt: number) => Promise<void> | void;
   onPassEnd?: (record: PassRecord) => Promise<void> | void;
@@ -122,6 +125,12 @@ export async function runSchedule(opts: ScheduleOptions): Promise<number> {
     await hook(log, 'the pass end', () => opts.onPassEnd?.(record));
     const wait = nextAt - clock.now();
     if (wait > 0) {
+      // A quiet service must not look stuck: say when it wakes up (an overrun already said "starts now").
+      const zone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+      log.info(
+        { event: 'next-pass', at: new Date(nextAt).toISOString() },
+        `next pass at ${describeCameraTime(cameraNowSec(zone, nextAt))} ${zone} (in ${describeMs(wait)})`,
+      );
       try {
         await clock.sleep(wait, signal);
       } catch {

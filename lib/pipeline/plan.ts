@@ -9,7 +9,7 @@
  * worker to adopt a valid MP4/JPEG there or replace a raw MPEG-PS file an older tool saved as .mp4).
  */
 import { isPlausibleCameraTime } from '../time.js';
-import type { Recording } from '../hikvision/types.js';
+import type { MediaKind, Recording } from '../hikvision/types.js';
 import type { ManifestEntry } from './manifest-entry.js';
 import {
   compareNamingOrder,
@@ -29,6 +29,8 @@ export interface PlanOptions {
   until?: number;
   /** 0 = keep everything. */
   retentionDays: number;
+  /** How many days back a pass extracts each kind (VIDEO_SYNC_DAYS / IMAGE_SYNC_DAYS); absent = no limit of its own. */
+  syncDays?: Partial<Record<MediaKind, number>>;
   nowCameraSec: number;
   maxAttempts: number;
   adoptExisting: boolean;
@@ -55,6 +57,15 @@ export interface PlannedTask {
 
 export type PlanSkip = 'already' | 'too-old' | 'out-of-range' | 'kind-off' | 'gave-up' | 'conflict' | 'unnameable';
 
+/** The settings that limit how far back a pass extracts. */
+export type AgeSetting = 'RETENTION_DAYS' | 'VIDEO_SYNC_DAYS' | 'IMAGE_SYNC_DAYS';
+export const SYNC_DAYS_SETTING: Readonly<Record<MediaKind, AgeSetting>> = {
+  video: 'VIDEO_SYNC_DAYS',
+  picture: 'IMAGE_SYNC_DAYS',
+};
+/** Recordings left out for their age, by the setting that left them out (RETENTION_DAYS first) and kind. */
+export type TooOldCounts = Partial<Record<AgeSetting, Record<MediaKind, number>>>;
+
 export interface CameraPlan {
   camera: string;
   tag: string;
@@ -65,6 +76,8 @@ export interface CameraPlan {
   /** Recording ids that gave up after maxAttempts (for the summary). */
   gaveUp: string[];
   implausible: number;
+  /** 'too-old' skips by setting and kind (for the summary's note on what the age limits left out). */
+  tooOld: TooOldCounts;
 }
 
 export function planCamera(
@@ -75,10 +88,32 @@ export function planCamera(
   listing: OutputListing,
   opts: PlanOptions,
 ): CameraPlan {
-  const plan: CameraPlan = { camera, tag, tasks: [], skipped: {}, conflicts: [], gaveUp: [], implausible: 0 };
+  const plan: CameraPlan = {
+    camera,
+    tag,
+    tasks: [],
+    skipped: {},
+    conflicts: [],
+    gaveUp: [],
+    implausible: 0,
+    tooOld: {},
+  };
   const skip = (why: PlanSkip) => (plan.skipped[why] = (plan.skipped[why] ?? 0) + 1);
   const assigned = new Set<string>();
-  const oldestKept = opts.retentionDays > 0 ? opts.nowCameraSec - opts.retentionDays * 86_400 : -Infinity;
+  const cutoff = (days: number | undefined) =>
+    days !== undefined && days > 0 ? opts.nowCameraSec - days * 86_400 : -Infinity;
+  const retentionCutoff = cutoff(opts.retentionDays);
+  const syncCutoff: Record<MediaKind, number> = {
+    video: cutoff(opts.syncDays?.video),
+    picture: cutoff(opts.syncDays?.picture),
+  };
+  // RETENTION_DAYS is named first: unsetting the sync days would not bring back what retention would delete.
+  const tooOldBy = (rec: Recording): AgeSetting | undefined =>
+    rec.end.sec < retentionCutoff
+      ? 'RETENTION_DAYS'
+      : rec.end.sec < syncCutoff[rec.kind]
+        ? SYNC_DAYS_SETTING[rec.kind]
+        : undefined;
 
   const onDisk = (output: string): boolean => isListed(listing, output);
 
@@ -111,10 +146,14 @@ export function planCamera(
       skip('already');
       continue;
     }
-    // Too old for the retention window: not worth extracting (retention would delete it next).
-    // A recording with an implausible date is never "old": the ring will overwrite it, so it is extracted.
-    if (plausible && rec.end.sec < oldestKept) {
+    // Too old for the retention window: not worth extracting (retention would delete it next); or older than the
+    // user's sync days for its kind. A recording with an implausible date is never "old": the ring will overwrite
+    // it, so it is extracted.
+    const oldBy = plausible ? tooOldBy(rec) : undefined;
+    if (oldBy !== undefined) {
       skip('too-old');
+      const counts = (plan.tooOld[oldBy] ??= { video: 0, picture: 0 });
+      counts[rec.kind]++;
       continue;
     }
     if (!plausible) plan.implausible++;

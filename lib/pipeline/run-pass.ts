@@ -10,11 +10,11 @@ import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ConfigError, ExitCode, InputDirError } from '../errors.js';
 import { compareRecordings } from '../hikvision/recording.js';
+import type { MediaKind } from '../hikvision/types.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import { removeQuietly } from '../files.js';
 import type { Log } from '../log-types.js';
 import { withTimeout } from '../ops/health.js';
-import { shardOf } from '../ops/shard.js';
 import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
 import { Manifest } from './manifest.js';
 import type { VideoContainer } from './naming.js';
@@ -22,12 +22,13 @@ import { MARKER_PREFIX } from '../media/probe.js';
 import { entryFor } from './manifest-entry.js';
 import { rebuildManifest, settlePending } from './manifest-repair.js';
 import { listCameraOutputs, tempNameFor } from './output-folders.js';
+import { selectCameras } from './cameras.js';
 import { planCamera, type CameraPlan, type PlannedTask } from './plan.js';
 import { secondsPerHivFile } from './ring-time.js';
 import type { ExtractPool } from './pool.js';
 import { createProgress, formatDuration, type Progress } from './progress.js';
 import { applyRetention, planRetention } from './retention.js';
-import { addCount, emptyCameraSummary, type CameraSummary, type PassSummary } from './summary.js';
+import { addCount, emptyCameraSummary, tooOldNotes, type CameraSummary, type PassSummary } from './summary.js';
 import type { ExtractResult, ExtractTask } from './task.js';
 
 export interface RunOptions {
@@ -43,6 +44,10 @@ export interface RunOptions {
   maxAttempts: number;
   retentionDays: number;
   retentionMaxShare: number;
+  /** How long one output file may take (EXTRACTION_TIMEOUT): then its worker is stopped, a failed attempt. 0 = none. */
+  taskTimeoutMs?: number;
+  /** How many days back to extract each kind (VIDEO_SYNC_DAYS / IMAGE_SYNC_DAYS); absent = the retention window. */
+  syncDays?: Partial<Record<MediaKind, number>>;
   /** Camera folder names or tags; empty = all. */
   cameras: string[];
   since?: number;
@@ -68,6 +73,10 @@ export interface RunDeps {
   now?: () => number;
   /** How long in-flight files may finish after an abort before their workers are stopped. */
   abortGraceMs?: number;
+  /** Starts the per-file time limit; returns its cancel. Default: setTimeout (tests pass a clock they drive). */
+  taskTimer?: (ms: number, onTimeout: () => void) => () => void;
+  /** Notices already given by this process (a service tells each once, not every pass); updated here. */
+  told?: Set<string>;
 }
 
 interface CameraWork {
@@ -90,23 +99,20 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   // An unmounted share is an empty folder: that must fail the pass (and health), not look like "nothing new".
   if (all.length === 0)
     throw new InputDirError(`no camera folders in ${opts.inputDir}: is the camera share mounted there?`);
-  const wanted = new Set(opts.cameras);
-  const cameras = all.filter((c) => {
-    if (opts.shard.count > 1 && shardOf(c.name, opts.shard.count) !== opts.shard.index) return false;
-    const tag = opts.cameraTranslation.get(c.name) ?? c.name;
-    return wanted.size === 0 || wanted.has(c.name) || wanted.has(tag);
+  const { cameras, notices } = selectCameras(opts.inputDir, all, {
+    shard: opts.shard,
+    translation: opts.cameraTranslation,
+    wanted: opts.cameras,
   });
   checkTagsDistinct(
     all.map((c) => c.name),
     opts.cameraTranslation,
   );
-  for (const source of opts.cameraTranslation.keys()) {
-    if (!all.some((c) => c.name === source))
-      log.warn(`CAMERA_TRANSLATION names "${source}", but no camera folder of that name is in ${opts.inputDir}`);
-  }
-  for (const w of wanted) {
-    if (!all.some((c) => c.name === w || opts.cameraTranslation.get(c.name) === w))
-      log.warn(`--camera ${w}: no such camera folder or tag in ${opts.inputDir}`);
+  const told = deps.told ?? new Set<string>();
+  for (const notice of notices) {
+    if (told.has(notice)) continue;
+    told.add(notice);
+    log.warn(notice);
   }
 
   // 2. Scan (small reads, a few cameras at a time) and plan per camera.
@@ -159,6 +165,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           ...(opts.since !== undefined ? { since: opts.since } : {}),
           ...(opts.until !== undefined ? { until: opts.until } : {}),
           retentionDays: opts.retentionDays,
+          ...(opts.syncDays ? { syncDays: opts.syncDays } : {}),
           nowCameraSec: nowCamera,
           maxAttempts: opts.maxAttempts,
           adoptExisting: opts.adoptExisting,
@@ -173,6 +180,8 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
         summary.gaveUp = plan.gaveUp;
         summary.conflicts = plan.conflicts;
+        summary.tooOld = plan.tooOld;
+        for (const task of plan.tasks) summary.planned[task.recording.kind]++;
         summary.implausibleDates = plan.implausible;
         if (plan.implausible > 0)
           log.warn(
@@ -249,6 +258,15 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     cameras: cameraSummaries,
     totals,
     mbPerSec: extractSeconds > 0 ? totals.bytesRead / 1e6 / extractSeconds : 0,
+    tooOld: tooOldNotes(
+      cameraSummaries,
+      {
+        RETENTION_DAYS: opts.retentionDays,
+        VIDEO_SYNC_DAYS: opts.syncDays?.video,
+        IMAGE_SYNC_DAYS: opts.syncDays?.picture,
+      },
+      nowCamera,
+    ),
     exitCode,
   };
 }
@@ -275,6 +293,7 @@ export function checkTagsDistinct(folders: readonly string[], translation: Reado
 /** Failures that a vanished camera share also causes (files or the index gone, reads failing). */
 const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set([
   'io-error',
+  'timeout', // a read of an NFS share that went away hangs
   'source-changed',
   'truncated-source',
   'bad-content',
@@ -317,6 +336,12 @@ async function dispatch(
   // Workers are stopped (and their temporaries removed) only when in-flight files do not finish in time.
   const hardStop = new AbortController();
   const graceMs = deps.abortGraceMs ?? 6000;
+  const taskTimer =
+    deps.taskTimer ??
+    ((ms: number, onTimeout: () => void) => {
+      const timer = setTimeout(onTimeout, ms);
+      return () => clearTimeout(timer);
+    });
   let graceTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     log.warn(`stop requested: no new files; waiting up to ${graceMs / 1000}s for ${inflight.size} in-flight file(s)`);
@@ -325,7 +350,9 @@ async function dispatch(
   deps.signal?.addEventListener('abort', onAbort, { once: true });
 
   const inflight = new Set<Promise<void>>();
-  const maxInflight = Math.max(1, pool.threads) * 2;
+  // Two files per worker keep workers busy (the next is queued while one finishes); with a per-file time limit, one:
+  // a file waiting in the pool's queue must not use up its time before its work starts.
+  const maxInflight = Math.max(1, pool.threads) * (opts.taskTimeoutMs ? 1 : 2);
   const audioNotices = new Set<string>();
   const ringWarn = ringWarning(queue, nowCamera);
   let warnedEta = false;
@@ -354,18 +381,28 @@ async function dispatch(
       marker: MARKER_PREFIX + rec.id,
     };
     let result: ExtractResult;
+    // EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped; unlike a stop request, that is the
+    // file's failed attempt (it counts toward MAX_ATTEMPTS). Its own signal follows the pass's hard stop too.
+    const limit = opts.taskTimeoutMs ? fileLimit(opts.taskTimeoutMs, hardStop.signal, taskTimer) : undefined;
     try {
-      result = await pool.run(extractTask, hardStop.signal);
+      result = await pool.run(extractTask, limit?.signal ?? hardStop.signal);
     } catch (err) {
-      // The worker was stopped (abort) or crashed: its temporary file may remain.
+      // The worker was stopped (abort, time limit) or crashed: its temporary file may remain.
       await removeQuietly(extractTask.tempAbs);
       const aborted = hardStop.signal.aborted;
+      const timedOut = !aborted && limit?.timedOut() === true;
       result = {
         status: 'failed',
-        reason: aborted ? 'aborted' : 'internal',
-        message: err instanceof Error ? err.message : String(err),
+        reason: aborted ? 'aborted' : timedOut ? 'timeout' : 'internal',
+        message: timedOut
+          ? `took longer than EXTRACTION_TIMEOUT=${opts.taskTimeoutMs! / 1000} s`
+          : err instanceof Error
+            ? err.message
+            : String(err),
         bytesRead: 0,
       };
+    } finally {
+      limit?.dispose();
     }
     if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && !(await reachable(work.scan.path))) {
       // The camera share went away mid-pass (unmounted, NFS down): not the recording's fault.
@@ -418,6 +455,30 @@ async function dispatch(
     if (ownPool) await pool.destroy();
   }
   return deps.signal?.aborted ?? false;
+}
+
+/** The signal of one file under a time limit: aborted when the limit runs out or when `stop` aborts. */
+function fileLimit(
+  ms: number,
+  stop: AbortSignal,
+  taskTimer: (ms: number, onTimeout: () => void) => () => void,
+): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onStop = () => controller.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  const cancel = taskTimer(ms, () => {
+    timedOut = true;
+    controller.abort();
+  });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      cancel();
+      stop.removeEventListener('abort', onStop);
+    },
+  };
 }
 
 function record(

@@ -1,13 +1,20 @@
 /**
  * The per-pass summary: per camera what was new, already there, skipped (by reason), failed; totals, speed.
  */
+import { describeCameraTime } from '../time.js';
+import type { AgeSetting, TooOldCounts } from './plan.js';
+
 export interface CameraSummary {
   camera: string;
   tag: string;
   datadirs: number;
   /** Real recordings/pictures listed by the index tables. */
   listed: { video: number; picture: number };
+  /** What the pass set out to extract (a dry run: what it would extract). */
+  planned: { video: number; picture: number };
   written: { video: number; picture: number };
+  /** Left out for their age (skipped as 'too-old'), by setting and kind: see PassSummary.tooOld. */
+  tooOld: TooOldCounts;
   adopted: number;
   already: number;
   /** Scan-time (index) and plan-time skips by reason. */
@@ -22,6 +29,18 @@ export interface CameraSummary {
   audioDropped: string[];
   errors: string[];
   retention?: { deleted: number; bytes: number; missing: number; blocked?: string; keptImplausible: number };
+}
+
+/** What an age limit left out of the pass, said so that nobody wonders why old footage never appears. */
+export interface TooOldNote {
+  setting: AgeSetting;
+  days: number;
+  /** Camera-local "YYYY-MM-DD HH:MM": recordings that ended before it were not extracted. */
+  before: string;
+  videos: number;
+  pictures: number;
+  /** The sentence for people, with the way to get them. */
+  message: string;
 }
 
 export interface PassSummary {
@@ -45,6 +64,8 @@ export interface PassSummary {
   };
   /** Source bytes per second over the extraction phase, MB/s (10^6). */
   mbPerSec: number;
+  /** One note per age limit that left recordings out (empty when none did). */
+  tooOld: TooOldNote[];
   exitCode: number;
 }
 
@@ -54,7 +75,9 @@ export function emptyCameraSummary(camera: string, tag: string): CameraSummary {
     tag,
     datadirs: 0,
     listed: { video: 0, picture: 0 },
+    planned: { video: 0, picture: 0 },
     written: { video: 0, picture: 0 },
+    tooOld: {},
     adopted: 0,
     already: 0,
     skipped: {},
@@ -84,6 +107,45 @@ export function fmtCounts(c: Record<string, number>): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+const AGE_LIMIT_HINT: Record<AgeSetting, string> = {
+  RETENTION_DAYS: 'set RETENTION_DAYS=0 (--retention-days 0) to keep everything',
+  VIDEO_SYNC_DAYS: 'raise or unset VIDEO_SYNC_DAYS to extract them',
+  IMAGE_SYNC_DAYS: 'raise or unset IMAGE_SYNC_DAYS to extract them',
+};
+
+/**
+ * The notes on what the age limits of a pass left out, one per setting that left something out (RETENTION_DAYS
+ * first), e.g. "42 videos and 5 pictures older than RETENTION_DAYS=90 (before 2026-09-02 16:14 camera time) not
+ * extracted: set RETENTION_DAYS=0 (--retention-days 0) to keep everything".
+ */
+export function tooOldNotes(
+  cameras: readonly { tooOld: TooOldCounts }[],
+  days: Record<AgeSetting, number | undefined>,
+  nowCameraSec: number,
+): TooOldNote[] {
+  const notes: TooOldNote[] = [];
+  for (const setting of ['RETENTION_DAYS', 'VIDEO_SYNC_DAYS', 'IMAGE_SYNC_DAYS'] as const) {
+    const videos = cameras.reduce((n, c) => n + (c.tooOld[setting]?.video ?? 0), 0);
+    const pictures = cameras.reduce((n, c) => n + (c.tooOld[setting]?.picture ?? 0), 0);
+    const d = days[setting];
+    if (videos + pictures === 0 || d === undefined) continue;
+    const before = describeCameraTime(nowCameraSec - d * 86_400).slice(0, 16);
+    const what = [
+      videos ? count(videos, 'video', 'videos') : '',
+      pictures ? count(pictures, 'picture', 'pictures') : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    const message = `${what} older than ${setting}=${d} (before ${before} camera time) not extracted: ${AGE_LIMIT_HINT[setting]}`;
+    notes.push({ setting, days: d, before, videos, pictures, message });
+  }
+  return notes;
+}
+
 export function formatBytes(n: number): string {
   if (n < 1e3) return `${n} B`;
   if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`;
@@ -94,18 +156,32 @@ export function formatBytes(n: number): string {
 /** Human-readable summary lines (for a TTY or a log). */
 export function formatSummary(s: PassSummary): string[] {
   const lines: string[] = [];
-  const head = s.dryRun ? 'Dry run (nothing written)' : s.interrupted ? 'Pass interrupted' : 'Pass complete';
-  lines.push(
-    `${head}: ${s.totals.written} written, ${s.totals.already} already there, ${s.totals.failed} failed, ` +
-      `${formatBytes(s.totals.bytesRead)} read in ${s.seconds.toFixed(1)} s (${s.mbPerSec.toFixed(1)} MB/s)`,
-  );
-  for (const c of s.cameras) {
+  if (s.dryRun) {
+    const videos = s.cameras.reduce((n, c) => n + c.planned.video, 0);
+    const pictures = s.cameras.reduce((n, c) => n + c.planned.picture, 0);
     lines.push(
-      `  ${c.tag}${c.tag !== c.camera ? ` (${c.camera})` : ''}: ` +
-        `listed ${c.listed.video} videos / ${c.listed.picture} pictures; ` +
-        `new ${c.written.video} videos / ${c.written.picture} pictures; already ${c.already}; ` +
-        `${c.adopted ? `adopted ${c.adopted}; ` : ''}skipped: ${fmtCounts(c.skipped)}; failed: ${fmtCounts(c.failed)}; ` +
-        `${formatBytes(c.bytesWritten)} written`,
+      `Dry run (nothing written): would extract ${s.totals.planned} (${videos} videos, ${pictures} pictures), ` +
+        `${s.totals.already} already there`,
+    );
+  } else {
+    const head = s.interrupted ? 'Pass interrupted' : 'Pass complete';
+    lines.push(
+      `${head}: ${s.totals.written} written, ${s.totals.already} already there, ${s.totals.failed} failed, ` +
+        `${formatBytes(s.totals.bytesRead)} read in ${s.seconds.toFixed(1)} s (${s.mbPerSec.toFixed(1)} MB/s)`,
+    );
+  }
+  for (const note of s.tooOld) lines.push(`  ${note.message}`);
+  for (const c of s.cameras) {
+    const name = `  ${c.tag}${c.tag !== c.camera ? ` (${c.camera})` : ''}: `;
+    const listed = `listed ${c.listed.video} videos / ${c.listed.picture} pictures; `;
+    const skipped = `skipped: ${fmtCounts(c.skipped)}`;
+    lines.push(
+      s.dryRun
+        ? `${name}${listed}would extract ${c.planned.video} videos / ${c.planned.picture} pictures; ` +
+            `already ${c.already}; ${skipped}`
+        : `${name}${listed}new ${c.written.video} videos / ${c.written.picture} pictures; already ${c.already}; ` +
+            `${c.adopted ? `adopted ${c.adopted}; ` : ''}${skipped}; failed: ${fmtCounts(c.failed)}; ` +
+            `${formatBytes(c.bytesWritten)} written`,
     );
     if (c.gaveUp.length) lines.push(`    gave up after repeated failures: ${c.gaveUp.length} recording(s)`);
     if (c.conflicts.length)
@@ -117,7 +193,7 @@ export function formatSummary(s: PassSummary): string[] {
       lines.push(
         r.blocked
           ? `    retention: deleted nothing: ${r.blocked}`
-          : `    retention: deleted ${r.deleted} file(s), ${formatBytes(r.bytes)}${r.keptImplausible ? `; kept ${r.keptImplausible} with implausible dates` : ''}`,
+          : `    retention: ${s.dryRun ? 'would delete' : 'deleted'} ${r.deleted} file(s), ${formatBytes(r.bytes)}${r.keptImplausible ? `; kept ${r.keptImplausible} with implausible dates` : ''}`,
       );
     }
     for (const e of c.errors) lines.push(`    error: ${e}`);

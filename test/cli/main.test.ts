@@ -1,8 +1,9 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
-import { CLI, tmp } from '../helpers/cli.js';
+import { CLI, ROOT, runCli, tmp } from '../helpers/cli.js';
 
 /**
  * Runs the built CLI with stdout into a pipe whose reader is already gone, as the writes after the first line of
@@ -38,4 +39,35 @@ test('scan into a pipe its reader closes early (| head -1): a quiet exit, no EPI
     t.is(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
     t.is(r.code, 0, args.join(' '));
   }
+});
+
+test('an unknown command is one line naming it and every command, exit 64', (t) => {
+  const r = runCli(['scna', '--input', '/tmp']);
+  t.is(r.code, 64);
+  t.is(r.stdout, '');
+  t.is(r.stderr, 'hiksync: unknown command "scna"; commands: scan, run, retention, health (see hiksync --help)\n');
+});
+
+test('`hiksync help` and `hiksync help run` print the help, as --help does', (t) => {
+  const general = runCli(['help']);
+  t.is(general.code, 0, general.stderr);
+  t.is(general.stdout, runCli(['--help']).stdout);
+  const run = runCli(['help', 'run']);
+  t.is(run.code, 0, run.stderr);
+  t.is(run.stdout, runCli(['run', '--help']).stdout);
+  t.regex(run.stdout, /--retention-days/);
+});
+
+test('npm pack ships what the hiksync command needs, outside a clone: the bin with its shebang, dist/lib, dist/workers', async (t) => {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const [pack] = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
+  const files = pack!.files.map((f) => f.path);
+  const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as { bin: { hiksync: string } };
+  t.is(pkg.bin.hiksync, 'dist/lib/cli/main.js');
+  for (const needed of ['package.json', pkg.bin.hiksync, 'dist/workers/extract.js', 'dist/lib/pipeline/pool.js'])
+    t.true(files.includes(needed), needed);
+  const extra = files.filter((f) => !/^dist\/(lib|workers)\//.test(f) && !['package.json', 'README.md'].includes(f));
+  t.deepEqual(extra, [], 'no tools, tests, benchmarks or sources');
+  t.true((await fs.readFile(path.join(ROOT, pkg.bin.hiksync), 'utf8')).startsWith('#!/usr/bin/env node\n'));
 });

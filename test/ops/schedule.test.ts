@@ -204,3 +204,34 @@ test('cron: a failing pass is logged and the schedule goes on', async (t) => {
   t.true(lines.some((l) => l.includes('could not record the pass start: status volume full')));
   t.is(records[0]!.nextAt, MIN);
 });
+
+test('cron: after each pass one line says when the next starts, in the given zone; none after an overrun', async (t) => {
+  const start = Date.UTC(2026, 11, 1, 16, 40, 0);
+  const { clock } = fakeClock(start);
+  const infos: unknown[][] = [];
+  const { log } = recorderLog();
+  const ac = new AbortController();
+  const durations = [20_000, 12 * MIN, 30_000];
+  let passes = 0;
+  await runSchedule({
+    mode: 'cron',
+    intervalMs: 10 * MIN,
+    clock,
+    log: { ...log, info: (...args: unknown[]) => void infos.push(args) },
+    signal: ac.signal,
+    timeZone: 'Europe/Amsterdam',
+    pass: () => {
+      clock.advance(durations[passes++]!);
+      if (passes === durations.length) ac.abort();
+      return Promise.resolve(ok);
+    },
+  });
+  // Pass 1 (16:40, 20 s): next at 16:50 UTC = 17:50 in Amsterdam, 9 min 40 s away. Pass 2 (16:50, 12 min) overruns:
+  // the warning says the next starts now, no second line. Pass 3 is stopped: nothing is next.
+  t.deepEqual(infos, [
+    [
+      { event: 'next-pass', at: '2026-12-01T16:50:00.000Z' },
+      'next pass at 2026-12-01 17:50:00 Europe/Amsterdam (in 10 min)',
+    ],
+  ]);
+});

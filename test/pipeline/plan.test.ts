@@ -128,6 +128,35 @@ test('retention window: old recordings are skipped, implausible dates never are'
   t.is(keepAll.tasks.length, 1);
 });
 
+test('VIDEO_SYNC_DAYS / IMAGE_SYNC_DAYS limit how far back each kind is extracted; the setting that left a recording out is counted', (t) => {
+  const day = 86_400;
+  const recs = [
+    rec('v1', NOW - 2 * day),
+    rec('v10', NOW - 10 * day),
+    rec('v100', NOW - 100 * day),
+    rec('p1', NOW - 2 * day, 0, 'picture'),
+    rec('p10', NOW - 10 * day, 0, 'picture'),
+  ];
+  const plan = planCamera('c', 'garden', recs, manifestOf([]), empty, { ...opts, syncDays: { video: 7 } });
+  t.deepEqual(plan.tasks.map((x) => x.recording.id).sort(), ['p1', 'p10', 'v1']);
+  t.is(plan.skipped['too-old'], 2);
+  // v100 is beyond RETENTION_DAYS (unsetting the sync days would not bring it back); v10 only beyond the sync days.
+  t.deepEqual(plan.tooOld, { RETENTION_DAYS: { video: 1, picture: 0 }, VIDEO_SYNC_DAYS: { video: 1, picture: 0 } });
+
+  const pictures = planCamera('c', 'garden', recs, manifestOf([]), empty, { ...opts, syncDays: { picture: 7 } });
+  t.deepEqual(pictures.tooOld, { RETENTION_DAYS: { video: 1, picture: 0 }, IMAGE_SYNC_DAYS: { video: 0, picture: 1 } });
+  // Sync days longer than the retention window change nothing; with RETENTION_DAYS=0 they alone decide.
+  const longer = planCamera('c', 'garden', recs, manifestOf([]), empty, { ...opts, syncDays: { video: 365 } });
+  t.deepEqual(longer.tooOld, { RETENTION_DAYS: { video: 1, picture: 0 } });
+  const alone = planCamera('c', 'garden', recs, manifestOf([]), empty, {
+    ...opts,
+    retentionDays: 0,
+    syncDays: { video: 7 },
+  });
+  t.deepEqual(alone.tooOld, { VIDEO_SYNC_DAYS: { video: 2, picture: 0 } });
+  t.is(alone.tasks.length, 3);
+});
+
 test('failed recordings are retried with their name until maxAttempts, then given up', (t) => {
   const a = rec('a', T0);
   const b = rec('b', T0 + 60);

@@ -1,6 +1,12 @@
 import test from 'ava';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
-import { checkTagsDistinct } from '../../lib/pipeline/run-pass.js';
+import { Manifest } from '../../lib/pipeline/manifest.js';
+import type { ExtractPool } from '../../lib/pipeline/pool.js';
+import { checkTagsDistinct, runPass, type RunOptions } from '../../lib/pipeline/run-pass.js';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 
 test("a tag that is another camera folder's name, or two folders with one tag, is refused: files would mix", (t) => {
   const folders = ['CamA', 'CamB', 'CamC'];
@@ -34,4 +40,121 @@ test("a tag that is another camera folder's name, or two folders with one tag, i
       message: /"CamA" and "CamC" the same output folder "x"/,
     },
   );
+});
+
+/** A log that keeps its warnings. */
+function recorder() {
+  const warnings: string[] = [];
+  const log = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...args: unknown[]) => void warnings.push(args.map(String).join(' ')),
+    error: () => undefined,
+  };
+  return { log, warnings };
+}
+
+function dryRunOptions(input: string, output: string, over: Partial<RunOptions> = {}): RunOptions {
+  return {
+    inputDir: input,
+    outputDir: output,
+    stateDir: path.join(output, '.hiksync'),
+    cameraTranslation: new Map([['Nope', 'x']]),
+    workers: 1,
+    ioConcurrency: 2,
+    cameraTz: 'UTC',
+    shard: { index: 0, count: 1 },
+    container: 'mp4',
+    maxAttempts: 3,
+    retentionDays: 0,
+    retentionMaxShare: 0.5,
+    cameras: [],
+    kinds: { video: true, picture: true },
+    dryRun: true,
+    adoptExisting: false,
+    fsync: false,
+    retention: false,
+    retentionForce: false,
+    ...over,
+  };
+}
+
+test('a service tells each camera notice once, not every pass', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-told-'));
+  t.teardown(() => fs.rm(root, { recursive: true, force: true }));
+  const input = path.join(root, 'share');
+  await writeSyntheticShare({ root: input, seed: 3, cameras: [{ name: 'cam1', codec: 'h264', events: 2 }] });
+  const opts = dryRunOptions(input, path.join(root, 'out'));
+  const { log, warnings } = recorder();
+  const told = new Set<string>();
+  for (let pass = 0; pass < 3; pass++) await runPass(opts, { log, told });
+  t.deepEqual(warnings, [
+    `CAMERA_TRANSLATION names "Nope", but no camera folder of that name is in ${input} (its camera folders: cam1)`,
+  ]);
+  // Without a memory (one pass of `run` in once mode) each call says it: the memory is what makes it once.
+  await runPass(opts, { log });
+  t.is(warnings.length, 2);
+});
+
+test('EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped and fails as "timeout", an attempt counted', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-timeout-'));
+  t.teardown(() => fs.rm(root, { recursive: true, force: true }));
+  const input = path.join(root, 'share');
+  const output = path.join(root, 'out');
+  await writeSyntheticShare({ root: input, seed: 3, cameras: [{ name: 'cam1', codec: 'h264', events: 3 }] });
+  const opts = dryRunOptions(input, output, {
+    cameraTranslation: new Map(),
+    dryRun: false,
+    taskTimeoutMs: 300_000,
+  });
+
+  // The clock of the time limits, driven by the test: a limit fires only when the test says the time has passed.
+  const timers: Array<{ ms: number; fire: () => void; cancelled: boolean }> = [];
+  const taskTimer = (ms: number, fire: () => void) => {
+    const timer = { ms, fire, cancelled: false };
+    timers.push(timer);
+    return () => void (timer.cancelled = true);
+  };
+  let hungId: string | undefined;
+  const pool: ExtractPool = {
+    threads: 2,
+    destroy: () => Promise.resolve(),
+    run: (task, signal) => {
+      if (hungId === undefined) {
+        // The first file hangs (a read that never returns) until it is stopped; then 300 s pass.
+        hungId = task.recording.id;
+        const stopped = new Promise<never>((_, reject) =>
+          signal!.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+        );
+        timers.at(-1)!.fire();
+        return stopped;
+      }
+      return Promise.resolve({ status: 'written', bytesRead: 10, bytesWritten: 10 });
+    },
+  };
+  const { log } = recorder();
+  const summary = await runPass(opts, { log, pool, taskTimer });
+
+  t.deepEqual(summary.cameras[0]!.failed, { timeout: 1 });
+  t.is(summary.exitCode, 1, 'some failed');
+  t.is(summary.totals.written, summary.totals.planned - 1, 'the other files are done');
+  t.true(timers.length === summary.totals.planned && timers.every((x) => x.ms === 300_000), 'one limit per file');
+  t.true(
+    timers.every((x) => x.cancelled),
+    'every limit is cancelled when its file ends',
+  );
+  const entry = (await Manifest.open(opts.stateDir, 'cam1')).get(hungId!);
+  t.like(entry, { status: 'failed', attempts: 1, lastError: 'timeout: took longer than EXTRACTION_TIMEOUT=300 s' });
+
+  // Without a limit no timer is started.
+  timers.length = 0;
+  await runPass(
+    { ...opts, taskTimeoutMs: 0, outputDir: path.join(root, 'out2'), stateDir: path.join(root, 'out2', '.hiksync') },
+    {
+      log,
+      pool: { ...pool, run: () => Promise.resolve({ status: 'written', bytesRead: 1, bytesWritten: 1 }) },
+      taskTimer,
+    },
+  );
+  t.is(timers.length, 0);
 });

@@ -87,6 +87,7 @@ export class RetentionCommand extends BaseCommand {
   async execute(): Promise<number> {
     const cfg = this.config();
     const log = createLogger({ format: cfg.logFormat, level: cfg.logLevel }, this.context.stderr);
+    for (const notice of cfg.notices) log.info(notice);
     const results: CameraRetention[] = [];
     if (cfg.retentionDays === 0) {
       log.info('RETENTION_DAYS is 0: keeping everything');
@@ -121,7 +122,9 @@ export class RetentionCommand extends BaseCommand {
           const r: CameraRetention = { camera, tag, ...applied, keptImplausible: plan.keptImplausible };
           if (plan.blocked) {
             r.blocked = plan.blocked;
-            log.warn(`${tag}: retention deleted nothing: ${plan.blocked}`);
+            // Said once: the human report on stdout carries it ("BLOCKED: ..."); a JSON report is for machines, so
+            // then the log tells the person.
+            if (this.json) log.warn(`${tag}: retention deleted nothing: ${plan.blocked}`);
           }
           results.push(r);
         }

@@ -28,6 +28,43 @@ import {
   shardOption,
 } from '../options.js';
 
+/**
+ * The line a run starts with: what it will do and with which settings, as whom, so that `docker logs` answers "is
+ * it running, and how?" without reading the compose file.
+ */
+export function startLine(
+  cfg: Config,
+  about: { version: string; dryRun: boolean; uid: number | undefined; gid: number | undefined },
+): { fields: Record<string, unknown>; message: string } {
+  const mode = cfg.runMode === 'cron' ? `cron mode, a pass every ${cfg.cronIntervalMin} min` : 'once mode, one pass';
+  const parts = [
+    `${mode}${about.dryRun ? ' (dry run: nothing written)' : ''}`,
+    `input ${cfg.inputDir}, output ${cfg.outputDir}`,
+    `${cfg.workers} worker${cfg.workers === 1 ? '' : 's'}`,
+    cfg.retentionDays > 0 ? `retention ${cfg.retentionDays} days` : 'retention off (RETENTION_DAYS=0)',
+    `camera zone ${cfg.cameraTz}`,
+    ...(cfg.shard.count > 1 ? [`shard ${cfg.shard.index}/${cfg.shard.count}`] : []),
+    about.uid !== undefined ? `running as uid ${about.uid} (gid ${about.gid ?? '?'})` : '',
+  ].filter(Boolean);
+  return {
+    fields: {
+      event: 'start',
+      version: about.version,
+      runMode: cfg.runMode,
+      ...(cfg.runMode === 'cron' ? { intervalMin: cfg.cronIntervalMin } : {}),
+      dryRun: about.dryRun,
+      input: cfg.inputDir,
+      output: cfg.outputDir,
+      workers: cfg.workers,
+      retentionDays: cfg.retentionDays,
+      cameraTz: cfg.cameraTz,
+      ...(cfg.shard.count > 1 ? { shard: `${cfg.shard.index}/${cfg.shard.count}` } : {}),
+      ...(about.uid !== undefined ? { uid: about.uid, gid: about.gid } : {}),
+    },
+    message: `hiksync ${about.version}: ${parts.join('; ')}`,
+  };
+}
+
 export class RunCommand extends BaseCommand {
   static override paths = [['run']];
   static override usage = Command.Usage({
@@ -37,13 +74,17 @@ export class RunCommand extends BaseCommand {
       extracts it in a worker pool, oldest first, then applies retention. With RUN_MODE=cron (or --run-mode cron) it
       runs a pass now and then every CRON_INTERVAL minutes until stopped (SIGTERM/SIGINT stop it cleanly).
 
-      Exit codes: 0 all done, 1 some recordings failed (the rest is done), 64 bad command line, 75 another run holds
-      the lock, 78 bad setting, 130 interrupted before the pass finished (once mode).
+      Exit codes: 0 all done, 1 some recordings failed (the rest is done), 64 bad command line, 66 no camera share
+      at the input or none of the cameras --camera names, 75 another run holds the lock, 77 permission denied, 78 bad
+      setting, 130 interrupted before the pass finished (once mode).
     `,
     examples: [
       ['Extract everything new once', '$0 run --input /volume1/cameras --output /volume1/footage'],
       ['Preview the plan', '$0 run --dry-run'],
-      ['Backfill one camera for one day', '$0 run --camera garden --since 2024-05-01 --until 2024-05-02'],
+      [
+        'Backfill one camera for one day, however old (RETENTION_DAYS would leave out older footage)',
+        '$0 run --camera garden --since 2024-05-01 --until 2024-05-02 --retention-days 0',
+      ],
       ['Run every 10 minutes', 'RUN_MODE=cron CRON_INTERVAL=10 $0 run'],
       ['Keep G.711 audio (MOV files)', '$0 run --container mov'],
     ],
@@ -72,7 +113,10 @@ export class RunCommand extends BaseCommand {
     description: 'Only recordings before this camera-local date or date-time (ISO 8601)',
   });
   camera = Option.Array('--camera', { description: 'Only this camera (folder name or tag); repeatable' });
-  images = Option.Boolean('--images', true, { description: 'Extract pictures (--no-images to skip them)' });
+  // No default here: unset, SYNC_IMAGES decides (the flag overrides the variable, as every flag does).
+  images = Option.Boolean('--images', {
+    description: 'Extract pictures (--no-images to skip them; SYNC_IMAGES, default true)',
+  });
   video = Option.Boolean('--video', true, { description: 'Extract video (--no-video to skip it)' });
   dryRun = Option.Boolean('--dry-run', false, { description: 'Print the plan, write nothing' });
   adoptExisting = Option.Boolean('--adopt-existing', false, {
@@ -88,6 +132,9 @@ export class RunCommand extends BaseCommand {
   forceRetention = Option.Boolean('--force-retention', false, {
     description: 'Apply retention even when a safety valve would block it',
   });
+
+  /** Notices about the cameras already given: a service says each once, not every CRON_INTERVAL. */
+  private readonly told = new Set<string>();
 
   protected override settings(): RawSettings {
     return {
@@ -112,10 +159,22 @@ export class RunCommand extends BaseCommand {
     const since = this.since !== undefined ? parseCameraDate(this.since, '--since') : undefined;
     const until = this.until !== undefined ? parseCameraDate(this.until, '--until') : undefined;
     const log = createLogger({ format: cfg.logFormat, level: cfg.logLevel });
+    for (const notice of cfg.notices) log.info(notice);
     // Before anything is written: a folder that refuses this user is one line and exit 77, in either run mode (a
     // service that can never write should not look "Up").
     await checkInputReadable(cfg.inputDir);
     if (!this.dryRun) await checkOutputWritable(cfg.outputDir, cfg.stateDir);
+    // A service says how it runs (once mode is a command someone typed or scheduled: its summary says enough, and a
+    // failure stays one line).
+    if (cfg.runMode === 'cron') {
+      const start = startLine(cfg, {
+        version: this.cli.binaryVersion ?? 'unknown version',
+        dryRun: this.dryRun,
+        uid: process.getuid?.(),
+        gid: process.getgid?.(),
+      });
+      log.info(start.fields, start.message);
+    }
     const options: RunOptions = {
       inputDir: cfg.inputDir,
       outputDir: cfg.outputDir,
@@ -129,10 +188,15 @@ export class RunCommand extends BaseCommand {
       maxAttempts: cfg.maxAttempts,
       retentionDays: cfg.retentionDays,
       retentionMaxShare: cfg.retentionMaxShare,
+      taskTimeoutMs: cfg.extractionTimeoutSec * 1000,
+      syncDays: {
+        ...(cfg.videoSyncDays !== undefined ? { video: cfg.videoSyncDays } : {}),
+        ...(cfg.imageSyncDays !== undefined ? { picture: cfg.imageSyncDays } : {}),
+      },
       cameras: this.camera ?? [],
       ...(since !== undefined ? { since } : {}),
       ...(until !== undefined ? { until } : {}),
-      kinds: { video: this.video, picture: this.images },
+      kinds: { video: this.video, picture: this.images ?? cfg.syncImages },
       dryRun: this.dryRun,
       adoptExisting: this.adoptExisting,
       retryFailed: this.retryFailed,
@@ -157,6 +221,7 @@ export class RunCommand extends BaseCommand {
         clock: realClock,
         signal: signals.signal,
         log,
+        timeZone: cfg.cameraTz,
         pass: async (signal) => {
           const summary = await this.pass(cfg, options, log, signal);
           this.report(summary, cfg, log);
@@ -172,7 +237,7 @@ export class RunCommand extends BaseCommand {
   /** One pass under the lock (a dry run writes nothing and needs none). A lost lock stops the pass cleanly. */
   private async pass(cfg: Config, options: RunOptions, log: AppLogger, signal: AbortSignal): Promise<PassSummary> {
     const tty = Boolean(process.stderr.isTTY) && cfg.logFormat === 'pretty';
-    if (options.dryRun) return runPass(options, { log, signal, tty: false });
+    if (options.dryRun) return runPass(options, { log, signal, tty: false, told: this.told });
     // Again for every pass of a service: permissions changed later fail that pass with the same clear line.
     await checkOutputWritable(cfg.outputDir, cfg.stateDir);
     const passAbort = new AbortController();
@@ -187,7 +252,7 @@ export class RunCommand extends BaseCommand {
     if (lock.warning) log.warn(lock.warning);
     pausePoint('pass-locked');
     try {
-      return await runPass(options, { log, signal: passAbort.signal, tty });
+      return await runPass(options, { log, signal: passAbort.signal, tty, told: this.told });
     } finally {
       signal.removeEventListener('abort', onOuterAbort);
       await lock.release();
@@ -195,14 +260,13 @@ export class RunCommand extends BaseCommand {
   }
 
   private report(summary: PassSummary, cfg: Config, log: AppLogger): void {
-    if (this.json) {
-      this.context.stdout.write(JSON.stringify(summary) + '\n');
-      return;
-    }
-    if (cfg.logFormat === 'pretty') {
+    if (!this.json && cfg.logFormat === 'pretty') {
       this.context.stdout.write(formatSummary(summary).join('\n') + '\n');
       return;
     }
-    log.info({ event: 'pass-summary', summary }, formatSummary(summary)[0]);
+    if (this.json) this.context.stdout.write(JSON.stringify(summary) + '\n');
+    else log.info({ event: 'pass-summary', summary }, formatSummary(summary)[0]);
+    // Also on a line of its own: nobody should have to open the summary to learn why old footage never appears.
+    for (const { message, ...note } of summary.tooOld) log.info({ event: 'too-old', ...note }, message);
   }
 }

@@ -6,7 +6,7 @@ import type { RawSettings } from '../../config.js';
 import { discoverCameras, scanCamera } from '../../hikvision/source.js';
 import type { Recording } from '../../hikvision/types.js';
 import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
-import { shardOf } from '../../ops/shard.js';
+import { selectCameras } from '../../pipeline/cameras.js';
 import { formatStamp, naturalNames } from '../../pipeline/naming.js';
 import { BaseCommand } from '../base.js';
 import { cameraTranslationOption, containerOption, inputOption, jsonOption, shardOption } from '../options.js';
@@ -45,9 +45,13 @@ export class ScanCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     const cfg = this.config();
-    const cameras = (await discoverCameras(cfg.inputDir)).filter(
-      (c) => cfg.shard.count <= 1 || shardOf(c.name, cfg.shard.count) === cfg.shard.index,
-    );
+    // stdout is the listing (and may be JSON): notes for the user go to stderr.
+    for (const notice of cfg.notices) this.context.stderr.write(`hiksync: ${notice}\n`);
+    const { cameras, notices } = selectCameras(cfg.inputDir, await discoverCameras(cfg.inputDir), {
+      shard: cfg.shard,
+      translation: cfg.cameraTranslation,
+    });
+    for (const notice of notices) this.context.stderr.write(`hiksync: ${notice}\n`);
     const out: unknown[] = [];
     let failed = false;
     for (const cam of cameras) {

@@ -49,6 +49,21 @@ test.serial('retention blocked by the share valve exits 1 with the reason; --for
   t.is((await fs.readdir(path.join(a.output, 'garden', 'video'))).length, 2);
 });
 
+test.serial('a blocked camera is said once: on stdout in the report, on stderr only when stdout is JSON', async (t) => {
+  const a = await archive(t);
+  const reason = 'it would delete 8 of 10 files';
+  const count = (text: string) => text.split(reason).length - 1;
+  for (const dry of [['--dry-run'], []]) {
+    const human = await run(['retention', ...a.flags, '--retention-days', '2', ...dry]);
+    t.is(human.code, ExitCode.SOME_FAILED);
+    t.is(count(human.stdout), 1, `stdout ${dry.join('')}`);
+    t.is(count(human.stderr), 0, `stderr ${dry.join('')}`);
+  }
+  const json = await run(['retention', ...a.flags, '--retention-days', '2', '--dry-run', '--json']);
+  t.is(count(json.stdout), 1, 'in the JSON report');
+  t.is(count(json.stderr), 1, 'and once for the person');
+});
+
 test.serial('retention: a bad setting is one line and exit 78; a held lock is exit 75', async (t) => {
   const a = await archive(t);
   const bad = await run(['retention', ...a.flags, '--retention-days', '7x']);
