@@ -8,8 +8,11 @@ import * as path from 'node:path';
 import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import type { PassSummary } from '../../lib/pipeline/summary.js';
 import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../tools/synthetic/share-writer.js';
-import { runCli, startCli, tmp, waitUntilPaused } from '../helpers/cli.js';
+import { runCli, startCli, tmp, waitUntilPaused, type CliResult } from '../helpers/cli.js';
 import { decodeErrors, ffprobe } from '../helpers/media-tools.js';
+
+/** How a run ended, for assertion messages: a signal (and what the process said) tells a crash from a failure. */
+const ended = (r: CliResult) => `exit ${r.code} signal ${r.signal}; stderr: ${r.stderr.slice(-400)}`;
 
 const run = (share: string, out: string, extra: string[] = []) =>
   runCli(['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2', ...extra]);
@@ -48,22 +51,22 @@ test('a recording whose bytes are bad fails, is retried on later runs, then give
 
   const total = truth.cameras[0]!.recordings.length;
   const r1 = run(dir, out);
-  t.is(r1.code, 1, 'exit 1: some failed, the others done');
+  t.is(r1.code, 1, `exit 1: some failed, the others done; ${ended(r1)}`);
   t.is(r1.summary?.totals.written, total - 1);
   t.deepEqual(r1.summary?.cameras[0]?.failed, { 'bad-content': 1 });
   const r2 = run(dir, out);
-  t.is(r2.code, 1);
+  t.is(r2.code, 1, ended(r2));
   t.is(r2.summary?.totals.written, 0);
   const r3 = run(dir, out);
-  t.is(r3.code, 1);
+  t.is(r3.code, 1, ended(r3));
   t.is(r3.summary?.totals.gaveUp, 1, 'given up after the third attempt (MAX_ATTEMPTS default 3)');
   const r4 = run(dir, out);
-  t.is(r4.code, 0, 'a recording given up is listed, not retried, and no longer fails the run');
+  t.is(r4.code, 0, `a recording given up is listed, not retried, and no longer fails the run; ${ended(r4)}`);
   t.is(r4.summary?.totals.gaveUp, 1);
   t.is(r4.summary?.totals.written, 0);
   t.is((await outputs(out)).length, total - 1);
   const r5 = run(dir, out, ['--retry-failed']);
-  t.is(r5.code, 1, '--retry-failed tries the given-up recording again');
+  t.is(r5.code, 1, `--retry-failed tries the given-up recording again; ${ended(r5)}`);
   t.deepEqual(r5.summary?.cameras[0]?.failed, { 'bad-content': 1 });
   t.is(r5.summary?.totals.gaveUp, 0, 'from a fresh attempt count');
 });
