@@ -41,7 +41,7 @@ export interface LiveCameraOptions {
   /** The seed and camera options given to writeSyntheticShare for this camera. */
   seed: number;
   camera: SyntheticCamera;
-  /** Share (0..1) of segment starts whose first GOP is written before the index lists the segment. Default 0.3. */
+  /** Share (0..1) of steps whose segment starts have their first 1-3 GOPs written before the index lists them. Default 0.3. */
   bytesBeforeIndex?: number;
   /** Largest share (0..1) of the next recording written at the end of a step. Default 0.8. */
   maxInProgress?: number;
@@ -120,7 +120,8 @@ export class LiveCamera {
   private nextEvent: number;
   private plan: EventPlan[] = [];
   private bytesFirst = false;
-  private deferred = false;
+  /** GOPs still to write before the index is (bytes before index). */
+  private deferred = 0;
   private readonly all: LiveRecording[] = [];
   /** Recordings still on the camera, by `<volume>/<fileNo>`. */
   private readonly onCamera = new Map<string, LiveRecording[]>();
@@ -267,19 +268,19 @@ export class LiveCamera {
   }
 
   private async segmentBegun(): Promise<void> {
-    if (this.bytesFirst) this.deferred = true;
-    else await this.flushIndex();
+    if (!this.bytesFirst) return this.flushIndex();
+    // The first 1-3 GOPs of the segment go to disk before the index says the segment exists.
+    this.deferred = createRng(this.o.seed, this.o.camera.name, 'live-defer', this.stepNo, this.flushNo).int(1, 3);
   }
 
   private async blockWritten(): Promise<void> {
-    if (!this.deferred) return;
-    this.deferred = false;
+    if (this.deferred === 0 || --this.deferred > 0) return;
     await this.flushIndex();
   }
 
   /** Write what changed in each volume's index, in place, into index00.bin then index01.bin. */
   private async flushIndex(): Promise<void> {
-    this.deferred = false;
+    this.deferred = 0;
     this.flushNo++;
     const headerLast = createRng(this.o.seed, this.o.camera.name, 'live-flush', this.flushNo).next() < 0.5;
     const indexes = this.ring.indexes();
