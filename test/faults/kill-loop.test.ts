@@ -12,6 +12,7 @@
  * KILL_LOOP_KILLS sets the number of kills (default 50).
  */
 import test, { type ExecutionContext } from 'ava';
+import { existsSync, readFileSync, statSync, watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { recordingId } from '../../lib/hikvision/recording.js';
@@ -30,7 +31,10 @@ const POLL_MS = 3;
 const LENGTHS: Array<number | 'short'> = [3, 8, 'short', 5, 12, 2, 6, 20];
 
 type Moment =
-  { kind: 'time'; ms: number } | { kind: 'partial'; nth: number; thenMs: number } | { kind: 'file'; nth: number };
+  | { kind: 'time'; ms: number }
+  | { kind: 'partial'; nth: number; thenMs: number }
+  | { kind: 'file'; nth: number }
+  | { kind: 'lock' };
 
 function chooseMoment(rng: Rng): Moment {
   const p = rng.next();
@@ -40,6 +44,7 @@ function chooseMoment(rng: Rng): Moment {
 }
 
 function describe(m: Moment): string {
+  if (m.kind === 'lock') return 'lock directory created';
   if (m.kind === 'time') return `${m.ms} ms after start`;
   if (m.kind === 'partial') return `temporary file #${m.nth} (+${m.thenMs} ms)`;
   return `final file #${m.nth}`;
@@ -70,6 +75,14 @@ async function runUntil(
 ): Promise<{ killed: boolean; midWrite: boolean; code: number | null }> {
   const before = await folderNames(out);
   const started = Date.now();
+  // The lock's creation is too short a moment to catch by polling: a watcher on the state folder kills at once.
+  const lockDir = path.join(out, '.hiksync', 'lock');
+  const watcher =
+    moment.kind === 'lock'
+      ? watch(path.dirname(lockDir), (_event, name) => {
+          if (name === 'lock' && existsSync(lockDir)) cli.child.kill('SIGKILL');
+        })
+      : undefined;
   const cli = startCli(args);
   let ended = false;
   void cli.exited.then(() => (ended = true));
@@ -78,7 +91,7 @@ async function runUntil(
   let due: number | undefined = moment.kind === 'time' ? started + moment.ms : undefined;
   while (!ended && Date.now() - started < RUN_DEADLINE_MS) {
     if (due !== undefined && Date.now() >= due) break;
-    if (moment.kind !== 'time') {
+    if (moment.kind === 'partial' || moment.kind === 'file') {
       const now = await folderNames(out);
       for (const n of now.temps) if (!before.temps.has(n)) seenTemps.add(n);
       for (const n of now.finals) if (!before.finals.has(n)) seenFinals.add(n);
@@ -90,8 +103,9 @@ async function runUntil(
   }
   const killed = !ended && cli.child.kill('SIGKILL');
   const r = await cli.exited;
+  watcher?.close();
   const midWrite = killed && (await folderNames(out)).temps.size > 0;
-  return { killed: killed && r.signal === 'SIGKILL', midWrite, code: r.code };
+  return { killed: r.signal === 'SIGKILL', midWrite, code: r.code };
 }
 
 /** After a crash: what sits under a final name is complete (a temporary file may remain, and is not looked at). */
@@ -105,6 +119,17 @@ async function assertNoTruncatedFinal(t: ExecutionContext, out: string, when: st
 }
 
 const idOf = (r: TruthRecording) => recordingId(r.datadir, r.kind, r);
+
+/** Whether the lock directory names its owner (a JSON owner file with a pid). */
+function readableOwner(lockDir: string): boolean {
+  try {
+    return (
+      typeof (JSON.parse(readFileSync(path.join(lockDir, 'owner.json'), 'utf8')) as { pid?: unknown }).pid === 'number'
+    );
+  } catch {
+    return false;
+  }
+}
 
 test('SIGKILL at 50+ moments of a backfill, each followed by a rerun: complete outputs, no temporary file, no duplicate, manifest = folder, every recording once', async (t) => {
   t.timeout(600_000);
@@ -131,22 +156,46 @@ test('SIGKILL at 50+ moments of a backfill, each followed by a rerun: complete o
   let midWrite = 0;
   const byKind: Record<string, number> = {};
   const unexpectedExits: string[] = [];
+  const lockDir = path.join(out, '.hiksync', 'lock');
+  // At least one kill lands between the lock directory's creation and its owner file (tried from kill 6 on until
+  // one does): the next runs must exit 75 only until the ownerless lock is taken over (10 s), not for 10 minutes.
+  let lockKillsTried = 0;
+  let ownerlessLocks = 0;
+  /** mtime of the ownerless lock directory a kill left (when it was made), while it keeps runs out. */
+  let ownerlessSince: number | undefined;
+  let lockWaitRuns = 0;
+  let longestLockWaitMs = 0;
   while (kills < KILLS && runs < 4 * KILLS) {
     runs++;
-    const moment = chooseMoment(rng);
+    const tryLock = kills >= 6 && ownerlessLocks === 0 && lockKillsTried < 5;
+    if (tryLock) lockKillsTried++;
+    const moment: Moment = tryLock ? { kind: 'lock' } : chooseMoment(rng);
     const r = await runUntil(args, out, moment);
     if (r.killed) {
       kills++;
       byKind[moment.kind] = (byKind[moment.kind] ?? 0) + 1;
       if (r.midWrite) midWrite++;
       await assertNoTruncatedFinal(t, out, `after kill ${kills} (${describe(moment)})`);
+      if (existsSync(lockDir) && !readableOwner(lockDir)) {
+        const made = statSync(lockDir).mtimeMs;
+        if (made !== ownerlessSince) ownerlessLocks++;
+        ownerlessSince = made;
+      }
+    } else if (r.code === 75 && ownerlessSince !== undefined) {
+      lockWaitRuns++;
+      longestLockWaitMs = Math.max(longestLockWaitMs, Date.now() - ownerlessSince);
     } else if (r.code !== 0) {
       unexpectedExits.push(`run ${runs}: exit ${r.code}`);
     }
+    // The ownerless lock is gone once a run got past it (ended, or was killed holding a lock of its own).
+    if ((r.code !== 75 && !r.killed) || (r.killed && existsSync(lockDir) && readableOwner(lockDir)))
+      ownerlessSince = undefined;
   }
   const killSeconds = (Date.now() - t0) / 1000;
   t.is(kills, KILLS, `${KILLS} kills landed (${runs} runs)`);
   t.deepEqual(unexpectedExits, [], 'a run that was not killed ended cleanly');
+  t.true(ownerlessLocks > 0, 'a kill left a lock directory without its owner file');
+  t.true(longestLockWaitMs < 30_000, `runs were kept out by an ownerless lock for ${longestLockWaitMs} ms only`);
   const beforeFinal = (await listOutputTree(out)).length;
 
   const final = runCli(args);
@@ -159,6 +208,9 @@ test('SIGKILL at 50+ moments of a backfill, each followed by a rerun: complete o
     runs,
     killsByMoment: byKind,
     killsWithTemporaryFile: midWrite,
+    ownerlessLocksLeft: ownerlessLocks,
+    runsKeptOutByThem: lockWaitRuns,
+    longestLockWaitSeconds: Math.round(longestLockWaitMs / 100) / 10,
     killLoopSeconds: Math.round(killSeconds),
     outputsBeforeFinalRun: beforeFinal,
     finalRunWrote: final.summary?.totals.written ?? 0,
