@@ -9,14 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findPackageRoot } from '../../tools/synthetic/fixtures.js';
-import { memoryProblem, runSoak } from './driver.js';
+import { DEFAULT_SOAK_HEAP_MB, memoryProblem, runSoak } from './driver.js';
 
-const USAGE = `Usage: npm run soak -- [--minutes N] [--seed S] [--interval SECONDS] [--workers N] [--keep]
+const USAGE = `Usage: npm run soak -- [--minutes N] [--seed S] [--interval SECONDS] [--workers N] [--heap-mb N] [--keep]
 
   --minutes N        how long the cameras record (default 3; fractions allowed)
   --seed S           seed of the share, the cameras and the kill moments (default 1)
   --interval SECONDS seconds between hiksync passes (HIKSYNC_INTERVAL_SECONDS, default 1)
   --workers N        hiksync worker threads (default 2)
+  --heap-mb N        V8 heap limit of hiksync (--max-old-space-size) so a leak shows; 0 = node's default (default 48)
   --keep             keep the share and the output (printed) instead of deleting them`;
 
 async function main(): Promise<number> {
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       interval: { type: 'string', default: '1' },
       workers: { type: 'string', default: '2' },
+      'heap-mb': { type: 'string', default: String(DEFAULT_SOAK_HEAP_MB) },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -38,7 +40,15 @@ async function main(): Promise<number> {
   const seed = Number(values.seed);
   const interval = Number(values.interval);
   const workers = Number(values.workers);
-  if (!(minutes > 0) || !Number.isInteger(seed) || !Number.isInteger(interval) || interval < 1 || !(workers >= 1)) {
+  const heapMb = Number(values['heap-mb']);
+  if (
+    !(minutes > 0) ||
+    !Number.isInteger(seed) ||
+    !Number.isInteger(interval) ||
+    interval < 1 ||
+    !(workers >= 1) ||
+    !(Number.isInteger(heapMb) && heapMb >= 0)
+  ) {
     console.error(USAGE);
     return 64;
   }
@@ -53,6 +63,7 @@ async function main(): Promise<number> {
       cameraMs: minutes * 60_000,
       intervalSeconds: interval,
       workers,
+      heapMb,
       log: (line) => console.log(`  ${line}`),
     });
     const v = report.verify;
@@ -66,7 +77,7 @@ async function main(): Promise<number> {
         `lost to the ring before any completed pass could see them: ${v.lostBeforeSeen}; extracted although at risk: ${v.extractedAtRisk}`,
         `outputs: ${v.outputs}, ${v.framesCompared} videos compared frame by frame; problems: ${v.problems.length}`,
         `failures counted by passes: ${JSON.stringify(report.failedByReason)}`,
-        `memory (peak RSS per pass of the undisturbed process): first ${m.firstKiB} KiB, second ${m.secondKiB}, last ${m.lastKiB}, max of all passes ${m.maxKiB}${m.perPassPeak ? '' : ' (cumulative peaks)'}`,
+        `memory (peak RSS per pass of the undisturbed process): first ${m.firstKiB} KiB, second ${m.secondKiB}, last ${m.lastKiB}, max of all passes ${m.maxKiB}${m.perPassPeak ? '' : ' (cumulative peaks)'}; V8 heap limit ${m.heapLimitMb || 'default'} MB`,
         ...v.problems.map((p) => `  PROBLEM ${p}`),
       ].join('\n'),
     );

@@ -132,6 +132,8 @@ export async function verifySoak(opts: {
   for (const e of opts.expected) byId.set(recordingId(e.truth.datadir, e.truth.kind, e.truth), e);
 
   const files = await listFiles(opts.out);
+  for (const n of await fs.readdir(path.join(opts.out, '.hiksync'), { recursive: true }).catch(() => [] as string[]))
+    if (/\.(tmp|partial)$/.test(n)) problems.push(`temporary file left in the state folder: .hiksync/${n}`);
   const stray = files.filter((f) => !/^[^/]+\/(video|images)\/[^/.][^/]*\.(mp4|jpg)$/.test(f));
   for (const f of stray) problems.push(`stray or temporary file: ${f}`);
   const done = await doneEntries(opts.out);
