@@ -20,6 +20,7 @@ test('defaults', (t) => {
   const c = load({});
   t.is(c.runMode, 'once');
   t.is(c.cronIntervalMin, 10);
+  t.is(c.cronIntervalMs, 600_000);
   t.is(c.retentionDays, 90);
   t.is(c.inputDir, '/input');
   t.is(c.outputDir, '/output');
@@ -52,6 +53,9 @@ const valid: Array<[string, string, unknown, keyof Config]> = [
   ['RUN_MODE', 'ONCE', 'once', 'runMode'],
   ['CRON_INTERVAL', '1', 1, 'cronIntervalMin'],
   ['CRON_INTERVAL', '1440', 1440, 'cronIntervalMin'],
+  ['CRON_INTERVAL', '3', 180_000, 'cronIntervalMs'],
+  ['HIKSYNC_INTERVAL_SECONDS', '1', 1000, 'cronIntervalMs'],
+  ['HIKSYNC_INTERVAL_SECONDS', '86400', 86_400_000, 'cronIntervalMs'],
   ['RETENTION_DAYS', '0', 0, 'retentionDays'],
   ['RETENTION_DAYS', '30', 30, 'retentionDays'],
   ['INPUT_DIR', '/mnt/cams', '/mnt/cams', 'inputDir'],
@@ -98,6 +102,9 @@ const invalid: Array<[string, string, string]> = [
   ['CRON_INTERVAL', '1441', 'from 1 to 1440'],
   ['CRON_INTERVAL', '-5', 'from 1 to 1440'],
   ['CRON_INTERVAL', '1e3', 'from 1 to 1440'],
+  ['HIKSYNC_INTERVAL_SECONDS', '0', 'whole number of seconds from 1 to 86400'],
+  ['HIKSYNC_INTERVAL_SECONDS', '0.5', 'from 1 to 86400'],
+  ['HIKSYNC_INTERVAL_SECONDS', '', 'from 1 to 86400'],
   ['RETENTION_DAYS', '-1', 'from 0 to'],
   ['RETENTION_DAYS', 'ninety', 'from 0 to'],
   ['INPUT_DIR', '', 'unset it'],
@@ -165,6 +172,11 @@ test('a variable of the old tool with no meaning here is accepted with one notic
   t.is(c.notices.length, 1);
   t.regex(c.notices[0]!, /^USE_FAST_EXTRACTION is ignored: hiksync always remuxes into a real MP4/);
   t.deepEqual(load({}).notices, []);
+});
+
+test('HIKSYNC_INTERVAL_SECONDS (a test/soak knob) sets the cron interval in seconds, over CRON_INTERVAL and its flag', (t) => {
+  t.is(load({ HIKSYNC_INTERVAL_SECONDS: '2', CRON_INTERVAL: '5' }, { cronIntervalMin: '7' }).cronIntervalMs, 2000);
+  t.is(load({ CRON_INTERVAL: '5' }, { cronIntervalMin: '7' }).cronIntervalMs, 420_000);
 });
 
 test('precedence: flag > env > default', (t) => {

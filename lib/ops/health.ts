@@ -95,7 +95,7 @@ export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {
   }
   const staleMs = deps.staleMs ?? lock.owner?.staleMs ?? DEFAULT_STALE_MS;
   const lockFresh = lock.exists && lock.mtimeMs !== undefined && now - lock.mtimeMs < staleMs;
-  const intervalMs = (status?.intervalMin ?? cfg.cronIntervalMin) * 60_000;
+  const intervalMs = status?.intervalMin !== undefined ? status.intervalMin * 60_000 : cfg.cronIntervalMs;
   const maxGap = 2 * intervalMs + HEALTH_GRACE_MS;
 
   if (status?.passStartedAt) {

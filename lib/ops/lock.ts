@@ -13,6 +13,7 @@
  * A lock left by a crashed run is taken over, with a warning for the caller to log:
  * - at once when its holder is provably dead: same host name, same boot, same pid namespace, and that pid is not
  *   running (or is now another process: its start time differs), or the host has rebooted since;
+ * - after OWNERLESS_GRACE_MS when it has no readable owner file (its run died between creating it and writing it);
  * - otherwise once it has not been refreshed for `staleMs` (default 10 min: generous, so a long event-loop stall or
  *   a slow NFS server never makes two runs share the output).
  * A lost lock (refresh impossible, or taken over by someone else) calls `onLost` from the refresh timer; it never
@@ -30,6 +31,14 @@ import { removeQuietly } from '../files.js';
 
 export const DEFAULT_STALE_MS = 10 * 60_000;
 export const DEFAULT_UPDATE_MS = 30_000;
+/**
+ * A run writes its owner file into the lock directory right after creating it (milliseconds). A directory still
+ * without one this long after its last change was left by a run killed in between (SIGKILL or power loss at start):
+ * waiting the full stale time for it kept every run out for 10 minutes. Taking it over cannot give the output two
+ * holders: the owner file is created exclusively, so of two runs that both created the directory only one can write
+ * it, and the other fails.
+ */
+export const OWNERLESS_GRACE_MS = 10_000;
 
 /** Who holds a lock, as written in `<lock>.owner.json`. */
 export interface LockInfo {
@@ -52,7 +61,7 @@ export function lockHeldError(lockPath: string, holder?: LockInfo): LockHeldErro
   return new LockHeldError(
     lockPath,
     `another hiksync run holds the lock ${lockPath} (${who}); try again later. If no run is active, the lock is taken ` +
-      `over once it is ${Math.round((holder?.staleMs ?? DEFAULT_STALE_MS) / 60_000)} min old, or remove that folder`,
+      `over once it is ${holder ? `${Math.round((holder.staleMs ?? DEFAULT_STALE_MS) / 60_000)} min` : `${OWNERLESS_GRACE_MS / 1000} s`} old, or remove that folder`,
     holder,
   );
 }
@@ -262,6 +271,17 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
       warning = `took over lock ${file} left by pid ${owner.pid} on ${owner.host} (started ${owner.startedAt}), which is no longer running`;
+    } else if (!owner && age > Math.min(staleMs, OWNERLESS_GRACE_MS)) {
+      try {
+        // An owner file that is there but unreadable was torn by the same death (created, not yet written). Should
+        // a readable one appear now after all, rmdir finds the directory not empty and it stays.
+        if (readOwnerSync(file) === undefined) fsCb.rmSync(ownerFileFor(file), { force: true });
+        fsCb.rmdirSync(file);
+        warning = `took over lock ${file}: ${Math.round(age / 1000)} s after it was made it still names no owner, so the run that made it died before writing one`;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      }
     } else if (age > staleMs) {
       const who = owner ? `pid ${owner.pid} on ${owner.host}, started ${owner.startedAt}` : 'holder unknown';
       warning = `took over lock ${file} (${who}): not refreshed for ${minutes(age)}, so its run is taken to have crashed`;

@@ -3,7 +3,8 @@ import type { MediaKind, Recording } from '../hikvision/types.js';
 /**
  * Outcome of one recording, as remembered in a camera's manifest.
  * - pending: dispatched to a worker; written BEFORE the worker may rename its output into place, so a crash
- *   between the rename and the 'done' line is recovered on load (output exists => done, else one failed attempt).
+ *   between the rename and the 'done' line is recovered on load (output exists => done, else failed, the
+ *   interrupted attempt not counted).
  * - done: the output was written completely (size bytes).
  * - failed: the last attempt failed; retried on later runs until maxAttempts.
  * - gave-up: failed maxAttempts times; listed in summaries, not retried.

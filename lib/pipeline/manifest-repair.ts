@@ -14,7 +14,10 @@ import { isListed, type OutputListing } from './output-folders.js';
 
 /**
  * Entries a crash left 'pending': the worker renames only complete files, so an existing output is complete
- * (-> done); a missing one was an interrupted attempt (-> failed, the attempt counted).
+ * (-> done); a missing one was an interrupted attempt (-> failed, the attempt NOT counted). A dead process says
+ * nothing about the recordings it had in flight (up to 2 x workers of them, queued ones too): counting the
+ * interruption, as a stop by SIGTERM is not counted either, gave up every recording that happened to be in flight
+ * during three crashes (container restarts, OOM kills, power loss).
  */
 export async function settlePending(manifest: Manifest, outputRoot: string, listing: OutputListing): Promise<number> {
   let settled = 0;
@@ -28,7 +31,9 @@ export async function settlePending(manifest: Manifest, outputRoot: string, list
       manifest.put({
         ...e,
         status: 'failed',
-        lastError: 'interrupted (the run stopped while extracting)',
+        // The pending line counted the attempt in progress.
+        attempts: Math.max(0, e.attempts - 1),
+        lastError: 'interrupted (the run stopped while extracting; not counted as an attempt)',
         updatedAt: Date.now(),
       });
     }

@@ -9,6 +9,7 @@ import {
   acquireLock,
   holderIsDead,
   inspectLock,
+  OWNERLESS_GRACE_MS,
   ownerFileFor,
   selfIdentity,
   withLock,
@@ -123,6 +124,41 @@ test('a fresh lock of another host is respected; an old one is taken over', asyn
   const lock = await acquireLock(old, { onLost: noLost });
   t.regex(lock.warning ?? '', /pid 4242 on nas-2.*not refreshed for 11 min/);
   await lock.release();
+});
+
+test('a lock directory its run left without an owner file (killed right after mkdir) is taken over after the grace, not after 10 min', async (t) => {
+  const dir = await tmpDir();
+  const aged = async (p: string, ms: number) => {
+    const old = new Date(Date.now() - ms);
+    await fs.utimes(p, old, old);
+  };
+  // Fresh: its run may be writing the owner file right now.
+  const fresh = path.join(dir, 'fresh');
+  await fs.mkdir(fresh);
+  await t.throwsAsync(acquireLock(fresh, { onLost: noLost }), { instanceOf: LockHeldError });
+
+  // Older than the grace: the run that made it is dead.
+  const left = path.join(dir, 'left');
+  await fs.mkdir(left);
+  await aged(left, OWNERLESS_GRACE_MS + 1000);
+  const lock = await acquireLock(left, { onLost: noLost });
+  t.regex(lock.warning ?? '', /still names no owner/);
+  t.is((await inspectLock(left)).owner?.pid, process.pid);
+  await lock.release();
+
+  // Killed while writing the owner file: created, still empty.
+  const torn = path.join(dir, 'torn');
+  await fs.mkdir(torn);
+  await fs.writeFile(ownerFileFor(torn), '');
+  await aged(torn, OWNERLESS_GRACE_MS + 1000);
+  const again = await acquireLock(torn, { onLost: noLost });
+  t.is((await inspectLock(torn)).owner?.token, again.info.token);
+  await again.release();
+
+  // A readable owner is never removed by this rule (another host's, within its stale time).
+  const owned = path.join(dir, 'owned');
+  await plantLock(owned, { pid: 4242, host: 'nas-2' }, OWNERLESS_GRACE_MS + 1000);
+  await t.throwsAsync(acquireLock(owned, { onLost: noLost }), { instanceOf: LockHeldError });
 });
 
 test('an owner file that describes an older lock directory is not trusted', async (t) => {

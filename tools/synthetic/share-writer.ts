@@ -5,7 +5,7 @@
  */
 import { mkdir, readdir, writeFile, copyFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { simulateCamera } from './camera-sim.js';
+import { simulateCamera, type CameraSimOptions } from './camera-sim.js';
 import { ShareOptionsError } from './errors.js';
 import { localIsoToUsec } from './event-plan.js';
 import { loadAudioFixture, loadPictureFixtures, loadVideoFixture, type FixtureSize } from './fixtures.js';
@@ -112,12 +112,11 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     throw new ShareOptionsError(`indexVersion must be 2 or 3, got ${String(version)}`);
   const infoBin = c.infoBin ?? !sd;
 
-  const cameraDir = path.join(root, c.name);
+  const { cameraDir, datadirs, sim: simOptions, dataPath } = await cameraLayout(root, seed, c);
   await mkdir(cameraDir, { recursive: true });
   if ((await readdir(cameraDir)).length > 0) {
     throw new ShareOptionsError(`${cameraDir} is not empty: write a synthetic share into a fresh folder`);
   }
-  const datadirs = sd ? ['.'] : Array.from({ length: datadirCount }, (_, d) => `datadir${d}`);
   for (const d of datadirs) await mkdir(path.join(cameraDir, d), { recursive: true });
   if (infoBin) {
     const info = Buffer.alloc(INFO_BIN_SIZE);
@@ -126,11 +125,8 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     await writeFile(path.join(cameraDir, 'info.bin'), info);
   }
 
-  const video = await loadVideoFixture(c.codec, c.fixture ?? 'small');
-  const audioFixture = audio === 'none' ? undefined : await loadAudioFixture(audio);
-  const firstStartUsec = localIsoToUsec(c.startTime ?? DEFAULT_START_TIME);
+  const { video, audioFixture, firstStartUsec } = simOptions;
   const sparse = c.sparse ?? false;
-  const dataPath = (v: number, f: number, ext: 'mp4' | 'pic') => path.join(cameraDir, datadirs[v]!, hivName(f, ext));
 
   for (let v = 0; v < datadirs.length; v++) {
     for (let f = 0; f < avFiles; f++) await preallocate(dataPath(v, f, 'mp4'), fileSize, sparse);
@@ -142,25 +138,7 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
   const sink = new DataFileSink((v, f) => dataPath(v, f, 'mp4'));
   let sim;
   try {
-    sim = await simulateCamera(
-      {
-        seed,
-        camera: c.name,
-        codec: c.codec,
-        audio,
-        video,
-        ...(audioFixture ? { audioFixture } : {}),
-        datadirs,
-        avFiles,
-        fileSize,
-        events: c.events,
-        firstStartUsec,
-        ...(c.lengthMix ? { lengthMix: c.lengthMix } : {}),
-        indexVersion: version,
-        sourceOf: (v, f) => toPosix(path.join(c.name, datadirs[v]!, hivName(f, 'mp4'))),
-      },
-      sink,
-    );
+    sim = await simulateCamera(simOptions, sink);
   } finally {
     await sink.close();
   }
@@ -275,6 +253,45 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     stale: sim.stale,
     emptyFiles: sim.emptyFiles,
   };
+}
+
+export interface CameraLayout {
+  /** Absolute camera folder. */
+  cameraDir: string;
+  /** Datadir folder names ("datadir0" ..., or "." for the SD-card layout). */
+  datadirs: string[];
+  /** What the camera's recording is simulated with (simulateCamera; a live camera continues from it). */
+  sim: CameraSimOptions;
+  /** Absolute path of hiv file `f` of datadir `v`. */
+  dataPath: (v: number, f: number, ext: 'mp4' | 'pic') => string;
+}
+
+/** Where camera `c` of a share at `root` keeps its files, and the options its recording is simulated with. */
+export async function cameraLayout(root: string, seed: number, c: SyntheticCamera): Promise<CameraLayout> {
+  const sd = c.sdLayout ?? false;
+  const audio = c.audio ?? 'aac';
+  const cameraDir = path.join(root, c.name);
+  const datadirs = sd ? ['.'] : Array.from({ length: c.datadirs ?? 1 }, (_, d) => `datadir${d}`);
+  const video = await loadVideoFixture(c.codec, c.fixture ?? 'small');
+  const audioFixture = audio === 'none' ? undefined : await loadAudioFixture(audio);
+  const sim: CameraSimOptions = {
+    seed,
+    camera: c.name,
+    codec: c.codec,
+    audio,
+    video,
+    ...(audioFixture ? { audioFixture } : {}),
+    datadirs,
+    avFiles: c.avFiles ?? DEFAULT_AV_FILES,
+    fileSize: c.fileSize ?? DEFAULT_FILE_SIZE,
+    events: c.events,
+    firstStartUsec: localIsoToUsec(c.startTime ?? DEFAULT_START_TIME),
+    ...(c.lengthMix ? { lengthMix: c.lengthMix } : {}),
+    indexVersion: c.indexVersion ?? 2,
+    sourceOf: (v, f) => toPosix(path.join(c.name, datadirs[v]!, hivName(f, 'mp4'))),
+  };
+  const dataPath = (v: number, f: number, ext: 'mp4' | 'pic') => path.join(cameraDir, datadirs[v]!, hivName(f, ext));
+  return { cameraDir, datadirs, sim, dataPath };
 }
 
 function roundUp(n: number, unit: number): number {

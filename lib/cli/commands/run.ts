@@ -211,13 +211,13 @@ export class RunCommand extends BaseCommand {
       : new StatusRecorder(statusFileFor(cfg.stateDir, cfg.shard), {
           shard: cfg.shard,
           runMode: cfg.runMode,
-          intervalMin: cfg.cronIntervalMin,
+          intervalMin: cfg.cronIntervalMs / 60_000,
           previous: await readStatus(statusFileFor(cfg.stateDir, cfg.shard)).catch(() => undefined),
         });
     try {
       return await runSchedule({
         mode: cfg.runMode,
-        intervalMs: cfg.cronIntervalMin * 60_000,
+        intervalMs: cfg.cronIntervalMs,
         clock: realClock,
         signal: signals.signal,
         log,
