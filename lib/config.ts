@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './errors.js';
 import { parseShard, shardSuffix, type Shard } from './ops/shard.js';
+import { DEFAULT_SHARE_TIMEOUT_MS } from './share-io.js';
 import { isValidTimeZone } from './time.js';
 
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   maxAttempts: number;
   /** Retention deletes nothing when a pass would remove more than this share of a camera's files. */
   retentionMaxShare: number;
+  /** Seconds one file-system call on the camera share may take before the share counts as not answering. */
+  shareTimeoutSec: number;
 }
 
 export interface ConfigDefaults {
@@ -62,6 +65,7 @@ export const DEFAULTS = {
   container: 'mp4',
   maxAttempts: 3,
   retentionMaxShare: 0.5,
+  shareTimeoutSec: DEFAULT_SHARE_TIMEOUT_MS / 1000,
 } as const;
 
 export const STATE_DIR_NAME = '.hiksync';
@@ -100,6 +104,7 @@ const S = {
   container: { key: 'container', env: 'CONTAINER', flag: '--container' },
   maxAttempts: { key: 'maxAttempts', env: 'MAX_ATTEMPTS' },
   retentionMaxShare: { key: 'retentionMaxShare', env: 'RETENTION_MAX_SHARE' },
+  shareTimeoutSec: { key: 'shareTimeoutSec', env: 'SHARE_TIMEOUT' },
 } satisfies Record<string, Setting>;
 
 /** The settings a command can take as a flag (the others come from their variable or default only). */
@@ -331,6 +336,9 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
   const shareSrc = get(S.retentionMaxShare);
   const retentionMaxShare = shareSrc ? parseShare(shareSrc) : DEFAULTS.retentionMaxShare;
 
+  const timeoutSrc = get(S.shareTimeoutSec);
+  const shareTimeoutSec = timeoutSrc ? integer(timeoutSrc, 1, 3600, 'seconds') : DEFAULTS.shareTimeoutSec;
+
   return {
     runMode,
     cronIntervalMin,
@@ -350,5 +358,6 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
     container,
     maxAttempts,
     retentionMaxShare,
+    shareTimeoutSec,
   };
 }

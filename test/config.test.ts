@@ -34,6 +34,7 @@ test('defaults', (t) => {
   t.is(c.container, 'mp4');
   t.is(c.maxAttempts, 3);
   t.is(c.retentionMaxShare, 0.5);
+  t.is(c.shareTimeoutSec, 60);
   t.is(load({}, {}, { runMode: 'cron' }).runMode, 'cron');
   t.is(load({}, {}, { logIsTTY: true }).logFormat, 'pretty');
 });
@@ -63,6 +64,8 @@ const valid: Array<[string, string, unknown, keyof Config]> = [
   ['MAX_ATTEMPTS', '5', 5, 'maxAttempts'],
   ['RETENTION_MAX_SHARE', '0.25', 0.25, 'retentionMaxShare'],
   ['RETENTION_MAX_SHARE', '1', 1, 'retentionMaxShare'],
+  ['SHARE_TIMEOUT', '1', 1, 'shareTimeoutSec'],
+  ['SHARE_TIMEOUT', '3600', 3600, 'shareTimeoutSec'],
 ];
 for (const [name, value, expected, key] of valid) {
   test(`valid ${name}=${value}`, (t) => {
@@ -105,6 +108,10 @@ const invalid: Array<[string, string, string]> = [
   ['RETENTION_MAX_SHARE', '1.5', 'greater than 0 and at most 1'],
   ['RETENTION_MAX_SHARE', 'half', 'greater than 0 and at most 1'],
   ['CAMERA_TRANSLATION', 'Camera-Tuin', 'folder:tag'],
+  ['SHARE_TIMEOUT', '0', 'whole number of seconds from 1 to 3600'],
+  ['SHARE_TIMEOUT', '3601', 'whole number of seconds from 1 to 3600'],
+  ['SHARE_TIMEOUT', '60s', 'whole number of seconds from 1 to 3600'],
+  ['SHARE_TIMEOUT', '', 'whole number of seconds from 1 to 3600'],
 ];
 for (const [name, value, allowed] of invalid) {
   test(`invalid ${name}=${JSON.stringify(value)} names variable, value and what is allowed`, (t) => {

@@ -133,6 +133,7 @@ export class RunCommand extends BaseCommand {
       fsync: this.fsync,
       retention: true,
       retentionForce: this.forceRetention,
+      shareTimeoutMs: cfg.shareTimeoutSec * 1000,
     };
 
     const signals = installSignalHandlers({ log });

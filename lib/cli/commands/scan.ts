@@ -4,6 +4,7 @@
 import { Command } from 'clipanion';
 import type { RawSettings } from '../../config.js';
 import { discoverCameras, scanCamera } from '../../hikvision/source.js';
+import { createShareIo } from '../../share-io.js';
 import type { Recording } from '../../hikvision/types.js';
 import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
 import { shardOf } from '../../ops/shard.js';
@@ -45,13 +46,14 @@ export class ScanCommand extends BaseCommand {
 
   async execute(): Promise<number> {
     const cfg = this.config();
-    const cameras = (await discoverCameras(cfg.inputDir)).filter(
+    const share = () => createShareIo(cfg.shareTimeoutSec * 1000);
+    const cameras = (await discoverCameras(cfg.inputDir, share())).filter(
       (c) => cfg.shard.count <= 1 || shardOf(c.name, cfg.shard.count) === cfg.shard.index,
     );
     const out: unknown[] = [];
     let failed = false;
     for (const cam of cameras) {
-      const scan = await scanCamera(cam);
+      const scan = await scanCamera(cam, { io: share() });
       const tag = cfg.cameraTranslation.get(cam.name) ?? cam.name;
       const names = new Map<Recording, string>();
       for (const [output, rec] of naturalNames(tag, scan.recordings, cfg.container)) names.set(rec, output);
