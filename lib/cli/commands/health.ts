@@ -9,9 +9,6 @@ import { describeError } from '../../errors.js';
 import { BaseCommand } from '../base.js';
 import { inputOption, jsonOption, lockFileOption, outputOption, shardOption } from '../options.js';
 
-/** After a time-out the hung fs call keeps the process alive: leave anyway, shortly after printing. */
-const EXIT_AFTER_TIMEOUT_MS = 500;
-
 export class HealthCommand extends BaseCommand {
   static override paths = [['health']];
   static override usage = Command.Usage({
@@ -39,21 +36,19 @@ export class HealthCommand extends BaseCommand {
   }
 
   async execute(): Promise<number> {
+    // After a time-out the hung fs call keeps the process alive: main.ts ends it shortly after (exitWhenDone).
     let healthy = false;
     let reason: string;
-    let timedOut = false;
     try {
       const result = await checkHealth(this.config(), Date.now());
       healthy = result.healthy;
       reason = result.reason;
-      timedOut = result.timedOut === true;
     } catch (err) {
       reason = describeError(err).replace(/^hiksync: /, '');
     }
     const code = healthy ? 0 : 1;
     if (this.json) this.context.stdout.write(JSON.stringify({ healthy, reason }) + '\n');
     else this.context.stdout.write(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}\n`);
-    if (timedOut) setTimeout(() => process.exit(code), EXIT_AFTER_TIMEOUT_MS).unref();
     return code;
   }
 }
