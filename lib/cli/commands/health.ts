@@ -14,9 +14,10 @@ export class HealthCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: 'Check that the service is working (for Docker HEALTHCHECK and Kubernetes probes)',
     details: `
-      Healthy (exit 0) while a pass runs and keeps its lock fresh, or when the last completed pass ended within
-      twice the interval (CRON_INTERVAL) plus 5 minutes. Unhealthy (exit 1) when passes stop completing, or when the
-      input folder is missing, empty, unreadable or does not answer within 5 seconds (an unmounted or hung share).
+      Healthy (exit 0) while a pass runs, keeps its lock fresh and finishes files, or when the last completed pass
+      ended within twice the interval (CRON_INTERVAL) plus 5 minutes. Unhealthy (exit 1) when passes stop completing,
+      when a running pass has finished nothing for max(3 x CRON_INTERVAL, 30 min) (a hung share), or when the input
+      folder is missing, empty, unreadable or does not answer within 5 seconds (an unmounted or hung share).
       Reads the status file of this shard in <output>/.hiksync.
     `,
     examples: [

@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'clipanion';
 import type { Config, RawSettings } from '../../config.js';
+import { messageOf } from '../../errors.js';
 import { createLogger, type AppLogger } from '../../log.js';
 import { acquireLock } from '../../ops/lock.js';
 import { realClock, runSchedule } from '../../ops/schedule.js';
@@ -153,7 +154,7 @@ export class RunCommand extends BaseCommand {
         signal: signals.signal,
         log,
         pass: async (signal) => {
-          const summary = await this.pass(cfg, options, log, signal);
+          const summary = await this.pass(cfg, options, log, signal, status);
           this.report(summary, cfg, log);
           return summary;
         },
@@ -165,7 +166,13 @@ export class RunCommand extends BaseCommand {
   }
 
   /** One pass under the lock (a dry run writes nothing and needs none). A lost lock stops the pass cleanly. */
-  private async pass(cfg: Config, options: RunOptions, log: AppLogger, signal: AbortSignal): Promise<PassSummary> {
+  private async pass(
+    cfg: Config,
+    options: RunOptions,
+    log: AppLogger,
+    signal: AbortSignal,
+    status: StatusRecorder | undefined,
+  ): Promise<PassSummary> {
     const tty = Boolean(process.stderr.isTTY) && cfg.logFormat === 'pretty';
     if (options.dryRun) return runPass(options, { log, signal, tty: false });
     const passAbort = new AbortController();
@@ -178,8 +185,13 @@ export class RunCommand extends BaseCommand {
       },
     });
     if (lock.warning) log.warn(lock.warning);
+    // The status file's sign of life, for health: a pass that stops moving on is stuck.
+    const onProgress = () =>
+      void status
+        ?.passProgress(Date.now())
+        .catch((err: unknown) => log.warn(`could not record progress: ${messageOf(err)}`));
     try {
-      return await runPass(options, { log, signal: passAbort.signal, tty });
+      return await runPass(options, { log, signal: passAbort.signal, tty, onProgress });
     } finally {
       signal.removeEventListener('abort', onOuterAbort);
       await lock.release();
