@@ -42,6 +42,10 @@ ENV RUN_MODE=cron \
     LOG_FORMAT=auto \
     LOG_LEVEL=info
 
+# Node's file-system threads (default 4), read once at start: a read of a hung camera share blocks one until the
+# share answers. hiksync lets the share take all but one (docs/operations.md); more threads, more room.
+ENV UV_THREADPOOL_SIZE=16
+
 USER node
 VOLUME ["/input", "/output"]
 
