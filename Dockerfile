@@ -67,6 +67,9 @@ ENV RUN_MODE=cron \
 
 # No USER: the container starts as root only so that /usr/local/bin/hiksync can switch to PUID:PGID (Synology's
 # way of choosing the user); without them it switches to node (1000:1000). `docker run --user UID:GID` works too.
+# Node's file-system threads (default 4), read once at start: a read of a hung camera share blocks one until the
+# share answers. hiksync lets the share take all but one (docs/operations.md); more threads, more room.
+ENV UV_THREADPOOL_SIZE=16
 VOLUME ["/input", "/output"]
 
 # Healthy while a pass runs with a fresh lock or the last pass completed recently; unhealthy when the share is

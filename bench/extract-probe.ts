@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { discoverCameras, scanCamera } from '../lib/hikvision/source.js';
 import { extract } from '../workers/extract.js';
 import type { ExtractTask } from '../lib/pipeline/task.js';
+import { DEFAULT_SHARE_TIMEOUT_MS } from '../lib/share-io.js';
 
 async function main(): Promise<void> {
   const [input, output] = process.argv.slice(2);
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
         mode: 'create',
         fsync: true,
         marker: `hiksync:${rec.id}`,
+        shareTimeoutMs: DEFAULT_SHARE_TIMEOUT_MS,
       };
       const r = await extract(task);
       bytes += r.bytesRead;

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from './errors.js';
 import { parseShard, shardSuffix, type Shard } from './ops/shard.js';
+import { DEFAULT_SHARE_TIMEOUT_MS } from './share-io.js';
 import { isValidTimeZone } from './time.js';
 
 export interface Config {
@@ -55,6 +56,8 @@ export interface Config {
   extractionTimeoutSec: number;
   /** Lines to tell the user once at start (variables of the old tool that mean nothing here). */
   notices: string[];
+  /** Seconds one file-system call on the camera share may take before the share counts as not answering. */
+  shareTimeoutSec: number;
 }
 
 export interface ConfigDefaults {
@@ -78,6 +81,7 @@ export const DEFAULTS = {
   maxAttempts: 3,
   retentionMaxShare: 0.5,
   extractionTimeoutSec: 0,
+  shareTimeoutSec: DEFAULT_SHARE_TIMEOUT_MS / 1000,
 } as const;
 
 export const STATE_DIR_NAME = '.hiksync';
@@ -145,6 +149,7 @@ const S = {
   videoSyncDays: { key: 'videoSyncDays', env: 'VIDEO_SYNC_DAYS' },
   imageSyncDays: { key: 'imageSyncDays', env: 'IMAGE_SYNC_DAYS' },
   extractionTimeoutSec: { key: 'extractionTimeoutSec', env: 'EXTRACTION_TIMEOUT' },
+  shareTimeoutSec: { key: 'shareTimeoutSec', env: 'SHARE_TIMEOUT' },
 } satisfies Record<string, Setting>;
 
 /** The settings a command can take as a flag (the others come from their variable or default only). */
@@ -443,6 +448,8 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
   const notices = Object.entries(IGNORED_ENV)
     .filter(([name]) => env[name] !== undefined)
     .map(([name, why]) => `${name} is ignored: ${why}`);
+  const shareTimeoutSrc = get(S.shareTimeoutSec);
+  const shareTimeoutSec = shareTimeoutSrc ? integer(shareTimeoutSrc, 1, 3600, 'seconds') : DEFAULTS.shareTimeoutSec;
 
   return {
     runMode,
@@ -469,5 +476,6 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
     imageSyncDays,
     extractionTimeoutSec,
     notices,
+    shareTimeoutSec,
   };
 }

@@ -36,7 +36,7 @@ export type ErrorCode =
   // volumes: not a recording's fault, the pass stops and no attempt is counted
   | 'output-full' // ENOSPC / EDQUOT on the output volume
   | 'output-unwritable' // EROFS: the output volume is read-only
-  | 'input-unavailable' // an I/O error while the camera share itself is gone (unmounted)
+  | 'input-unavailable' // the camera share itself is gone (unmounted) or does not answer (a hung network mount)
   // anything else
   | 'io-error' // another operating-system error (EIO, EACCES, ...)
   | 'internal'; // a bug
@@ -108,6 +108,34 @@ export class InputDirError extends HiksyncError {
   constructor(message: string, options?: ErrorOptions) {
     super('input-dir', message, options);
     this.name = 'InputDirError';
+  }
+}
+
+/**
+ * The camera share did not answer a file-system call within the time limit (SHARE_TIMEOUT): a hung network mount.
+ * The call itself cannot be cancelled; hiksync stops waiting for it and does not ask that share again in this scan.
+ */
+export class ShareTimeoutError extends HiksyncError {
+  readonly path: string;
+
+  constructor(what: string, file: string, ms: number) {
+    super(
+      'input-unavailable',
+      `the camera share is not answering: ${what} ${file} took longer than ${ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`} (a hung network mount?)`,
+    );
+    this.name = 'ShareTimeoutError';
+    this.path = file;
+  }
+}
+
+/** A FIFO, socket, device or folder where the share must hold a regular file: reading it could block forever. */
+export class NotRegularFileError extends HiksyncError {
+  readonly path: string;
+
+  constructor(file: string, kind: string) {
+    super('io-error', `${file} is ${kind}, not a regular file: hiksync reads regular files only`);
+    this.name = 'NotRegularFileError';
+    this.path = file;
   }
 }
 

@@ -42,6 +42,7 @@ test('defaults', (t) => {
   t.is(c.imageSyncDays, undefined);
   t.is(c.extractionTimeoutSec, 0);
   t.deepEqual(c.notices, []);
+  t.is(c.shareTimeoutSec, 60);
   t.is(load({}, {}, { runMode: 'cron' }).runMode, 'cron');
   t.is(load({}, {}, { logIsTTY: true }).logFormat, 'pretty');
 });
@@ -84,6 +85,8 @@ const valid: Array<[string, string, unknown, keyof Config]> = [
   ['IMAGE_SYNC_DAYS', '1', 1, 'imageSyncDays'],
   ['EXTRACTION_TIMEOUT', '300', 300, 'extractionTimeoutSec'],
   ['EXTRACTION_TIMEOUT', '0', 0, 'extractionTimeoutSec'],
+  ['SHARE_TIMEOUT', '1', 1, 'shareTimeoutSec'],
+  ['SHARE_TIMEOUT', '3600', 3600, 'shareTimeoutSec'],
 ];
 for (const [name, value, expected, key] of valid) {
   test(`valid ${name}=${value}`, (t) => {
@@ -135,6 +138,10 @@ const invalid: Array<[string, string, string]> = [
   ['VIDEO_SYNC_DAYS', '0', 'from 1 to 36500'],
   ['IMAGE_SYNC_DAYS', '7d', 'unset it for no limit'],
   ['EXTRACTION_TIMEOUT', '5m', 'seconds per file (0 = no limit) from 0 to 86400'],
+  ['SHARE_TIMEOUT', '0', 'whole number of seconds from 1 to 3600'],
+  ['SHARE_TIMEOUT', '3601', 'whole number of seconds from 1 to 3600'],
+  ['SHARE_TIMEOUT', '60s', 'whole number of seconds from 1 to 3600'],
+  ['SHARE_TIMEOUT', '', 'whole number of seconds from 1 to 3600'],
 ];
 for (const [name, value, allowed] of invalid) {
   test(`invalid ${name}=${JSON.stringify(value)} names variable, value and what is allowed`, (t) => {

@@ -17,6 +17,7 @@ import { setMp4Times } from '../lib/media/mp4-times.js';
 import { mp4StructureProblem, probeFileKind } from '../lib/media/probe.js';
 import { remuxRange } from '../lib/media/remux.js';
 import type { ExtractResult, ExtractTask } from '../lib/pipeline/task.js';
+import { createShareIo, ShareGate } from '../lib/share-io.js';
 
 export default function extractTask(task: ExtractTask): Promise<ExtractResult> {
   return extract(task);
@@ -25,6 +26,18 @@ export default function extractTask(task: ExtractTask): Promise<ExtractResult> {
 export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<ExtractResult> {
   const rec = task.recording;
   let bytesRead = 0;
+  // Every read of the camera share has the pass's time limit: a hung share fails the task, it does not hang it.
+  const io = createShareIo(
+    task.shareTimeoutMs,
+    undefined,
+    task.shareGates?.map((b) => new ShareGate(b)),
+  );
+  const beats = task.heartbeat ? new Int32Array(task.heartbeat) : undefined;
+  const beat = () => void (beats && Atomics.add(beats, 0, 1));
+  if (task.cameraStopped && Atomics.load(new Int32Array(task.cameraStopped), 0) === 1) {
+    const message = `not tried: the camera share stopped answering earlier in this pass`;
+    return { status: 'failed', reason: 'input-unavailable', message, bytesRead };
+  }
   try {
     await prepareOutput(task.tempAbs);
     let replacedLegacy = false;
@@ -32,7 +45,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
       const kind = await probeFileKind(task.outputAbs);
       // A JPEG is adopted only when it IS the camera's picture (byte for byte); an MP4 of an older tool cannot be
       // compared with the source, so --adopt-existing (the user's explicit choice) takes a complete one as it is.
-      const adoptable = kind === 'mp4' || (kind === 'jpeg' && (await isCameraPicture(task.outputAbs, rec)));
+      const adoptable = kind === 'mp4' || (kind === 'jpeg' && (await isCameraPicture(task.outputAbs, { ...rec, io })));
       if (adoptable) {
         const st = await fs.stat(task.outputAbs);
         return { status: 'adopted', bytesRead: 0, bytesWritten: st.size };
@@ -58,8 +71,11 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         output: task.tempAbs,
         container: task.container,
         marker: task.marker,
+        io,
+        onProgress: beat,
         ...(signal ? { signal } : {}),
       });
+      beat();
       bytesRead = r.bytesRead;
       if (r.firstPts !== undefined && r.lastPts !== undefined) seen = { first: r.firstPts, last: r.lastPts };
       const problem = await mp4StructureProblem(task.tempAbs);
@@ -82,7 +98,9 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         startOffset: rec.startOffset,
         endOffset: rec.endOffset,
         output: task.tempAbs,
+        io,
       });
+      beat();
       bytesRead = rec.endOffset - rec.startOffset;
       const { size } = await fs.stat(task.tempAbs);
       if (size !== r.bytes) {
@@ -93,7 +111,8 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
 
     // Rule 5: the oldest hiv file may have been overwritten while we copied it, and the camera writes bytes
     // before it updates the index: the slot must be unchanged and the frames written must be the slot's.
-    const check = await recheckRecording(rec, seen);
+    const check = await recheckRecording(rec, seen, io);
+    beat();
     if (!check.ok) {
       throw new SourceChangedError(
         `camera rewrote ${path.basename(rec.source)} slot ${rec.slot} while it was copied: ${check.reason}`,
@@ -101,6 +120,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
     }
 
     if (task.fsync) await fsyncFile(task.tempAbs);
+    beat();
     const when = new Date(task.mtimeMs);
     await fs.utimes(task.tempAbs, when, when);
     if (task.mode === 'create' && (await exists(task.outputAbs))) {
@@ -112,7 +132,10 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
     return result;
   } catch (err) {
     await removeQuietly(task.tempAbs);
-    return { status: 'failed', reason: errorCodeOf(err, signal), message: messageOf(err), bytesRead };
+    const reason = errorCodeOf(err, signal);
+    // Tell the camera's next tasks at once (the main thread learns it only from this result, a bit later).
+    if (reason === 'input-unavailable' && task.cameraStopped) Atomics.store(new Int32Array(task.cameraStopped), 0, 1);
+    return { status: 'failed', reason, message: messageOf(err), bytesRead };
   }
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
 import { describeError, ExitCode, exitCodeFor } from '../errors.js';
+import { exitWhenDone } from '../ops/exit.js';
 import { applyPuidPgid } from '../ops/privileges.js';
 import { HealthCommand } from './commands/health.js';
 import { RetentionCommand } from './commands/retention.js';
@@ -83,4 +84,5 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
 }
 
 exitQuietlyOnClosedPipe(process.stdout);
-process.exitCode = await main(process.argv.slice(2));
+// The process normally ends by itself; one held by a file-system call that never returns is ended (lib/ops/exit.ts).
+exitWhenDone(await main(process.argv.slice(2)), { write: (line) => process.stderr.write(line) });

@@ -1,11 +1,12 @@
 /**
  * Finding cameras in the input folder and datadirs in a camera folder, and refusing the storage formats hiksync
- * does not read. Read-only: directory listings, info.bin (68 bytes) and 16-byte sniffs of suspicious files.
+ * does not read. Read-only: directory listings, info.bin (68 bytes) and 16-byte sniffs of suspicious files, all
+ * through a ShareIo (time-limited calls; a share that does not answer is a ShareTimeoutError, never "no camera").
  */
 import type { Dirent } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { InputDirError, UnsupportedFormatError } from '../errors.js';
+import { InputDirError, NotRegularFileError, ShareTimeoutError, UnsupportedFormatError } from '../errors.js';
+import { createShareIo, type ShareIo } from '../share-io.js';
 import { isSqlite } from './index-header.js';
 import { readHead } from './read-file.js';
 
@@ -35,6 +36,8 @@ export interface DatadirListing {
   missing: string[];
   /** What info.bin said, when it was present and plausible. */
   infoBinDatadirs?: number;
+  /** What is wrong with the camera folder although it could be read (info.bin a FIFO, say). */
+  problems: string[];
 }
 
 /** Synology/QNAP/Linux litter that is never a camera. */
@@ -59,12 +62,13 @@ function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || LITTER_DIRS.has(name);
 }
 
-async function isDir(parent: string, e: Dirent): Promise<boolean> {
+async function isDir(parent: string, e: Dirent, io: ShareIo): Promise<boolean> {
   if (e.isDirectory()) return true;
   if (!e.isSymbolicLink()) return false;
   try {
-    return (await fs.stat(path.join(parent, e.name))).isDirectory();
-  } catch {
+    return (await io.stat(path.join(parent, e.name))).isDirectory();
+  } catch (err) {
+    if (err instanceof ShareTimeoutError) throw err;
     return false;
   }
 }
@@ -87,22 +91,30 @@ function looksLikeCamera(entries: Dirent[]): boolean {
  * Every sub-folder of `inputDir` is a camera (files, dot-folders and NAS litter ignored); an input folder that
  * itself holds an index, info.bin or datadir* is ONE camera named after it. Sorted by name.
  */
-export async function discoverCameras(inputDir: string): Promise<CameraDir[]> {
+export async function discoverCameras(inputDir: string, io: ShareIo = createShareIo()): Promise<CameraDir[]> {
   const root = path.resolve(inputDir);
-  let entries: Dirent[];
-  try {
-    entries = await fs.readdir(root, { withFileTypes: true });
-  } catch (err) {
-    throw new InputDirError(
-      `cannot list the input folder ${root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+  const cannot = (err: unknown) =>
+    new InputDirError(
+      `cannot list the input folder ${root}: ${err instanceof ShareTimeoutError ? err.message : ((err as NodeJS.ErrnoException).code ?? String(err))}`,
       { cause: err },
     );
+  let entries: Dirent[];
+  try {
+    entries = await io.readdir(root);
+  } catch (err) {
+    throw cannot(err);
   }
   if (looksLikeCamera(entries)) return [{ name: path.basename(root), path: root }];
   const cameras: CameraDir[] = [];
   for (const e of entries) {
     if (isIgnoredName(e.name)) continue;
-    if (await isDir(root, e)) cameras.push({ name: e.name, path: path.join(root, e.name) });
+    let dir: boolean;
+    try {
+      dir = await isDir(root, e, io);
+    } catch (err) {
+      throw cannot(err);
+    }
+    if (dir) cameras.push({ name: e.name, path: path.join(root, e.name) });
   }
   return cameras.sort(byName);
 }
@@ -115,7 +127,7 @@ export function parseInfoBin(bytes: Uint8Array): number | undefined {
 }
 
 /** Throws UnsupportedFormatError when a folder listing shows a SQLite index or a DVR disk image. */
-async function refuseUnsupported(dir: string, names: Iterable<string>): Promise<void> {
+async function refuseUnsupported(dir: string, names: Iterable<string>, io: ShareIo): Promise<void> {
   for (const name of names) {
     const lower = name.toLowerCase();
     if (DVR_IMAGE_FILES.includes(lower)) {
@@ -127,7 +139,7 @@ async function refuseUnsupported(dir: string, names: Iterable<string>): Promise<
     }
     if (SQLITE_INDEX_FILES.includes(lower)) {
       const file = path.join(dir, name);
-      if (isSqlite(await readHead(file, 16))) {
+      if (isSqlite(await readHead(file, 16, io))) {
         throw new UnsupportedFormatError(
           `${file} is a SQLite recording index (camera firmware 5.5 or later); hiksync reads the index00.bin format only`,
           file,
@@ -137,33 +149,43 @@ async function refuseUnsupported(dir: string, names: Iterable<string>): Promise<
   }
 }
 
-async function listNames(dir: string): Promise<{ files?: Set<string>; dirs?: Dirent[]; error?: string }> {
+async function listNames(dir: string, io: ShareIo): Promise<{ files?: Set<string>; dirs?: Dirent[]; error?: string }> {
   try {
-    const entries = await fs.readdir(dir, { withFileTypes: true });
+    const entries = await io.readdir(dir);
     return { files: new Set(entries.map((e) => e.name)), dirs: entries };
   } catch (err) {
+    if (err instanceof ShareTimeoutError) throw err;
     return { error: `cannot list ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }
 }
 
 /**
  * The datadirs of a camera with their listings. Throws UnsupportedFormatError (naming the file) when the camera or
- * one of its datadirs uses a format hiksync does not read, and the fs error when the camera folder is unreadable.
+ * one of its datadirs uses a format hiksync does not read, ShareTimeoutError when the share does not answer, and
+ * the fs error when the camera folder is unreadable.
  */
-export async function listDatadirs(cameraPath: string): Promise<DatadirListing> {
+export async function listDatadirs(cameraPath: string, io: ShareIo = createShareIo()): Promise<DatadirListing> {
   const root = path.resolve(cameraPath);
-  const entries = await fs.readdir(root, { withFileTypes: true });
+  const entries = await io.readdir(root);
   const rootNames = new Set(entries.map((e) => e.name));
-  await refuseUnsupported(root, rootNames);
+  await refuseUnsupported(root, rootNames, io);
 
   const numbered = new Map<number, string>();
   for (const e of entries) {
     const m = DATADIR_RE.exec(e.name);
-    if (m && (await isDir(root, e))) numbered.set(Number(m[1]), e.name);
+    if (m && (await isDir(root, e, io))) numbered.set(Number(m[1]), e.name);
   }
-  const listing: DatadirListing = { datadirs: [], missing: [] };
+  const listing: DatadirListing = { datadirs: [], missing: [], problems: [] };
   if (rootNames.has(INFO_BIN)) {
-    const n = parseInfoBin(await readHead(path.join(root, INFO_BIN), INFO_BIN_SIZE));
+    let head: Buffer = Buffer.alloc(0);
+    try {
+      head = await readHead(path.join(root, INFO_BIN), INFO_BIN_SIZE, io);
+    } catch (err) {
+      // info.bin only tells how many datadirs to expect: the listing still finds them. Say what is wrong with it.
+      if (!(err instanceof NotRegularFileError)) throw err;
+      listing.problems.push(`${err.message}; its datadirs are found by listing`);
+    }
+    const n = parseInfoBin(head);
     if (n !== undefined) {
       listing.infoBinDatadirs = n;
       for (let i = 0; i < n; i++) if (!numbered.has(i)) listing.missing.push(`datadir${i}`);
@@ -173,13 +195,13 @@ export async function listDatadirs(cameraPath: string): Promise<DatadirListing> 
     listing.datadirs.push({ name: '.', path: root, files: rootNames });
   }
   const ordered = [...numbered.entries()].sort((a, b) => a[0] - b[0]);
-  const listed = await Promise.all(ordered.map(([, name]) => listNames(path.join(root, name))));
+  const listed = await Promise.all(ordered.map(([, name]) => listNames(path.join(root, name), io)));
   for (let i = 0; i < ordered.length; i++) {
     const name = ordered[i]![1];
     const l = listed[i]!;
     const ref: ListedDatadir = { name, path: path.join(root, name) };
     if (l.files) {
-      await refuseUnsupported(ref.path, l.files);
+      await refuseUnsupported(ref.path, l.files, io);
       ref.files = l.files;
     } else if (l.error) ref.listError = l.error;
     listing.datadirs.push(ref);
@@ -192,7 +214,7 @@ export async function listDatadirs(cameraPath: string): Promise<DatadirListing> 
  * of datadir*; a camera folder holding index00.bin itself is one datadir named ".". Throws
  * UnsupportedFormatError naming the file for SQLite indexes and DVR disk images.
  */
-export async function discoverDatadirs(cameraPath: string): Promise<DatadirRef[]> {
-  const { datadirs } = await listDatadirs(cameraPath);
+export async function discoverDatadirs(cameraPath: string, io?: ShareIo): Promise<DatadirRef[]> {
+  const { datadirs } = await listDatadirs(cameraPath, io);
   return datadirs.map((d) => ({ name: d.name, path: d.path }));
 }

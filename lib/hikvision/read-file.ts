@@ -1,9 +1,10 @@
 /**
  * Bounded, read-only file reads for the index readers: one positioned read per request (looping only on the
- * short reads some network file systems return), and the consistent read of an index table.
+ * short reads some network file systems return), and the consistent read of an index table. Files are opened
+ * through a ShareIo (lib/share-io.ts): every call has a time limit, and only regular files are read.
  */
-import * as fs from 'node:fs/promises';
-import { IndexCorruptError, LimitExceededError } from '../errors.js';
+import { IndexCorruptError, LimitExceededError, NotRegularFileError, ShareTimeoutError } from '../errors.js';
+import type { ShareIo } from '../share-io.js';
 import {
   HEADER_SIZE,
   MAX_INDEX_READ_BYTES,
@@ -21,9 +22,6 @@ export interface ReadableFile {
 
 export type OpenFile = (file: string) => Promise<ReadableFile>;
 
-/** Read-only open: hiksync never writes to the camera share. */
-export const openReadOnly: OpenFile = (file) => fs.open(file, 'r');
-
 /** Read up to `length` bytes at `position`; shorter only at end of file. */
 export async function readAt(fh: ReadableFile, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
@@ -36,13 +34,22 @@ export async function readAt(fh: ReadableFile, position: number, length: number)
   return got === length ? buf : buf.subarray(0, got);
 }
 
-/** The first bytes of a file (for format sniffing); empty when unreadable. */
-export async function readHead(file: string, length: number): Promise<Buffer> {
+/** Errors that say the share (not the file's content) is the problem: callers must not take them for "empty". */
+export function isShareProblem(err: unknown): err is ShareTimeoutError | NotRegularFileError {
+  return err instanceof ShareTimeoutError || err instanceof NotRegularFileError;
+}
+
+/**
+ * The first bytes of a file (for format sniffing); empty when missing or unreadable. A share that does not answer,
+ * or a FIFO/device where a file should be, is thrown (ShareTimeoutError / NotRegularFileError), never "empty".
+ */
+export async function readHead(file: string, length: number, io: ShareIo): Promise<Buffer> {
   let fh: ReadableFile | undefined;
   try {
-    fh = await openReadOnly(file);
+    fh = await io.open(file);
     return await readAt(fh, 0, length);
-  } catch {
+  } catch (err) {
+    if (isShareProblem(err)) throw err;
     return Buffer.alloc(0);
   } finally {
     await fh?.close().catch(() => undefined);
@@ -72,11 +79,7 @@ export const INDEX_READ_ATTEMPTS = 5;
  * INDEX_READ_ATTEMPTS times. Throws IndexCorruptError / LimitExceededError / UnsupportedFormatError, or the
  * fs error when the file cannot be opened or read.
  */
-export async function readIndexConsistent(
-  file: string,
-  lengths: IndexLengths,
-  open: OpenFile = openReadOnly,
-): Promise<LoadedIndex> {
+export async function readIndexConsistent(file: string, lengths: IndexLengths, open: OpenFile): Promise<LoadedIndex> {
   const fh = await open(file);
   let bytesRead = 0;
   try {

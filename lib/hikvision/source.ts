@@ -4,15 +4,24 @@
  * datadir one header read + one read of the used part of each index, one stat per hiv file, and at most a
  * handful of 3-byte reads of .pic files to detect the picture layout.
  *
- * Errors: scanCamera never throws for what it finds on disk. An unreadable folder or index, a corrupt index, or a
- * format hiksync does not read (UnsupportedFormatError, for the whole camera or one datadir) becomes a line in
- * `errors` and a counted skip ('unreadable' / 'bad-header' / 'unsupported'); the other datadirs are still scanned.
+ * Errors: scanCamera never throws for what it finds on disk. An unreadable folder or index, a corrupt index, a
+ * FIFO or device where a file should be, or a format hiksync does not read (UnsupportedFormatError, for the whole
+ * camera or one datadir) becomes a line in `errors` and a counted skip ('unreadable' / 'bad-header' /
+ * 'unsupported'); the other datadirs are still scanned. A share that does not answer in time (ShareTimeoutError)
+ * ends the camera's scan at once: no recordings, `unavailable` says why (see lib/share-io.ts).
  */
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { listDatadirs, type CameraDir, type ListedDatadir } from './discovery.js';
-import { HiksyncError, IndexCorruptError, LimitExceededError, UnsupportedFormatError } from '../errors.js';
+import {
+  HiksyncError,
+  IndexCorruptError,
+  LimitExceededError,
+  NotRegularFileError,
+  ShareTimeoutError,
+  UnsupportedFormatError,
+} from '../errors.js';
+import { createShareIo, describeFileType, type ShareIo } from '../share-io.js';
 import {
   FILE_RECORD_SIZE,
   fileRecordOffset,
@@ -29,7 +38,7 @@ import {
 import { readVideoIndex, type IndexTable } from './index-table.js';
 import { detectPictureLayout, PICTURE_SLOT_CANDIDATES, readPictureIndex } from './picture-index.js';
 import {
-  openReadOnly,
+  isShareProblem,
   readAt,
   readHead,
   readIndexConsistent,
@@ -67,10 +76,14 @@ export interface CameraScan {
   recordings: Recording[];
   skipped: SkipCounts;
   errors: string[];
+  /** The share did not answer while this camera was scanned: nothing is listed for it, and this says why. */
+  unavailable?: string;
 }
 
 export interface ScanOptions {
   kinds?: { video: boolean; picture: boolean };
+  /** The camera's share reader (time limit, regular files only); default: a new one with the default limit. */
+  io?: ShareIo;
 }
 
 /** Parallel stat calls per camera: enough to hide NFS latency, small enough to be polite. */
@@ -96,29 +109,22 @@ function skipReasonOf(err: unknown): SkipReason {
 /** Per datadir: index00 and index01 usually agree on avFiles, so their hiv files are stat'ed once. */
 type SizeCache = Map<string, Promise<Map<number, number>>>;
 
-function hivSizes(
-  dir: ListedDatadir,
-  kind: MediaKind,
-  avFiles: number,
-  limit: LimitFunction,
-  cache: SizeCache,
-): Promise<Map<number, number>> {
+function hivSizes(io: DatadirIo, kind: MediaKind, avFiles: number): Promise<Map<number, number>> {
   const key = `${kind}:${avFiles}`;
-  let sizes = cache.get(key);
+  let sizes = io.sizes.get(key);
   if (!sizes) {
-    sizes = statHivFiles(dir, kind, avFiles, limit);
-    cache.set(key, sizes);
+    sizes = statHivFiles(io, kind, avFiles);
+    io.sizes.set(key, sizes);
   }
   return sizes;
 }
 
-/** Sizes of hivNNNNN.<ext> for f < avFiles, stat'ed in parallel; files absent from the listing are missing. */
-async function statHivFiles(
-  dir: ListedDatadir,
-  kind: MediaKind,
-  avFiles: number,
-  limit: LimitFunction,
-): Promise<Map<number, number>> {
+/**
+ * Sizes of hivNNNNN.<ext> for f < avFiles, stat'ed in parallel; files absent from the listing are missing. A hiv
+ * file that is not a regular file (a FIFO, ...) is missing too, and named in `io.notFiles`.
+ */
+async function statHivFiles(io: DatadirIo, kind: MediaKind, avFiles: number): Promise<Map<number, number>> {
+  const { dir, limit, share } = io;
   const sizes = new Map<number, number>();
   const jobs: Array<Promise<void>> = [];
   for (let f = 0; f < avFiles; f++) {
@@ -127,9 +133,11 @@ async function statHivFiles(
     jobs.push(
       limit(async () => {
         try {
-          const st = await fs.stat(path.join(dir.path, name));
+          const st = await share.stat(path.join(dir.path, name));
           if (st.isFile()) sizes.set(f, st.size);
-        } catch {
+          else io.notFiles.set(name, describeFileType(st));
+        } catch (err) {
+          if (err instanceof ShareTimeoutError) throw err;
           /* vanished or unreadable: counted as missing-file by the reader */
         }
       }),
@@ -154,13 +162,8 @@ interface Attempt {
  * Read one kind's index with fallback: index00 first; index01 when 00 is missing, unreadable, truncated or
  * implausible, or when 00 lists no valid record while 01 lists some.
  */
-async function loadKind(
-  dir: ListedDatadir,
-  kind: MediaKind,
-  limit: LimitFunction,
-  counters: { bytesRead: number },
-): Promise<{ result?: KindResult; attempts: Attempt[] }> {
-  const io: DatadirIo = { dir, limit, counters, sizes: new Map() };
+async function loadKind(io: DatadirIo, kind: MediaKind): Promise<{ result?: KindResult; attempts: Attempt[] }> {
+  const { dir } = io;
   const names = (kind === 'video' ? VIDEO_INDEXES : PICTURE_INDEXES).filter((n) => dir.files?.has(n));
   const attempts: Attempt[] = [];
   for (const name of names) {
@@ -170,6 +173,8 @@ async function loadKind(
     try {
       attempt.result = kind === 'video' ? await loadVideo(io, file) : await loadPictures(io, file);
     } catch (err) {
+      // A share that does not answer is not asked for the copy: the scan of this camera ends here.
+      if (err instanceof ShareTimeoutError) throw err;
       attempt.error = err;
       continue;
     }
@@ -177,7 +182,7 @@ async function loadKind(
     // Nothing listed: the copy is worth reading only if it is not the very same table (same write counter and
     // file count), which would list nothing too. 16 bytes decide that instead of re-reading the whole table.
     const next = names[names.indexOf(name) + 1];
-    if (next && (await sameTable(path.join(dir.path, next), attempt.result.loaded.header, counters))) break;
+    if (next && (await sameTable(io, path.join(dir.path, next), attempt.result.loaded.header))) break;
   }
   const ok = attempts.filter((a) => a.result);
   const best = ok.find((a) => a.result!.table.records.length > 0) ?? ok[0];
@@ -186,12 +191,18 @@ async function loadKind(
 
 /** Whether an index copy starts with the same write counter and file count as an already-read header. */
 async function sameTable(
+  io: DatadirIo,
   file: string,
   header: { modifyTimes: string; avFiles: number },
-  counters: { bytesRead: number },
 ): Promise<boolean> {
-  const b = await readHead(file, 16);
-  counters.bytesRead += b.length;
+  let b: Buffer;
+  try {
+    b = await readHead(file, 16, io.share);
+  } catch (err) {
+    if (err instanceof ShareTimeoutError) throw err;
+    return false; // a copy that is not a regular file: reading it fails, and says so
+  }
+  io.counters.bytesRead += b.length;
   return b.length === 16 && readModifyTimes(b) === header.modifyTimes && readAvFiles(b) === header.avFiles;
 }
 
@@ -200,17 +211,20 @@ interface DatadirIo {
   limit: LimitFunction;
   counters: { bytesRead: number };
   sizes: SizeCache;
+  share: ShareIo;
+  /** hiv files that are not regular files, with what they are. */
+  notFiles: Map<string, string>;
 }
 
 async function loadVideo(io: DatadirIo, file: string): Promise<KindResult> {
-  const { dir, limit, counters, sizes: cache } = io;
+  const { counters, share } = io;
   const hit = await fromTableCache(io, 'video', file);
   if (hit) return hit;
   const used = (h: { avFiles: number }) => usedIndexLength(h.avFiles, VIDEO_SLOTS_PER_FILE);
-  const loaded = await readIndexConsistent(file, { required: used, wanted: used });
+  const loaded = await readIndexConsistent(file, { required: used, wanted: used }, (f) => share.open(f));
   counters.bytesRead += loaded.bytesRead;
-  const sizes = await hivSizes(dir, 'video', loaded.header.avFiles, limit, cache);
-  return remember(file, sizes, { loaded, table: readVideoIndex(loaded.bytes, sizes) });
+  const sizes = await hivSizes(io, 'video', loaded.header.avFiles);
+  return remember(io, file, sizes, { loaded, table: readVideoIndex(loaded.bytes, sizes) });
 }
 
 /**
@@ -242,9 +256,14 @@ function sizesKey(sizes: Map<number, number>): string {
     .join(',');
 }
 
-async function remember(file: string, sizes: Map<number, number>, result: KindResult): Promise<KindResult> {
+async function remember(
+  io: DatadirIo,
+  file: string,
+  sizes: Map<number, number>,
+  result: KindResult,
+): Promise<KindResult> {
   // The mtime is taken after the read: a write after it changes it, and a write before it changed the counter.
-  const mtimeMs = await fs.stat(file).then(
+  const mtimeMs = await io.share.stat(file).then(
     (st) => st.mtimeMs,
     () => NaN,
   );
@@ -258,16 +277,13 @@ async function remember(file: string, sizes: Map<number, number>, result: KindRe
   return result;
 }
 
-async function fromTableCache(
-  { dir, limit, counters, sizes: cache }: DatadirIo,
-  kind: MediaKind,
-  file: string,
-): Promise<KindResult | undefined> {
+async function fromTableCache(io: DatadirIo, kind: MediaKind, file: string): Promise<KindResult | undefined> {
+  const { counters, share } = io;
   const cached = tableCache.get(file);
   if (!cached) return undefined;
   let fh: ReadableFile | undefined;
   try {
-    fh = await openReadOnly(file);
+    fh = await share.open(file);
     const st = await fh.stat();
     const head = await readAt(fh, 0, 8);
     counters.bytesRead += head.length;
@@ -278,42 +294,48 @@ async function fromTableCache(
       readModifyTimes(head) !== cached.modifyTimes
     )
       return undefined;
-  } catch {
+  } catch (err) {
+    if (err instanceof ShareTimeoutError) throw err;
     return undefined;
   } finally {
     await fh?.close().catch(() => undefined);
   }
-  const sizes = await hivSizes(dir, kind, cached.result.loaded.header.avFiles, limit, cache);
+  const sizes = await hivSizes(io, kind, cached.result.loaded.header.avFiles);
   return sizesKey(sizes) === cached.sizesKey ? cached.result : undefined;
 }
 
 async function loadPictures(io: DatadirIo, file: string): Promise<KindResult> {
-  const { dir, limit, counters, sizes: cache } = io;
+  const { dir, counters, share } = io;
   const hit = await fromTableCache(io, 'picture', file);
   if (hit) return hit;
   const smallest = Math.min(...PICTURE_SLOT_CANDIDATES);
   const largest = Math.max(...PICTURE_SLOT_CANDIDATES);
-  const loaded = await readIndexConsistent(file, {
-    required: (h) => usedIndexLength(h.avFiles, smallest),
-    wanted: (h) => usedIndexLength(h.avFiles, largest),
-  });
+  const loaded = await readIndexConsistent(
+    file,
+    {
+      required: (h) => usedIndexLength(h.avFiles, smallest),
+      wanted: (h) => usedIndexLength(h.avFiles, largest),
+    },
+    (f) => share.open(f),
+  );
   counters.bytesRead += loaded.bytesRead;
-  const sizes = await hivSizes(dir, 'picture', loaded.header.avFiles, limit, cache);
+  const sizes = await hivSizes(io, 'picture', loaded.header.avFiles);
   const probe = async (fileNo: number, offset: number): Promise<boolean> => {
     let fh: ReadableFile | undefined;
     try {
-      fh = await openReadOnly(path.join(dir.path, hivFileName(fileNo, 'picture')));
+      fh = await share.open(path.join(dir.path, hivFileName(fileNo, 'picture')));
       const b = await readAt(fh, offset, SOI.length);
       counters.bytesRead += b.length;
       return b.length === SOI.length && b[0] === SOI[0] && b[1] === SOI[1] && b[2] === SOI[2];
-    } catch {
+    } catch (err) {
+      if (err instanceof ShareTimeoutError) throw err;
       return false;
     } finally {
       await fh?.close().catch(() => undefined);
     }
   };
   const layout = await detectPictureLayout(loaded.bytes, sizes, probe);
-  return remember(file, sizes, { loaded, table: readPictureIndex(loaded.bytes, sizes, layout.slotsPerFile) });
+  return remember(io, file, sizes, { loaded, table: readPictureIndex(loaded.bytes, sizes, layout.slotsPerFile) });
 }
 
 function addCounts(into: SkipCounts, from: SkipCounts): void {
@@ -326,9 +348,11 @@ async function scanDatadir(
   dir: ListedDatadir,
   kinds: { video: boolean; picture: boolean },
   limit: LimitFunction,
+  share: ShareIo,
   out: CameraScan,
 ): Promise<DatadirScan> {
   const counters = { bytesRead: 0 };
+  const io: DatadirIo = { dir, limit, counters, sizes: new Map(), share, notFiles: new Map() };
   const scan: DatadirScan = { name: dir.name, path: dir.path, bytesRead: 0 };
   const problems: string[] = [];
   const where = dir.name === '.' ? camera.name : `${camera.name}/${dir.name}`;
@@ -350,8 +374,13 @@ async function scanDatadir(
       }
       continue;
     }
-    const { result, attempts } = await loadKind(dir, kind, limit, counters);
+    io.sizes = new Map();
+    const { result, attempts } = await loadKind(io, kind);
     const failed = attempts.filter((a) => a.error !== undefined);
+    // A FIFO or device where an index should be is worth an error even when the copy could be used instead.
+    for (const a of failed)
+      if (result && a.error instanceof NotRegularFileError)
+        problems.push(`${a.error.message} (${path.basename(result.loaded.path)} used)`);
     if (!result) {
       // index01 usually fails the same way as index00: say it once, naming both.
       const byText = new Map<string, string[]>();
@@ -392,6 +421,8 @@ async function scanDatadir(
     }
   }
   scan.bytesRead = counters.bytesRead;
+  for (const [name, what] of io.notFiles)
+    problems.push(`${name} is ${what}, not a regular file: its recordings are skipped`);
   if (problems.length) {
     scan.error = problems.join('; ');
     for (const p of problems) out.errors.push(`${where}: ${p}`);
@@ -410,14 +441,25 @@ export async function scanCamera(camera: CameraDir, opts: ScanOptions = {}): Pro
     skipped: {},
     errors: [],
   };
+  const io = opts.io ?? createShareIo();
+  const unavailable = (err: ShareTimeoutError): CameraScan => {
+    // Whatever was listed before the share stopped answering may be incomplete: list nothing, say why.
+    out.recordings = [];
+    out.errors = [`${camera.name}: ${err.message}`];
+    out.unavailable = err.message;
+    addSkip(out.skipped, 'unreadable');
+    return out;
+  };
   let listing;
   try {
-    listing = await listDatadirs(camera.path);
+    listing = await listDatadirs(camera.path, io);
   } catch (err) {
+    if (err instanceof ShareTimeoutError) return unavailable(err);
     out.errors.push(`${camera.name}: ${errorText(err)}`);
     addSkip(out.skipped, err instanceof UnsupportedFormatError ? 'unsupported' : 'unreadable');
     return out;
   }
+  for (const p of listing.problems) out.errors.push(`${camera.name}: ${p}`);
   for (const name of listing.missing) {
     out.errors.push(`${camera.name}: ${name} is missing (info.bin lists ${listing.infoBinDatadirs} datadirs)`);
     addSkip(out.skipped, 'unreadable');
@@ -427,7 +469,14 @@ export async function scanCamera(camera: CameraDir, opts: ScanOptions = {}): Pro
     return out;
   }
   const limit = pLimit(STAT_CONCURRENCY);
-  out.datadirs = await Promise.all(listing.datadirs.map((d) => scanDatadir(camera, d, kinds, limit, out)));
+  try {
+    out.datadirs = await Promise.all(listing.datadirs.map((d) => scanDatadir(camera, d, kinds, limit, io, out)));
+  } catch (err) {
+    if (err instanceof ShareTimeoutError) return unavailable(err);
+    throw err;
+  }
+  // A call whose time-out was swallowed on the way (a sniff that "failed") still means the share stopped answering.
+  if (io.failure) return unavailable(io.failure);
   out.recordings.sort(compareRecordings);
   return out;
 }
@@ -448,9 +497,15 @@ export const RECHECK_ATTEMPTS = 3;
  * - video, file not current: its file record is empty or no longer covers the slot (rule 1);
  * - video, `seen` given: the PTS of the frames written are far from the slot's 45 kHz stamps (bytes rewritten
  *   before the index was).
- * A write counter that moves during the re-read is retried a few times, then not ok.
+ * A write counter that moves during the re-read is retried a few times, then not ok. A share that does not answer
+ * (ShareTimeoutError) or an index that is no regular file (NotRegularFileError) is thrown: it says nothing about
+ * the slot.
  */
-export async function recheckRecording(rec: Recording, seen?: SeenPts): Promise<RecheckResult> {
+export async function recheckRecording(
+  rec: Recording,
+  seen?: SeenPts,
+  io: ShareIo = createShareIo(),
+): Promise<RecheckResult> {
   const S = rec.slotsPerFile;
   if (
     !Number.isInteger(S) ||
@@ -463,8 +518,10 @@ export async function recheckRecording(rec: Recording, seen?: SeenPts): Promise<
   }
   let fh: ReadableFile;
   try {
-    fh = await openReadOnly(rec.indexPath);
+    fh = await io.open(rec.indexPath);
   } catch (err) {
+    // The share not answering (or a FIFO in place of the index) is not "the camera rewrote the slot".
+    if (isShareProblem(err)) throw err;
     return { ok: false, reason: `cannot open ${rec.indexPath}: ${errorText(err)}` };
   }
   try {
@@ -493,6 +550,7 @@ export async function recheckRecording(rec: Recording, seen?: SeenPts): Promise<
     }
     return { ok: false, reason: `index kept changing while re-checked (${RECHECK_ATTEMPTS} attempts)` };
   } catch (err) {
+    if (isShareProblem(err)) throw err;
     return { ok: false, reason: `cannot read ${rec.indexPath}: ${errorText(err)}` };
   } finally {
     await fh.close().catch(() => undefined);

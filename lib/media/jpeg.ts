@@ -3,8 +3,9 @@
  * (so an FF D9 inside a segment's payload is not mistaken for the end) and copy those bytes verbatim.
  */
 import * as fs from 'node:fs/promises';
-import { BadContentError, TruncatedSourceError } from '../errors.js';
+import { BadContentError, ShareTimeoutError, TruncatedSourceError } from '../errors.js';
 import { removeQuietly } from '../files.js';
+import { createShareIo, type ShareIo } from '../share-io.js';
 
 /** Larger than any camera snapshot; a range beyond this is a bad index record, not a picture. */
 export const MAX_PICTURE_BYTES = 64 * 1024 * 1024;
@@ -85,6 +86,8 @@ export interface PictureRange {
   source: string;
   startOffset: number;
   endOffset: number;
+  /** How the camera share is read (time limit, regular files only); default: the default limit. */
+  io?: ShareIo;
 }
 
 export interface CopyPictureOptions extends PictureRange {
@@ -108,7 +111,7 @@ export async function readPicture(opts: PictureRange): Promise<{ jpeg: Buffer; s
   if (endOffset - startOffset > MAX_PICTURE_BYTES) {
     throw new BadContentError(`picture range of ${endOffset - startOffset} bytes is larger than ${MAX_PICTURE_BYTES}`);
   }
-  const fh = await fs.open(source, 'r');
+  const fh = await (opts.io ?? createShareIo()).open(source);
   let bytes: Buffer;
   try {
     const { size } = await fh.stat();
@@ -167,7 +170,8 @@ export async function isCameraPicture(file: string, range: PictureRange): Promis
   try {
     const { jpeg } = await readPicture(range);
     return await fileHoldsExactly(file, jpeg);
-  } catch {
+  } catch (err) {
+    if (err instanceof ShareTimeoutError) throw err; // the share not answering proves nothing either way
     return false;
   }
 }

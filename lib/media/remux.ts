@@ -29,6 +29,7 @@ import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from 
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
 import { removeQuietly } from '../files.js';
 import { pausePoint } from '../pause-points.js';
+import { createShareIo, type ShareIo } from '../share-io.js';
 
 export interface RemuxOptions {
   source: string;
@@ -41,6 +42,10 @@ export interface RemuxOptions {
   signal?: AbortSignal;
   /** Text stored in the file's metadata (comment tag) so the file can be recognised later. */
   marker?: string;
+  /** How the camera share is read (time limit, regular files only); default: the default limit. */
+  io?: ShareIo;
+  /** Called after each chunk is read and muxed (a watchdog tells a slow task from a stuck one by it). */
+  onProgress?: () => void;
 }
 
 export interface RemuxResult {
@@ -81,7 +86,7 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     throw new RangeError(`container must be mp4 or mov, got ${String(container)}`);
   throwIfAborted(opts.signal);
 
-  const fh = await fs.open(opts.source, 'r');
+  const fh = await (opts.io ?? createShareIo()).open(opts.source);
   const session = new RemuxSession(opts.output, container, opts.marker);
   try {
     const { size } = await fh.stat();
@@ -118,6 +123,7 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
       session.push(chunk);
       await session.drain();
       pausePoint('remux-chunk');
+      opts.onProgress?.();
     }
     throwIfAborted(opts.signal);
     session.end();

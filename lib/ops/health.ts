@@ -1,18 +1,31 @@
 /**
  * `hiksync health`: is this shard's service doing its job? Used by Docker's HEALTHCHECK and Kubernetes probes.
  *
- * Healthy: a pass is running and its lock is being refreshed, or the last completed pass ended recently
- * (within 2 x the interval + HEALTH_GRACE_MS). Unhealthy: passes stop completing, or the input is missing, empty,
+ * Healthy: a pass is running, its lock is being refreshed and it moved on recently (within passStallLimitMs), or
+ * the last completed pass ended recently (within 2 x the interval + HEALTH_GRACE_MS). Unhealthy: passes stop
+ * completing, a running pass stands still (a read of a hung share never returns), or the input is missing, empty,
  * unreadable or does not answer: an unmounted or hung NFS share must not look like "nothing new".
  * Every file-system call runs against a time limit; a stuck call cannot be cancelled, so we just stop waiting.
  */
 import * as fs from 'node:fs/promises';
 import type { Config } from '../config.js';
+import { withTimeout as raceTimeout } from '../share-io.js';
 import { inspectLock, DEFAULT_STALE_MS, type LockState } from './lock.js';
 import { readStatus, statusFileFor, type StatusFile } from './status.js';
 
 export const HEALTH_GRACE_MS = 5 * 60_000;
 export const DEFAULT_FS_TIMEOUT_MS = 5_000;
+/**
+ * A running pass that has not moved on (no camera planned, no file finished) for this long is stuck: at least
+ * PASS_STALL_MIN_MS, or PASS_STALL_INTERVALS intervals when that is longer. A long first backfill stays healthy: it
+ * finishes files all the time (the status file notes that once a minute).
+ */
+export const PASS_STALL_MIN_MS = 30 * 60_000;
+export const PASS_STALL_INTERVALS = 3;
+
+export function passStallLimitMs(intervalMin: number): number {
+  return Math.max(PASS_STALL_INTERVALS * intervalMin * 60_000, PASS_STALL_MIN_MS);
+}
 
 export interface HealthResult {
   healthy: boolean;
@@ -39,18 +52,16 @@ export class FsTimeoutError extends Error {
 
 /** Waits for `p` at most `ms`; the operation itself goes on in the background (it cannot be cancelled). */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    // Not unref'd: a hung call may be all that keeps the loop alive, and we do want the answer after `ms`.
-    timer = setTimeout(() => reject(new FsTimeoutError(what, ms)), ms);
-  });
-  p.catch(() => undefined); // a late rejection must not become an unhandled one
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return raceTimeout(p, ms, () => new FsTimeoutError(what, ms));
+}
+
+function duration(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  return min < 1 ? 'under a minute' : min < 120 ? `${min} min` : `${Math.round(min / 60)} h`;
 }
 
 function ago(ms: number): string {
-  const min = Math.round(ms / 60_000);
-  return min < 1 ? 'under a minute ago' : min < 120 ? `${min} min ago` : `${Math.round(min / 60)} h ago`;
+  return `${duration(ms)} ago`;
 }
 
 export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {}): Promise<HealthResult> {
@@ -100,6 +111,16 @@ export async function checkHealth(cfg: Config, now: number, deps: HealthDeps = {
 
   if (status?.passStartedAt) {
     const started = Date.parse(status.passStartedAt);
+    const progress = status.passProgressAt ? Date.parse(status.passProgressAt) : NaN;
+    const moved = Number.isFinite(progress) ? Math.max(started, progress) : started;
+    const limit = passStallLimitMs(status.intervalMin ?? cfg.cronIntervalMin);
+    if (lockFresh && now - moved > limit) {
+      // The lock is refreshed by a timer, so a pass blocked in a read that never returns still looks alive by it.
+      return {
+        healthy: false,
+        reason: `pass running for ${duration(now - started)} (started ${status.passStartedAt}), nothing finished for ${duration(now - moved)}: longer than expected (${limit / 60_000} min); the camera share may not be answering`,
+      };
+    }
     if (lockFresh)
       return { healthy: true, reason: `pass running since ${status.passStartedAt} (${ago(now - started)})` };
     return {

@@ -1,14 +1,16 @@
 /**
  * SIGTERM / SIGINT -> an AbortController the schedule and the pass listen to. The first signal asks for a clean
  * stop (in-flight files finish or are dropped, the manifest is flushed, the lock released); a second signal, or
- * `graceMs` (10 s) without the program having ended, forces the exit with ExitCode.INTERRUPTED. proper-lockfile removes
- * a held lock on that forced exit too.
+ * `graceMs` (10 s) without the program having ended, forces the exit: exit status 130 (ExitCode.INTERRUPTED), also
+ * when a thread is stuck in a read of a hung share (see exit.ts: process.exit() would wait for it forever).
+ * proper-lockfile removes a held lock on that forced exit too.
  *
  * node handles the signals itself, so it can run as PID 1 in a container; the image still uses tini to reap
  * zombies and forward signals (see the Dockerfile).
  */
 import type { Log } from '../log-types.js';
 import { ExitCode } from '../errors.js';
+import { exitNow } from './exit.js';
 
 export const DEFAULT_GRACE_MS = 10_000;
 
@@ -20,7 +22,7 @@ export interface SignalTarget {
 export interface SignalOptions {
   log: Log;
   graceMs?: number;
-  /** How to end the process when forced (default process.exit); awaited flushes happen before. */
+  /** How to end the process when forced (default exitNow: ends even with stuck threads); awaited flushes happen before. */
   exit?: (code: number) => void;
   /** Called before a forced exit (flush logs, write status); bounded by nothing but must be quick. */
   beforeForcedExit?: () => Promise<void> | void;
@@ -38,7 +40,7 @@ export interface SignalHandle {
 export function installSignalHandlers(opts: SignalOptions): SignalHandle {
   const controller = new AbortController();
   const target: SignalTarget = opts.target ?? process;
-  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const exit = opts.exit ?? (() => exitNow());
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
   let first: NodeJS.Signals | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -48,6 +50,9 @@ export function installSignalHandlers(opts: SignalOptions): SignalHandle {
     if (forcing) return;
     forcing = true;
     opts.log.error(`${why}: exiting now`);
+    // Our handlers go first: the exit signal must meet no handler but proper-lockfile's (which re-raises it).
+    target.off('SIGTERM', onSignal);
+    target.off('SIGINT', onSignal);
     void Promise.resolve()
       .then(() => opts.beforeForcedExit?.())
       .catch(() => undefined)

@@ -11,6 +11,8 @@ import type { PassRecord } from './schedule.js';
 import { shardSuffix, type Shard } from './shard.js';
 
 export const STATUS_VERSION = 1;
+/** The running pass's sign of life is written at most this often (a write per file would be thousands a pass). */
+export const PROGRESS_WRITE_MS = 60_000;
 
 export type PassOutcome = 'ok' | 'some-failed' | 'interrupted' | 'error';
 
@@ -33,6 +35,8 @@ export interface StatusFile {
   intervalMin: number;
   /** Set while a pass runs; removed when it ends. */
   passStartedAt?: string;
+  /** When the running pass last moved on (a camera planned, a file finished), to the minute; removed when it ends. */
+  passProgressAt?: string;
   lastPass?: PassStatus;
   /** End of the last pass that ran to completion (ok or some-failed): what health checks. */
   lastCompletedAt?: string;
@@ -80,6 +84,7 @@ export function outcomeOf(exitCode: number, interrupted: boolean): PassOutcome {
 export class StatusRecorder {
   private state: StatusFile;
   private chain: Promise<void> = Promise.resolve();
+  private progressWritten = 0;
 
   constructor(
     readonly file: string,
@@ -112,8 +117,19 @@ export class StatusRecorder {
 
   passStarted(startedAt: number): Promise<void> {
     this.state.passStartedAt = new Date(startedAt).toISOString();
+    delete this.state.passProgressAt;
     delete this.state.nextPassAt;
+    this.progressWritten = startedAt;
     return this.save(startedAt);
+  }
+
+  /** The running pass moved on; written when the last write is PROGRESS_WRITE_MS old (health reads it). */
+  passProgress(now: number): Promise<void> {
+    if (this.state.passStartedAt === undefined || now - this.progressWritten < PROGRESS_WRITE_MS)
+      return Promise.resolve();
+    this.progressWritten = now;
+    this.state.passProgressAt = new Date(now).toISOString();
+    return this.save(now);
   }
 
   passEnded(r: {
@@ -137,6 +153,7 @@ export class StatusRecorder {
     this.state.lastPass = pass;
     if (result === 'ok' || result === 'some-failed') this.state.lastCompletedAt = pass.endedAt;
     delete this.state.passStartedAt;
+    delete this.state.passProgressAt;
     if (r.nextAt !== undefined) this.state.nextPassAt = new Date(r.nextAt).toISOString();
     else delete this.state.nextPassAt;
     return this.save(r.endedAt);

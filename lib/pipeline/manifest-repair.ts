@@ -11,6 +11,7 @@ import type { Manifest } from './manifest.js';
 import { entryFor } from './manifest-entry.js';
 import { naturalNames, parseFileName, type VideoContainer } from './naming.js';
 import { isListed, type OutputListing } from './output-folders.js';
+import type { ShareIo } from '../share-io.js';
 
 /**
  * Entries a crash left 'pending': the worker renames only complete files, so an existing output is complete
@@ -46,7 +47,7 @@ export async function settlePending(manifest: Manifest, outputRoot: string, list
  * recording still on the camera is taken back when it is provably ours: an MP4 carrying hiksync's marker for
  * that recording id, or a JPEG identical byte for byte to the camera's picture (hiksync copies them verbatim).
  * Anything else at such a name (a user's own picture) is not ours: never adopted, so never deleted by retention.
- * Returns entries added.
+ * Returns entries added. `io` reads the camera's pictures (a share that does not answer is ShareTimeoutError).
  */
 export async function rebuildManifest(
   manifest: Manifest,
@@ -55,6 +56,7 @@ export async function rebuildManifest(
   recordings: readonly Recording[],
   listing: OutputListing,
   container: VideoContainer,
+  io?: ShareIo,
 ): Promise<number> {
   let added = 0;
   for (const [output, rec] of naturalNames(tag, recordings, container)) {
@@ -63,7 +65,9 @@ export async function rebuildManifest(
     const name = path.basename(output);
     if (!parseFileName(name, tag)) continue;
     const ours =
-      rec.kind === 'video' ? (await readMp4Marker(abs)) === MARKER_PREFIX + rec.id : await isCameraPicture(abs, rec);
+      rec.kind === 'video'
+        ? (await readMp4Marker(abs)) === MARKER_PREFIX + rec.id
+        : await isCameraPicture(abs, io ? { ...rec, io } : rec);
     if (!ours) continue;
     const st = await fs.stat(abs);
     manifest.put(entryFor(rec, output, 'done', st.size, 0, 'rebuilt'));

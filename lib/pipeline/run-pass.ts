@@ -5,16 +5,22 @@
  * byte ranges. Tasks are submitted as a stream (bounded in-flight count), oldest recording first: the oldest
  * hiv file is the next one the camera overwrites.
  */
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { ConfigError, ExitCode, InputDirError } from '../errors.js';
+import { ConfigError, ExitCode, InputDirError, messageOf, ShareTimeoutError } from '../errors.js';
 import { compareRecordings } from '../hikvision/recording.js';
 import type { MediaKind } from '../hikvision/types.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
 import { removeQuietly } from '../files.js';
 import type { Log } from '../log-types.js';
-import { withTimeout } from '../ops/health.js';
+import {
+  cameraShareGate,
+  createShareIo,
+  processShareGate,
+  withTimeout,
+  type ShareGate,
+  type ShareIo,
+} from '../share-io.js';
 import { cameraLocalToUtcMs, cameraNowSec } from '../time.js';
 import { Manifest } from './manifest.js';
 import type { VideoContainer } from './naming.js';
@@ -61,6 +67,8 @@ export interface RunOptions {
   /** Apply retention after extracting (run does; scan-only callers do not). */
   retention: boolean;
   retentionForce: boolean;
+  /** Time limit of one file-system call on the camera share (SHARE_TIMEOUT); see lib/share-io.ts. */
+  shareTimeoutMs: number;
 }
 
 export interface RunDeps {
@@ -77,6 +85,10 @@ export interface RunDeps {
   taskTimer?: (ms: number, onTimeout: () => void) => () => void;
   /** Notices already given by this process (a service tells each once, not every pass); updated here. */
   told?: Set<string>;
+  /** Called whenever the pass moves on (a camera planned, a file finished): the status file's sign of life. */
+  onProgress?: () => void;
+  /** The share reader for the input folder and for each camera folder (tests substitute one that hangs). */
+  shareIo?: (folder: string, gates: ShareGate[]) => ShareIo;
 }
 
 interface CameraWork {
@@ -86,16 +98,31 @@ interface CameraWork {
   plan: CameraPlan;
   summary: CameraSummary;
   device: number;
+  /** Set when the camera share stopped answering during dispatch: no retention for this camera in this pass. */
+  unavailable?: string;
+  /**
+   * One Int32 set to 1 with `unavailable`, shared with the workers: a task of this camera that starts after it does
+   * not touch the share. (Tasks are not aborted: a worker terminated amid a share call would never give its place
+   * in the ShareGate back.)
+   */
+  stopped: Int32Array;
+  /** The camera's own ShareGate (lib/share-io.ts), shared with its tasks. */
+  gate: ShareGate;
 }
+
+/** A task whose heartbeat stands still this many share time limits is stopped (the worker's own limit fires first). */
+export const STALL_FACTOR = 2;
 
 export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSummary> {
   const now = deps.now ?? Date.now;
   const log = deps.log;
   const started = now();
   const nowCamera = cameraNowSec(opts.cameraTz, started);
+  const shareIo =
+    deps.shareIo ?? ((_folder: string, gates: ShareGate[]) => createShareIo(opts.shareTimeoutMs, undefined, gates));
 
   // 1. Cameras of this shard (and of --camera), with their tags.
-  const all = await discoverCameras(opts.inputDir);
+  const all = await discoverCameras(opts.inputDir, shareIo(opts.inputDir, [processShareGate()]));
   // An unmounted share is an empty folder: that must fail the pass (and health), not look like "nothing new".
   if (all.length === 0)
     throw new InputDirError(`no camera folders in ${opts.inputDir}: is the camera share mounted there?`);
@@ -115,14 +142,84 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     log.warn(notice);
   }
 
-  // 2. Scan (small reads, a few cameras at a time) and plan per camera.
+  /** A scanned camera -> its manifest, output listing and plan (a share that stops answering: ShareTimeoutError). */
+  async function planWork(
+    cam: { name: string; path: string },
+    tag: string,
+    scan: CameraScan,
+    summary: CameraSummary,
+    io: ShareIo,
+    gate: ShareGate,
+  ): Promise<CameraWork> {
+    const device = (await io.stat(cam.path)).dev;
+    const manifest = await Manifest.open(opts.stateDir, cam.name);
+    if (manifest.report.badLines > 0)
+      log.warn(`${cam.name}: manifest ${manifest.file} had ${manifest.report.badLines} unreadable line(s), skipped`);
+    const listing = await listCameraOutputs(opts.outputDir, tag);
+    if (listing.removedTemps > 0)
+      log.info(`${tag}: removed ${listing.removedTemps} temporary file(s) left by an interrupted run`);
+    const settled = await settlePending(manifest, opts.outputDir, listing);
+    if (settled > 0) log.info(`${tag}: settled ${settled} recording(s) an interrupted run left in progress`);
+    if (!manifest.report.existed && listing.video.size + listing.images.size > 0) {
+      const rebuilt = await rebuildManifest(
+        manifest,
+        opts.outputDir,
+        tag,
+        scan.recordings,
+        listing,
+        opts.container,
+        io,
+      );
+      if (rebuilt > 0)
+        log.warn(
+          `${tag}: manifest was missing: rebuilt ${rebuilt} entr(ies) from the output folders, nothing re-extracted`,
+        );
+    }
+    const plan = planCamera(cam.name, tag, scan.recordings, manifest, listing, {
+      kinds: opts.kinds,
+      container: opts.container,
+      ...(opts.since !== undefined ? { since: opts.since } : {}),
+      ...(opts.until !== undefined ? { until: opts.until } : {}),
+      retentionDays: opts.retentionDays,
+      ...(opts.syncDays ? { syncDays: opts.syncDays } : {}),
+      nowCameraSec: nowCamera,
+      maxAttempts: opts.maxAttempts,
+      adoptExisting: opts.adoptExisting,
+      ...(opts.retryFailed ? { retryGaveUp: true } : {}),
+    });
+    for (const id of plan.gaveUp) {
+      const e = manifest.get(id);
+      if (e && e.status !== 'gave-up') manifest.put({ ...e, status: 'gave-up', updatedAt: now() });
+    }
+    summary.already = plan.skipped.already ?? 0;
+    for (const [reason, n] of Object.entries(plan.skipped))
+      if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
+    summary.gaveUp = plan.gaveUp;
+    summary.conflicts = plan.conflicts;
+    summary.tooOld = plan.tooOld;
+    for (const task of plan.tasks) summary.planned[task.recording.kind]++;
+    summary.implausibleDates = plan.implausible;
+    if (plan.implausible > 0)
+      log.warn(
+        `${tag}: ${plan.implausible} recording(s) with implausible dates (camera clock reset or ahead): extracted anyway`,
+      );
+    if (!opts.dryRun && manifest.dirty) await manifest.flush({ durable: true });
+    const stopped = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    return { scan, tag, manifest, plan, summary, device, stopped, gate };
+  }
+
+  // 2. Scan (small reads, a few cameras at a time) and plan per camera. A camera whose share does not answer is
+  // left out of this pass entirely (no extraction, no retention); the others go on.
   const scanLimit = pLimit(4);
-  const works = await Promise.all(
+  const scanned = await Promise.all(
     cameras.map((cam) =>
-      scanLimit(async (): Promise<CameraWork> => {
+      scanLimit(async (): Promise<{ summary: CameraSummary; work?: CameraWork }> => {
         const tag = opts.cameraTranslation.get(cam.name) ?? cam.name;
         const summary = emptyCameraSummary(cam.name, tag);
-        const scan = await scanCamera(cam, { kinds: opts.kinds });
+        if (deps.signal?.aborted) return { summary };
+        const gate = cameraShareGate();
+        const io = shareIo(cam.path, [gate, processShareGate()]);
+        const scan = await scanCamera(cam, { kinds: opts.kinds, io });
         summary.datadirs = scan.datadirs.length;
         const short = scan.skipped['short-file'] ?? 0;
         if (short > 0) {
@@ -134,65 +231,25 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
         summary.errors.push(...scan.errors);
         for (const [reason, n] of Object.entries(scan.skipped)) addCount(summary.skipped, reason, n ?? 0);
         for (const r of scan.recordings) summary.listed[r.kind]++;
-
-        const manifest = await Manifest.open(opts.stateDir, cam.name);
-        if (manifest.report.badLines > 0)
-          log.warn(
-            `${cam.name}: manifest ${manifest.file} had ${manifest.report.badLines} unreadable line(s), skipped`,
-          );
-        const listing = await listCameraOutputs(opts.outputDir, tag);
-        if (listing.removedTemps > 0)
-          log.info(`${tag}: removed ${listing.removedTemps} temporary file(s) left by an interrupted run`);
-        const settled = await settlePending(manifest, opts.outputDir, listing);
-        if (settled > 0) log.info(`${tag}: settled ${settled} recording(s) an interrupted run left in progress`);
-        if (!manifest.report.existed && listing.video.size + listing.images.size > 0) {
-          const rebuilt = await rebuildManifest(
-            manifest,
-            opts.outputDir,
-            tag,
-            scan.recordings,
-            listing,
-            opts.container,
-          );
-          if (rebuilt > 0)
-            log.warn(
-              `${tag}: manifest was missing: rebuilt ${rebuilt} entr(ies) from the output folders, nothing re-extracted`,
-            );
+        let unavailable = scan.unavailable;
+        let work: CameraWork | undefined;
+        if (unavailable === undefined) {
+          try {
+            work = await planWork(cam, tag, scan, summary, io, gate);
+          } catch (err) {
+            if (!(err instanceof ShareTimeoutError)) throw err;
+            unavailable = err.message;
+            summary.errors.push(`${cam.name}: ${err.message}`);
+          }
         }
-        const plan = planCamera(cam.name, tag, scan.recordings, manifest, listing, {
-          kinds: opts.kinds,
-          container: opts.container,
-          ...(opts.since !== undefined ? { since: opts.since } : {}),
-          ...(opts.until !== undefined ? { until: opts.until } : {}),
-          retentionDays: opts.retentionDays,
-          ...(opts.syncDays ? { syncDays: opts.syncDays } : {}),
-          nowCameraSec: nowCamera,
-          maxAttempts: opts.maxAttempts,
-          adoptExisting: opts.adoptExisting,
-          ...(opts.retryFailed ? { retryGaveUp: true } : {}),
-        });
-        for (const id of plan.gaveUp) {
-          const e = manifest.get(id);
-          if (e && e.status !== 'gave-up') manifest.put({ ...e, status: 'gave-up', updatedAt: now() });
-        }
-        summary.already = plan.skipped.already ?? 0;
-        for (const [reason, n] of Object.entries(plan.skipped))
-          if (reason !== 'already') addCount(summary.skipped, reason, n ?? 0);
-        summary.gaveUp = plan.gaveUp;
-        summary.conflicts = plan.conflicts;
-        summary.tooOld = plan.tooOld;
-        for (const task of plan.tasks) summary.planned[task.recording.kind]++;
-        summary.implausibleDates = plan.implausible;
-        if (plan.implausible > 0)
-          log.warn(
-            `${tag}: ${plan.implausible} recording(s) with implausible dates (camera clock reset or ahead): extracted anyway`,
-          );
-        const device = (await fs.stat(cam.path)).dev;
-        if (!opts.dryRun && manifest.dirty) await manifest.flush({ durable: true });
-        return { scan, tag, manifest, plan, summary, device };
+        if (unavailable !== undefined)
+          log.error(`${tag}: ${unavailable}: camera skipped in this pass (nothing extracted, nothing deleted)`);
+        deps.onProgress?.();
+        return work ? { summary, work } : { summary };
       }),
     ),
   );
+  const works = scanned.flatMap((s) => (s.work ? [s.work] : []));
 
   // 3. Dispatch, oldest first.
   const queue: Array<{ work: CameraWork; task: PlannedTask }> = [];
@@ -211,10 +268,17 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
       );
   }
   const extractSeconds = (now() - tExtract) / 1000;
+  // Stopped before dispatch (a signal or a lost lock during the scan) is interrupted too.
+  if (deps.signal?.aborted) interrupted = true;
 
-  // 4. Retention (only after a complete pass: an interrupted one leaves deletions to the next).
+  // 4. Retention (only after a complete pass: an interrupted one leaves deletions to the next; a camera whose share
+  // did not answer is not in `works`, or is marked unavailable).
   if (opts.retention && !interrupted && opts.retentionDays > 0) {
     for (const w of works) {
+      if (w.unavailable !== undefined) {
+        log.warn(`${w.tag}: retention skipped in this pass: the camera share stopped answering`);
+        continue;
+      }
       const plan = planRetention(w.manifest.entries(), {
         retentionDays: opts.retentionDays,
         nowCameraSec: nowCamera,
@@ -234,7 +298,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
 
   // 5. Summary.
   const ended = now();
-  const cameraSummaries = works.map((w) => w.summary);
+  const cameraSummaries = scanned.map((s) => s.summary);
   const totals = {
     planned: queue.length,
     written: sum(cameraSummaries, (c) => c.written.video + c.written.picture),
@@ -298,16 +362,20 @@ const MAY_BE_THE_SHARE: ReadonlySet<string> = new Set([
   'truncated-source',
   'bad-content',
 ]);
-/** Failures of the volumes, not of a recording: the pass stops and no attempt is counted. */
-const STOPS_PASS: ReadonlySet<string> = new Set(['output-full', 'output-unwritable', 'input-unavailable']);
+/** Failures of a volume, not of a recording: no attempt is counted. The output's stop the pass. */
+const VOLUME_FAILURES: ReadonlySet<string> = new Set(['output-full', 'output-unwritable', 'input-unavailable']);
+const OUTPUT_FAILURES: ReadonlySet<string> = new Set(['output-full', 'output-unwritable']);
 
 /** Whether a folder can still be listed (non-empty), within a few seconds (a hung NFS mount answers never). */
-function reachable(dir: string, timeoutMs = 5000): Promise<boolean> {
-  return withTimeout(fs.readdir(dir), timeoutMs, `listing ${dir}`).then(
-    (names) => names.length > 0,
-    () => false,
-  );
+function reachable(dir: string, timeoutMs = REACHABLE_TIMEOUT_MS): Promise<boolean> {
+  return createShareIo(timeoutMs)
+    .readdir(dir)
+    .then(
+      (names) => names.length > 0,
+      () => false,
+    );
 }
+const REACHABLE_TIMEOUT_MS = 5000;
 
 function sum<T>(xs: T[], f: (x: T) => number): number {
   return xs.reduce((n, x) => n + f(x), 0);
@@ -335,6 +403,31 @@ async function dispatch(
   };
   // Workers are stopped (and their temporaries removed) only when in-flight files do not finish in time.
   const hardStop = new AbortController();
+  // A folder that could not be listed once in this pass is not asked again: each hung listing holds a thread.
+  const gone = new Set<string>();
+  const shareGone = async (dir: string): Promise<boolean> => {
+    if (!gone.has(dir) && !(await reachable(dir))) gone.add(dir);
+    return gone.has(dir);
+  };
+  // The watchdog: a task whose heartbeat (bumped by the worker as it moves on) stands still for stallMs is stopped.
+  // Its worker may be stuck in a read that never returns and cannot see an AbortSignal: Piscina then terminates the
+  // worker thread (the thread itself stays blocked until the read returns; the pool goes on with a new one).
+  const stallMs = STALL_FACTOR * opts.shareTimeoutMs;
+  const watched = new Set<{ beats: Int32Array; seen: number; since: number; stop: AbortController }>();
+  const watchdog = setInterval(
+    () => {
+      const t = now();
+      for (const w of watched) {
+        const beats = Atomics.load(w.beats, 0);
+        if (beats !== w.seen) {
+          w.seen = beats;
+          w.since = t;
+        } else if (t - w.since >= stallMs) w.stop.abort();
+      }
+    },
+    Math.max(10, Math.floor(stallMs / 4)),
+  );
+  watchdog.unref();
   const graceMs = deps.abortGraceMs ?? 6000;
   const taskTimer =
     deps.taskTimer ??
@@ -361,7 +454,8 @@ async function dispatch(
   progress.start(queue.length, totalBytes);
 
   const runOne = async ({ work, task }: { work: CameraWork; task: PlannedTask }): Promise<void> => {
-    if (outputProblem) return;
+    // A full output stops the pass; a camera share that stopped answering stops that camera only.
+    if (outputProblem || work.unavailable !== undefined) return;
     const rec = task.recording;
     const outputAbs = path.join(opts.outputDir, task.output);
     const attempts = task.attempts + 1;
@@ -379,43 +473,58 @@ async function dispatch(
       mode: task.reason === 'foreign' ? 'foreign' : task.reason === 'new' ? 'create' : 'replace',
       fsync: opts.fsync,
       marker: MARKER_PREFIX + rec.id,
+      shareTimeoutMs: opts.shareTimeoutMs,
+      shareGates: [work.gate.buffer, processShareGate().buffer],
+      cameraStopped: work.stopped.buffer as SharedArrayBuffer,
+      heartbeat: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT),
     };
+    const stall = { beats: new Int32Array(extractTask.heartbeat!), seen: 0, since: now(), stop: new AbortController() };
+    watched.add(stall);
     let result: ExtractResult;
     // EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped; unlike a stop request, that is the
     // file's failed attempt (it counts toward MAX_ATTEMPTS). Its own signal follows the pass's hard stop too.
     const limit = opts.taskTimeoutMs ? fileLimit(opts.taskTimeoutMs, hardStop.signal, taskTimer) : undefined;
     try {
-      result = await pool.run(extractTask, limit?.signal ?? hardStop.signal);
+      result = await pool.run(extractTask, AbortSignal.any([limit?.signal ?? hardStop.signal, stall.stop.signal]));
     } catch (err) {
-      // The worker was stopped (abort, time limit) or crashed: its temporary file may remain.
+      // The worker was stopped (abort, time limit, watchdog) or crashed: its temporary file may remain.
       await removeQuietly(extractTask.tempAbs);
       const aborted = hardStop.signal.aborted;
       const timedOut = !aborted && limit?.timedOut() === true;
+      const stalled = !aborted && !timedOut && stall.stop.signal.aborted;
       result = {
         status: 'failed',
-        reason: aborted ? 'aborted' : timedOut ? 'timeout' : 'internal',
+        reason: aborted ? 'aborted' : timedOut ? 'timeout' : stalled ? 'io-error' : 'internal',
         message: timedOut
           ? `took longer than EXTRACTION_TIMEOUT=${opts.taskTimeoutMs! / 1000} s`
-          : err instanceof Error
-            ? err.message
-            : String(err),
+          : stalled
+            ? `no progress for ${stallMs / 1000} s extracting ${rec.source} (a read that never returns?): its worker was stopped`
+            : messageOf(err),
         bytesRead: 0,
       };
     } finally {
       limit?.dispose();
+      watched.delete(stall);
     }
-    if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && !(await reachable(work.scan.path))) {
+    if (result.status === 'failed' && MAY_BE_THE_SHARE.has(result.reason) && (await shareGone(work.scan.path))) {
       // The camera share went away mid-pass (unmounted, NFS down): not the recording's fault.
       result = { ...result, reason: 'input-unavailable' };
     }
     record(work, task, result, attempts, opts.maxAttempts, audioNotices, log);
-    if (result.status === 'failed' && STOPS_PASS.has(result.reason) && !outputProblem) {
+    if (result.status === 'failed' && result.reason === 'input-unavailable') {
+      if (work.unavailable === undefined) {
+        work.unavailable = `the camera share ${work.scan.path} is no longer readable (${result.message}): no more files of ${work.tag} in this pass; nothing is counted against its recordings`;
+        log.error(work.unavailable);
+        work.summary.errors.push(work.unavailable);
+        // Its other files would only wait for the same share: those not started yet are not tried.
+        Atomics.store(work.stopped, 0, 1);
+      }
+    } else deps.onProgress?.();
+    if (result.status === 'failed' && OUTPUT_FAILURES.has(result.reason) && !outputProblem) {
       const what =
         result.reason === 'output-full'
           ? 'the output volume is full'
-          : result.reason === 'output-unwritable'
-            ? 'an output folder cannot be written (read-only or permission denied)'
-            : `the camera share ${work.scan.path} is no longer readable`;
+          : 'an output folder cannot be written (read-only or permission denied)';
       outputProblem = `${what} (${result.message}): stopping this pass; nothing is counted against the recordings`;
       log.error(outputProblem);
       work.summary.errors.push(outputProblem);
@@ -452,7 +561,14 @@ async function dispatch(
     if (graceTimer) clearTimeout(graceTimer);
     deps.signal?.removeEventListener('abort', onAbort);
     progress.stop();
-    if (ownPool) await pool.destroy();
+    clearInterval(watchdog);
+    // A worker stuck in a read of a hung share never exits: do not wait for it longer than for the share itself.
+    if (ownPool)
+      await withTimeout(pool.destroy(), opts.shareTimeoutMs, () => new Error('timeout')).catch(() =>
+        log.warn(
+          `some worker threads did not stop within ${opts.shareTimeoutMs / 1000} s (a read of the camera share has not returned)`,
+        ),
+      );
   }
   return deps.signal?.aborted ?? false;
 }
@@ -494,7 +610,7 @@ function record(
   const s = work.summary;
   s.bytesRead += result.bytesRead;
   if (result.status === 'failed') {
-    if (result.reason === 'aborted' || STOPS_PASS.has(result.reason)) {
+    if (result.reason === 'aborted' || VOLUME_FAILURES.has(result.reason)) {
       // Not the recording's fault: the attempt is not counted against it (a full disk must not make the
       // recordings of a whole night "given up").
       work.manifest.put(

@@ -25,6 +25,17 @@ export interface ExtractTask {
   fsync: boolean;
   /** Marker written into MP4 metadata so a lost manifest can be rebuilt: "hiksync:<recording id>". */
   marker: string;
+  /** Time limit of one call on the camera share (SHARE_TIMEOUT); past it the task fails as 'input-unavailable'. */
+  shareTimeoutMs: number;
+  /** The camera's and the process's ShareGates (lib/share-io.ts): share calls are counted across all threads. */
+  shareGates?: SharedArrayBuffer[];
+  /** One Int32 the main thread sets to 1 when this camera's share stopped answering: then the task is not tried. */
+  cameraStopped?: SharedArrayBuffer;
+  /**
+   * One Int32 the worker increments whenever the task moves on (a chunk read and muxed, a step done): the main
+   * thread's watchdog stops a task whose counter stands still for too long. Shared memory, not a copy.
+   */
+  heartbeat?: SharedArrayBuffer;
 }
 
 /** Why a task failed: one of the error codes of lib/errors.ts (the code is what crosses the worker boundary). */

@@ -3,9 +3,9 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, type Config } from '../../lib/config.js';
-import { checkHealth, HEALTH_GRACE_MS } from '../../lib/ops/health.js';
+import { checkHealth, HEALTH_GRACE_MS, passStallLimitMs } from '../../lib/ops/health.js';
 import { acquireLock } from '../../lib/ops/lock.js';
-import { readStatus, statusFileFor, StatusRecorder } from '../../lib/ops/status.js';
+import { PROGRESS_WRITE_MS, readStatus, statusFileFor, StatusRecorder } from '../../lib/ops/status.js';
 
 const MIN = 60_000;
 
@@ -30,15 +30,61 @@ function recorder(cfg: Config) {
   });
 }
 
-test('running pass with a fresh lock: healthy', async (t) => {
+test('running pass with a fresh lock that keeps finishing files: healthy', async (t) => {
   const cfg = await setup();
   const lock = await acquireLock(cfg.lockFile, { onLost: () => undefined });
   t.teardown(() => lock.release());
   const now = Date.now();
-  await recorder(cfg).passStarted(now - 50 * MIN); // long backfill pass: fine while its lock is fresh
+  const rec = recorder(cfg);
+  await rec.passStarted(now - 50 * MIN); // long backfill pass: fine while it moves on
+  await rec.passProgress(now - 2 * MIN);
   const h = await checkHealth(cfg, now);
   t.true(h.healthy, h.reason);
   t.regex(h.reason, /pass running since/);
+});
+
+test('a running pass that stands still longer than max(3 x interval, 30 min): unhealthy, the share may hang', async (t) => {
+  const cfg = await setup(); // CRON_INTERVAL=10: the limit is 30 min
+  const lock = await acquireLock(cfg.lockFile, { onLost: () => undefined });
+  t.teardown(() => lock.release());
+  const started = Date.now();
+  const rec = recorder(cfg);
+  await rec.passStarted(started);
+  // The lock is refreshed by a timer, so a pass blocked in a read that never returns still holds a fresh lock:
+  // the health of a pass is judged by the status file's sign of life, seen at later times (a fake clock).
+  const at = (min: number) => checkHealth(cfg, started + min * MIN, { staleMs: 120 * MIN });
+  t.true((await at(29)).healthy);
+  const stuck = await at(47);
+  t.false(stuck.healthy);
+  t.is(
+    stuck.reason,
+    `pass running for 47 min (started ${new Date(started).toISOString()}), nothing finished for 47 min: longer than expected (30 min); the camera share may not be answering`,
+  );
+  await rec.passProgress(started + 40 * MIN);
+  t.true((await at(47)).healthy, 'a file finished 7 min ago: moving on');
+  t.regex((await at(71)).reason, /pass running for 71 min .*nothing finished for 31 min: longer than expected/);
+});
+
+test('the stall limit grows with the interval: 3 intervals when longer than 30 min', (t) => {
+  t.is(passStallLimitMs(1), 30 * MIN);
+  t.is(passStallLimitMs(10), 30 * MIN);
+  t.is(passStallLimitMs(20), 60 * MIN);
+});
+
+test('the pass sign of life is written at most once a minute, and cleared when the pass ends', async (t) => {
+  const cfg = await setup();
+  const rec = recorder(cfg);
+  const file = statusFileFor(cfg.stateDir, cfg.shard);
+  const t0 = Date.now();
+  await rec.passProgress(t0);
+  t.is((await readStatus(file))?.passProgressAt, undefined, 'no pass running: nothing to note');
+  await rec.passStarted(t0);
+  await rec.passProgress(t0 + PROGRESS_WRITE_MS - 1);
+  t.is((await readStatus(file))?.passProgressAt, undefined, 'within a minute of the last write: not written');
+  await rec.passProgress(t0 + PROGRESS_WRITE_MS);
+  t.is((await readStatus(file))?.passProgressAt, new Date(t0 + PROGRESS_WRITE_MS).toISOString());
+  await rec.passEnded({ startedAt: t0, endedAt: t0 + 2 * PROGRESS_WRITE_MS, exitCode: 0, interrupted: false });
+  t.is((await readStatus(file))?.passProgressAt, undefined);
 });
 
 test('running pass whose lock is gone or stale: unhealthy', async (t) => {

@@ -75,6 +75,7 @@ function dryRunOptions(input: string, output: string, over: Partial<RunOptions> 
     fsync: false,
     retention: false,
     retentionForce: false,
+    shareTimeoutMs: 60_000,
     ...over,
   };
 }

@@ -9,17 +9,15 @@ import { describeError } from '../../errors.js';
 import { BaseCommand } from '../base.js';
 import { inputOption, jsonOption, lockFileOption, outputOption, shardOption } from '../options.js';
 
-/** After a time-out the hung fs call keeps the process alive: leave anyway, shortly after printing. */
-const EXIT_AFTER_TIMEOUT_MS = 500;
-
 export class HealthCommand extends BaseCommand {
   static override paths = [['health']];
   static override usage = Command.Usage({
     description: 'Check that the service is working (for Docker HEALTHCHECK and Kubernetes probes)',
     details: `
-      Healthy (exit 0) while a pass runs and keeps its lock fresh, or when the last completed pass ended within
-      twice the interval (CRON_INTERVAL) plus 5 minutes. Unhealthy (exit 1) when passes stop completing, or when the
-      input folder is missing, empty, unreadable or does not answer within 5 seconds (an unmounted or hung share).
+      Healthy (exit 0) while a pass runs, keeps its lock fresh and finishes files, or when the last completed pass
+      ended within twice the interval (CRON_INTERVAL) plus 5 minutes. Unhealthy (exit 1) when passes stop completing,
+      when a running pass has finished nothing for max(3 x CRON_INTERVAL, 30 min) (a hung share), or when the input
+      folder is missing, empty, unreadable or does not answer within 5 seconds (an unmounted or hung share).
       Reads the status file of this shard in <output>/.hiksync.
     `,
     examples: [
@@ -39,21 +37,19 @@ export class HealthCommand extends BaseCommand {
   }
 
   async execute(): Promise<number> {
+    // After a time-out the hung fs call keeps the process alive: main.ts ends it shortly after (exitWhenDone).
     let healthy = false;
     let reason: string;
-    let timedOut = false;
     try {
       const result = await checkHealth(this.config(), Date.now());
       healthy = result.healthy;
       reason = result.reason;
-      timedOut = result.timedOut === true;
     } catch (err) {
       reason = describeError(err).replace(/^hiksync: /, '');
     }
     const code = healthy ? 0 : 1;
     if (this.json) this.context.stdout.write(JSON.stringify({ healthy, reason }) + '\n');
     else this.context.stdout.write(`${healthy ? 'healthy' : 'unhealthy'}: ${reason}\n`);
-    if (timedOut) setTimeout(() => process.exit(code), EXIT_AFTER_TIMEOUT_MS).unref();
     return code;
   }
 }

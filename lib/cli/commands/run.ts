@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'clipanion';
 import type { Config, RawSettings } from '../../config.js';
+import { messageOf } from '../../errors.js';
 import { createLogger, type AppLogger } from '../../log.js';
 import { checkInputReadable, checkOutputWritable } from '../../ops/access.js';
 import { acquireLock } from '../../ops/lock.js';
@@ -203,6 +204,7 @@ export class RunCommand extends BaseCommand {
       fsync: this.fsync,
       retention: true,
       retentionForce: this.forceRetention,
+      shareTimeoutMs: cfg.shareTimeoutSec * 1000,
     };
 
     const signals = installSignalHandlers({ log });
@@ -223,7 +225,7 @@ export class RunCommand extends BaseCommand {
         log,
         timeZone: cfg.cameraTz,
         pass: async (signal) => {
-          const summary = await this.pass(cfg, options, log, signal);
+          const summary = await this.pass(cfg, options, log, signal, status);
           this.report(summary, cfg, log);
           return summary;
         },
@@ -235,7 +237,13 @@ export class RunCommand extends BaseCommand {
   }
 
   /** One pass under the lock (a dry run writes nothing and needs none). A lost lock stops the pass cleanly. */
-  private async pass(cfg: Config, options: RunOptions, log: AppLogger, signal: AbortSignal): Promise<PassSummary> {
+  private async pass(
+    cfg: Config,
+    options: RunOptions,
+    log: AppLogger,
+    signal: AbortSignal,
+    status: StatusRecorder | undefined,
+  ): Promise<PassSummary> {
     const tty = Boolean(process.stderr.isTTY) && cfg.logFormat === 'pretty';
     if (options.dryRun) return runPass(options, { log, signal, tty: false, told: this.told });
     // Again for every pass of a service: permissions changed later fail that pass with the same clear line.
@@ -251,8 +259,13 @@ export class RunCommand extends BaseCommand {
     });
     if (lock.warning) log.warn(lock.warning);
     pausePoint('pass-locked');
+    // The status file's sign of life, for health: a pass that stops moving on is stuck.
+    const onProgress = () =>
+      void status
+        ?.passProgress(Date.now())
+        .catch((err: unknown) => log.warn(`could not record progress: ${messageOf(err)}`));
     try {
-      return await runPass(options, { log, signal: passAbort.signal, tty, told: this.told });
+      return await runPass(options, { log, signal: passAbort.signal, tty, told: this.told, onProgress });
     } finally {
       signal.removeEventListener('abort', onOuterAbort);
       await lock.release();

@@ -4,6 +4,7 @@
 import { Command } from 'clipanion';
 import type { RawSettings } from '../../config.js';
 import { discoverCameras, scanCamera } from '../../hikvision/source.js';
+import { createShareIo } from '../../share-io.js';
 import type { Recording } from '../../hikvision/types.js';
 import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
 import { selectCameras } from '../../pipeline/cameras.js';
@@ -47,7 +48,8 @@ export class ScanCommand extends BaseCommand {
     const cfg = this.config();
     // stdout is the listing (and may be JSON): notes for the user go to stderr.
     for (const notice of cfg.notices) this.context.stderr.write(`hiksync: ${notice}\n`);
-    const { cameras, notices } = selectCameras(cfg.inputDir, await discoverCameras(cfg.inputDir), {
+    const share = () => createShareIo(cfg.shareTimeoutSec * 1000);
+    const { cameras, notices } = selectCameras(cfg.inputDir, await discoverCameras(cfg.inputDir, share()), {
       shard: cfg.shard,
       translation: cfg.cameraTranslation,
     });
@@ -55,7 +57,7 @@ export class ScanCommand extends BaseCommand {
     const out: unknown[] = [];
     let failed = false;
     for (const cam of cameras) {
-      const scan = await scanCamera(cam);
+      const scan = await scanCamera(cam, { io: share() });
       const tag = cfg.cameraTranslation.get(cam.name) ?? cam.name;
       const names = new Map<Recording, string>();
       for (const [output, rec] of naturalNames(tag, scan.recordings, cfg.container)) names.set(rec, output);
