@@ -324,7 +324,11 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   let info: LockInfo;
   try {
     info = { ...selfIdentity(), startedAt: new Date().toISOString(), token, staleMs };
+    // Creating the owner file changes the directory's mtime, and proper-lockfile's refresh takes any mtime it did
+    // not set itself as "someone else touched the lock" (compromised at the first refresh): put its mtime back.
+    const set = await fs.stat(file);
     await writeOwner(file, info);
+    await fs.utimes(file, set.atime, set.mtime);
   } catch (err) {
     heldHere.delete(file);
     await releaseLock().catch(() => undefined);

@@ -247,3 +247,15 @@ test('a token is written once per acquire and differs between acquires', async (
   t.not(second.info.token, first.info.token);
   await second.release();
 });
+
+test('writing the owner file does not make the lock look compromised: it survives several refreshes', async (t) => {
+  const lockPath = path.join(await tmpDir(), 'lock');
+  let lost: Error | undefined;
+  const lock = await acquireLock(lockPath, { staleMs: 10_000, updateMs: 1000, onLost: (e) => (lost = e) });
+  // Three refresh intervals (the refresh runs on proper-lockfile's own timer: real time is what it measures).
+  await new Promise((resolve) => setTimeout(resolve, 3500));
+  t.is(lost, undefined, lost?.message);
+  t.is((await inspectLock(lockPath)).owner?.token, lock.info.token);
+  await lock.release();
+  t.false((await inspectLock(lockPath)).exists);
+});
