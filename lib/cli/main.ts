@@ -15,8 +15,29 @@ import { ScanCommand } from './commands/scan.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/**
+ * clipanion 3.2 shows every option's value as `#0` in help (`--input #0`), with no setting to name it. Help text is
+ * only ever made by usage(): the value is named after its option there (`--input <input>`).
+ */
+class HiksyncCli extends Cli {
+  override usage(...args: Parameters<Cli['usage']>): string {
+    const named = super.usage(...args).replace(/(--([a-z][a-z0-9-]*)) #0/g, '$1 <$2>');
+    return alignOptionRows(named);
+  }
+}
+
+/** The option rows ("  --input <input>   Camera share ...") lined up again after their names grew. */
+function alignOptionRows(text: string): string {
+  const row = /^ {2}(-[^ ].*?) {2,}(\S.*)$/;
+  const lines = text.split('\n');
+  const width = Math.max(0, ...lines.map((l) => row.exec(l)?.[1]?.length ?? 0));
+  return lines
+    .map((l) => l.replace(row, (_all, def: string, desc: string) => `  ${def.padEnd(width)}  ${desc}`))
+    .join('\n');
+}
+
 export function buildCli(): Cli {
-  const cli = new Cli({
+  const cli = new HiksyncCli({
     binaryName: 'hiksync',
     binaryLabel: 'hiksync',
     binaryVersion: pkg.version,

@@ -71,3 +71,15 @@ test('npm pack ships what the hiksync command needs, outside a clone: the bin wi
   t.deepEqual(extra, [], 'no tools, tests, benchmarks or sources');
   t.true((await fs.readFile(path.join(ROOT, pkg.bin.hiksync), 'utf8')).startsWith('#!/usr/bin/env node\n'));
 });
+
+test('help names option values after their option (clipanion shows "#0"), aligned', (t) => {
+  for (const command of ['run', 'scan', 'retention', 'health']) {
+    const r = spawnSync(process.execPath, [CLI, command, '--help'], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    t.false(r.stdout.includes('#0'), command);
+    t.regex(r.stdout, /^ {2}--[a-z-]+ <[a-z-]+> +\S/m, command);
+    const rows = r.stdout.split('\n').filter((l) => /^ {2}--/.test(l));
+    const starts = new Set(rows.map((l) => l.length - l.replace(/^ {2}(-\S+)( <\S+>)? +/, '').length));
+    t.is(starts.size, 1, `${command}: every description starts in one column`);
+  }
+});
