@@ -271,7 +271,9 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
       warning = `took over lock ${file} left by pid ${owner.pid} on ${owner.host} (started ${owner.startedAt}), which is no longer running`;
-    } else if (!owner && age > Math.min(staleMs, OWNERLESS_GRACE_MS)) {
+    } else if (!owner && !fsCb.existsSync(legacyOwnerFileFor(file)) && age > Math.min(staleMs, OWNERLESS_GRACE_MS)) {
+      // (A hiksync before 0.2 keeps its owner file beside the directory and only refreshes the directory every 30 s:
+      // its lock is never taken for an ownerless one.)
       try {
         // An owner file that is there but unreadable was torn by the same death (created, not yet written). Should
         // a readable one appear now after all, rmdir finds the directory not empty and it stays.

@@ -155,6 +155,13 @@ test('a lock directory its run left without an owner file (killed right after mk
   t.is((await inspectLock(torn)).owner?.token, again.info.token);
   await again.release();
 
+  // A lock of hiksync before 0.2 (owner file beside the directory, refreshed every 30 s) is not ownerless.
+  const legacy = path.join(dir, 'legacy');
+  await fs.mkdir(legacy);
+  await fs.writeFile(`${legacy}.owner.json`, JSON.stringify({ pid: 4242, host: 'nas-2', startedAt: 'x' }));
+  await aged(legacy, OWNERLESS_GRACE_MS + 1000);
+  await t.throwsAsync(acquireLock(legacy, { onLost: noLost }), { instanceOf: LockHeldError });
+
   // A readable owner is never removed by this rule (another host's, within its stale time).
   const owned = path.join(dir, 'owned');
   await plantLock(owned, { pid: 4242, host: 'nas-2' }, OWNERLESS_GRACE_MS + 1000);
