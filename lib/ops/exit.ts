@@ -12,8 +12,11 @@
 
 /** After exitNow's SIGINT, SIGKILL follows when the process is still there (a handler kept it alive). */
 export const KILL_AFTER_MS = 3000;
-/** A command that has returned, and whose process is still alive this much later, is held by a stuck call. */
-export const EXIT_LINGER_MS = 2000;
+/**
+ * A command that has returned, and whose process is still alive this much later, is held by a stuck call. Generous:
+ * on a loaded machine the normal teardown (worker threads, pool) took over 2 s and was cut short by a SIGINT.
+ */
+export const EXIT_LINGER_MS = 15_000;
 
 export interface ExitTarget {
   pid: number;
