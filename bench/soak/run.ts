@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run soak -- [--minutes N] [--seed S] [--interval SECON
   --seed S           seed of the share, the cameras and the kill moments (default 1)
   --interval SECONDS seconds between hiksync passes (HIKSYNC_INTERVAL_SECONDS, default 1)
   --workers N        hiksync worker threads (default 2)
-  --heap-mb N        V8 heap limit of hiksync (--max-old-space-size) so a leak shows; 0 = node's default (default 48)
+  --heap-mb N        V8 heap limit of hiksync (--max-old-space-size) so a leak shows; 0 = node's default (default 24)
   --keep             keep the share and the output (printed) instead of deleting them`;
 
 async function main(): Promise<number> {

@@ -25,6 +25,8 @@ export interface Expected {
   overwrittenAt?: number;
   /** A completed pass ran entirely inside [finishedAt, overwrittenAt): it must have an output. */
   required: boolean;
+  /** Which pass(es) that was, for the report. */
+  seenBy?: string;
 }
 
 export interface VerifyReport {
@@ -76,14 +78,27 @@ async function decodeFrames(ffmpeg: string, file: string, inputArgs: string[] = 
   return { video, errors: stderr.trim() };
 }
 
+interface EntryLine {
+  output: string;
+  size: number;
+  status: string;
+  attempts?: number;
+  lastError?: string;
+}
+
 /** Live 'done' entries of every manifest: id -> output and size (last line per id wins, removals forget). */
-async function doneEntries(out: string): Promise<Map<string, { output: string; size: number }>> {
+async function doneEntries(out: string): Promise<Map<string, EntryLine>> {
+  return new Map([...(await lastEntries(out))].filter(([, e]) => e.status === 'done'));
+}
+
+/** The last line of every id in every manifest (removals forget). */
+async function lastEntries(out: string): Promise<Map<string, EntryLine>> {
   const dir = path.join(out, '.hiksync', 'manifests');
-  const byId = new Map<string, { output: string; size: number; status: string }>();
+  const byId = new Map<string, EntryLine>();
   for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
     if (!f.endsWith('.jsonl')) continue;
     for (const line of (await fs.readFile(path.join(dir, f), 'utf8')).split('\n')) {
-      let e: { id?: string; output?: string; size?: number; status?: string; removed?: boolean };
+      let e: Partial<EntryLine> & { id?: string; removed?: boolean };
       try {
         e = JSON.parse(line) as typeof e;
       } catch {
@@ -92,10 +107,10 @@ async function doneEntries(out: string): Promise<Map<string, { output: string; s
       if (typeof e.id !== 'string') continue;
       if (e.removed) byId.delete(e.id);
       else if (typeof e.output === 'string' && typeof e.size === 'number' && typeof e.status === 'string')
-        byId.set(e.id, { output: e.output, size: e.size, status: e.status });
+        byId.set(e.id, e as EntryLine);
     }
   }
-  return new Map([...byId].filter(([, e]) => e.status === 'done'));
+  return byId;
 }
 
 /** Files under the output root (not the state folder), relative paths. */
@@ -183,13 +198,21 @@ export async function verifySoak(opts: {
     framesCompared++;
   });
 
+  const last = await lastEntries(opts.out);
+  const fate = (id: string): string => {
+    const e = last.get(id);
+    return e ? `manifest: ${e.status}, ${e.attempts ?? '?'} attempts, ${e.lastError ?? ''}` : 'no pass ever planned it';
+  };
   let requiredPresent = 0;
   let extractedAtRisk = 0;
   let lostBeforeSeen = 0;
   for (const [id, e] of byId) {
     const present = done.has(id);
     if (e.required && present) requiredPresent++;
-    else if (e.required) problems.push(`missing: ${e.truth.key} (finished ${e.finishedAt}, a completed pass saw it)`);
+    else if (e.required)
+      problems.push(
+        `missing: ${e.truth.key} starting ${e.truth.start.sec}.${e.truth.start.usec} (finished at ${e.finishedAt}, taken back at ${e.overwrittenAt ?? 'never'}; ${e.seenBy ?? 'a completed pass ran in between'}; ${fate(id)})`,
+      );
     else if (present) extractedAtRisk++;
     else lostBeforeSeen++;
   }
