@@ -2,8 +2,8 @@
  * Checking a soak's output against the live cameras' ground truth, from the outside: what is on disk, what the
  * manifests say, and what ffmpeg decodes. Every output must be a recording a camera FINISHED, with exactly that
  * recording's frames (bit-exact against the fixture the synthetic camera encoded them from) and no decode error;
- * every picture byte for byte the camera's; every recording that a completed pass could have seen before the ring
- * took it back must be there, once.
+ * every picture byte for byte the camera's; every recording that two completed passes could have seen before the
+ * ring took it back must be there, once.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -23,8 +23,8 @@ export interface Expected {
   finishedAt: number;
   /** ms: when the ring took it back (unset: still on the camera). */
   overwrittenAt?: number;
-  /** A completed pass ran entirely inside [finishedAt, overwrittenAt): it must have an output. */
-  required: boolean;
+  /** Completed passes that ran entirely inside [finishedAt, overwrittenAt); two or more: it must have an output. */
+  passesInside: number;
   /** Which pass(es) that was, for the report. */
   seenBy?: string;
 }
@@ -37,10 +37,14 @@ export interface VerifyReport {
   outputs: number;
   /** Required ones with their output (should be all). */
   requiredPresent: number;
-  /** Not required (the ring took them back before any completed pass could see them) but written anyway. */
+  /** Not required (the ring took them back before two completed passes could see them) but written anyway. */
   extractedAtRisk: number;
-  /** Not required and absent: lost to the ring before a completed pass could see them. */
+  /** Not required and absent: lost to the ring before two completed passes could see them. */
   lostBeforeSeen: number;
+  /** Of those lost: the ones ONE completed pass ran for (it may have read the index mid-write), with their fate. */
+  missedWithOnePass: string[];
+  /** Recordings exactly one completed pass ran for. */
+  onePassWindows: number;
   /** Everything wrong, one line each: missing, corrupt, unknown (stale/open/foreign) outputs, temporaries. */
   problems: string[];
   /** Video outputs decoded and compared frame by frame. */
@@ -206,10 +210,14 @@ export async function verifySoak(opts: {
   let requiredPresent = 0;
   let extractedAtRisk = 0;
   let lostBeforeSeen = 0;
+  const missedWithOnePass: string[] = [];
+  const required = (e: Expected) => e.passesInside >= 2;
   for (const [id, e] of byId) {
     const present = done.has(id);
-    if (e.required && present) requiredPresent++;
-    else if (e.required)
+    if (e.passesInside === 1 && !present)
+      missedWithOnePass.push(`${e.truth.key} starting ${e.truth.start.sec}.${e.truth.start.usec}: ${fate(id)}`);
+    if (required(e) && present) requiredPresent++;
+    else if (required(e))
       problems.push(
         `missing: ${e.truth.key} starting ${e.truth.start.sec}.${e.truth.start.usec} (finished at ${e.finishedAt}, taken back at ${e.overwrittenAt ?? 'never'}; ${e.seenBy ?? 'a completed pass ran in between'}; ${fate(id)})`,
       );
@@ -218,11 +226,13 @@ export async function verifySoak(opts: {
   }
   return {
     finished: byId.size,
-    required: [...byId.values()].filter((e) => e.required).length,
+    required: [...byId.values()].filter(required).length,
     outputs: files.length,
     requiredPresent,
     extractedAtRisk,
     lostBeforeSeen,
+    missedWithOnePass,
+    onePassWindows: [...byId.values()].filter((e) => e.passesInside === 1).length,
     problems,
     framesCompared,
   };
