@@ -17,7 +17,7 @@ import { assertSoundOutputTree } from '../helpers/output-tree.js';
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 25);
 const SEED = Number(process.env.SOAK_SEED ?? 7);
 
-test('soak: a live camera, cron passes a second apart, SIGKILLs: everything a pass could see is there once and exact; memory flat', async (t) => {
+test('soak: a live camera, cron passes a second apart, SIGKILLs: everything the passes could see is there once and exact; memory flat', async (t) => {
   t.timeout(600_000);
   const dir = await tmp(t, 'hiksync-soak-');
   const report = await runSoak({
