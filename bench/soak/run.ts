@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run soak -- [--minutes N] [--seed S] [--interval SECON
   --seed S           seed of the share, the cameras and the kill moments (default 1)
   --interval SECONDS seconds between hiksync passes (HIKSYNC_INTERVAL_SECONDS, default 1)
   --workers N        hiksync worker threads (default 2)
-  --heap-mb N        V8 heap limit of hiksync (--max-old-space-size) so a leak shows; 0 = node's default (default 48)
+  --heap-mb N        V8 heap limit of hiksync (--max-old-space-size) so a leak shows; 0 = node's default (default 24)
   --keep             keep the share and the output (printed) instead of deleting them`;
 
 async function main(): Promise<number> {
@@ -73,12 +73,13 @@ async function main(): Promise<number> {
         '',
         `cameras recorded ${report.cameraSeconds} s (${report.cameraSteps} steps); soak took ${report.totalSeconds} s`,
         `hiksync: ${report.processes} processes, ${report.kills.total} SIGKILLs (${report.kills.whileWritingTemporary} while a temporary file was written), ${report.passes.completed} completed passes (${report.passes.meanSeconds.toFixed(1)} s on average, longest ${report.passes.maxSeconds.toFixed(1)} s)`,
-        `recordings finished by the cameras (and pictures): ${v.finished}; a completed pass could see ${v.required}: ${v.requiredPresent} present`,
-        `lost to the ring before any completed pass could see them: ${v.lostBeforeSeen}; extracted although at risk: ${v.extractedAtRisk}`,
+        `recordings finished by the cameras (and pictures): ${v.finished}; two completed passes could see ${v.required}: ${v.requiredPresent} present`,
+        `lost to the ring before two completed passes could see them: ${v.lostBeforeSeen}, of which ${v.missedWithOnePass.length} of the ${v.onePassWindows} one pass ran for; extracted although at risk: ${v.extractedAtRisk}`,
         `outputs: ${v.outputs}, ${v.framesCompared} videos compared frame by frame; problems: ${v.problems.length}`,
         `failures counted by passes: ${JSON.stringify(report.failedByReason)}`,
         `memory (peak RSS per pass of the undisturbed process): first ${m.firstKiB} KiB, second ${m.secondKiB}, last ${m.lastKiB}, max of all passes ${m.maxKiB}${m.perPassPeak ? '' : ' (cumulative peaks)'}; V8 heap limit ${m.heapLimitMb || 'default'} MB`,
         ...v.problems.map((p) => `  PROBLEM ${p}`),
+        ...v.missedWithOnePass.map((p) => `  missed by the one pass that ran for it: ${p}`),
       ].join('\n'),
     );
     const results = path.join(root, 'bench', 'results');

@@ -2,8 +2,8 @@
  * Checking a soak's output against the live cameras' ground truth, from the outside: what is on disk, what the
  * manifests say, and what ffmpeg decodes. Every output must be a recording a camera FINISHED, with exactly that
  * recording's frames (bit-exact against the fixture the synthetic camera encoded them from) and no decode error;
- * every picture byte for byte the camera's; every recording that a completed pass could have seen before the ring
- * took it back must be there, once.
+ * every picture byte for byte the camera's; every recording that two completed passes could have seen before the
+ * ring took it back must be there, once.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -23,8 +23,10 @@ export interface Expected {
   finishedAt: number;
   /** ms: when the ring took it back (unset: still on the camera). */
   overwrittenAt?: number;
-  /** A completed pass ran entirely inside [finishedAt, overwrittenAt): it must have an output. */
-  required: boolean;
+  /** Completed passes that ran entirely inside [finishedAt, overwrittenAt); two or more: it must have an output. */
+  passesInside: number;
+  /** Which pass(es) that was, for the report. */
+  seenBy?: string;
 }
 
 export interface VerifyReport {
@@ -35,10 +37,14 @@ export interface VerifyReport {
   outputs: number;
   /** Required ones with their output (should be all). */
   requiredPresent: number;
-  /** Not required (the ring took them back before any completed pass could see them) but written anyway. */
+  /** Not required (the ring took them back before two completed passes could see them) but written anyway. */
   extractedAtRisk: number;
-  /** Not required and absent: lost to the ring before a completed pass could see them. */
+  /** Not required and absent: lost to the ring before two completed passes could see them. */
   lostBeforeSeen: number;
+  /** Of those lost: the ones ONE completed pass ran for (it may have read the index mid-write), with their fate. */
+  missedWithOnePass: string[];
+  /** Recordings exactly one completed pass ran for. */
+  onePassWindows: number;
   /** Everything wrong, one line each: missing, corrupt, unknown (stale/open/foreign) outputs, temporaries. */
   problems: string[];
   /** Video outputs decoded and compared frame by frame. */
@@ -76,14 +82,27 @@ async function decodeFrames(ffmpeg: string, file: string, inputArgs: string[] = 
   return { video, errors: stderr.trim() };
 }
 
+interface EntryLine {
+  output: string;
+  size: number;
+  status: string;
+  attempts?: number;
+  lastError?: string;
+}
+
 /** Live 'done' entries of every manifest: id -> output and size (last line per id wins, removals forget). */
-async function doneEntries(out: string): Promise<Map<string, { output: string; size: number }>> {
+async function doneEntries(out: string): Promise<Map<string, EntryLine>> {
+  return new Map([...(await lastEntries(out))].filter(([, e]) => e.status === 'done'));
+}
+
+/** The last line of every id in every manifest (removals forget). */
+async function lastEntries(out: string): Promise<Map<string, EntryLine>> {
   const dir = path.join(out, '.hiksync', 'manifests');
-  const byId = new Map<string, { output: string; size: number; status: string }>();
+  const byId = new Map<string, EntryLine>();
   for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
     if (!f.endsWith('.jsonl')) continue;
     for (const line of (await fs.readFile(path.join(dir, f), 'utf8')).split('\n')) {
-      let e: { id?: string; output?: string; size?: number; status?: string; removed?: boolean };
+      let e: Partial<EntryLine> & { id?: string; removed?: boolean };
       try {
         e = JSON.parse(line) as typeof e;
       } catch {
@@ -92,10 +111,10 @@ async function doneEntries(out: string): Promise<Map<string, { output: string; s
       if (typeof e.id !== 'string') continue;
       if (e.removed) byId.delete(e.id);
       else if (typeof e.output === 'string' && typeof e.size === 'number' && typeof e.status === 'string')
-        byId.set(e.id, { output: e.output, size: e.size, status: e.status });
+        byId.set(e.id, e as EntryLine);
     }
   }
-  return new Map([...byId].filter(([, e]) => e.status === 'done'));
+  return byId;
 }
 
 /** Files under the output root (not the state folder), relative paths. */
@@ -183,23 +202,37 @@ export async function verifySoak(opts: {
     framesCompared++;
   });
 
+  const last = await lastEntries(opts.out);
+  const fate = (id: string): string => {
+    const e = last.get(id);
+    return e ? `manifest: ${e.status}, ${e.attempts ?? '?'} attempts, ${e.lastError ?? ''}` : 'no pass ever planned it';
+  };
   let requiredPresent = 0;
   let extractedAtRisk = 0;
   let lostBeforeSeen = 0;
+  const missedWithOnePass: string[] = [];
+  const required = (e: Expected) => e.passesInside >= 2;
   for (const [id, e] of byId) {
     const present = done.has(id);
-    if (e.required && present) requiredPresent++;
-    else if (e.required) problems.push(`missing: ${e.truth.key} (finished ${e.finishedAt}, a completed pass saw it)`);
+    if (e.passesInside === 1 && !present)
+      missedWithOnePass.push(`${e.truth.key} starting ${e.truth.start.sec}.${e.truth.start.usec}: ${fate(id)}`);
+    if (required(e) && present) requiredPresent++;
+    else if (required(e))
+      problems.push(
+        `missing: ${e.truth.key} starting ${e.truth.start.sec}.${e.truth.start.usec} (finished at ${e.finishedAt}, taken back at ${e.overwrittenAt ?? 'never'}; ${e.seenBy ?? 'a completed pass ran in between'}; ${fate(id)})`,
+      );
     else if (present) extractedAtRisk++;
     else lostBeforeSeen++;
   }
   return {
     finished: byId.size,
-    required: [...byId.values()].filter((e) => e.required).length,
+    required: [...byId.values()].filter(required).length,
     outputs: files.length,
     requiredPresent,
     extractedAtRisk,
     lostBeforeSeen,
+    missedWithOnePass,
+    onePassWindows: [...byId.values()].filter((e) => e.passesInside === 1).length,
     problems,
     framesCompared,
   };

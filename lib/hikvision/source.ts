@@ -256,17 +256,32 @@ function sizesKey(sizes: Map<number, number>): string {
     .join(',');
 }
 
+/**
+ * An index written this recently is not kept: the read may have fallen inside one of the camera's writes. The write
+ * counter does not show it when the camera writes its header first (a reader gets the new counter with slots not yet
+ * written) and the rest of that write ends before the mtime below is taken: same counter, size and mtime on the next
+ * pass, and the torn table would be reused until the camera next writes (hours, for a camera that records on
+ * events). An index the camera is busy with changes its counter every pass anyway; an idle one is kept from the
+ * pass after it settled. (A host clock behind the file server's by more than this only means no caching.)
+ */
+export const INDEX_SETTLE_MS = 2000;
+
 async function remember(
   io: DatadirIo,
   file: string,
   sizes: Map<number, number>,
   result: KindResult,
 ): Promise<KindResult> {
-  // The mtime is taken after the read: a write after it changes it, and a write before it changed the counter.
+  // The mtime is taken after the read: a write after it changes it, and one before it is older than the settle time
+  // (else the table is not kept), so the read saw it whole.
   const mtimeMs = await io.share.stat(file).then(
     (st) => st.mtimeMs,
     () => NaN,
   );
+  if (!(Date.now() - mtimeMs >= INDEX_SETTLE_MS)) {
+    tableCache.delete(file);
+    return result;
+  }
   tableCache.set(file, {
     modifyTimes: result.loaded.header.modifyTimes,
     fileSize: result.loaded.fileSize,
