@@ -155,7 +155,7 @@ test('index00.bin hangs (a read that never returns): that camera is skipped afte
   t.true(Date.now() - t0 < 60_000, `ended after ${Date.now() - t0} ms`);
   // The blocked read keeps the process from exiting normally: it is ended by SIGINT (status 130), saying why.
   t.is(r.signal, 'SIGINT', `code ${r.code}: ${r.stderr.slice(-500)}`);
-  t.regex(r.stderr, /still running 2 s after finishing with exit code 1: a file-system call has not returned/);
+  t.regex(r.stderr, /still running \d+ s after finishing with exit code 1: a file-system call has not returned/);
   const summary = summaryOf(t, r);
   t.is(summary.exitCode, 1, 'never "nothing new"');
   assertHungCamera(
@@ -182,7 +182,7 @@ test('a hiv file hangs in a worker: that camera stops without counting attempts;
   await fuse.hang(['cam1/datadir0/hiv00000.mp4']);
   const r = await run(fuse.root, out, ['--retention-days', '0'], { SHARE_TIMEOUT: '2' });
   t.is(r.signal, 'SIGINT', `code ${r.code}: ${r.stderr.slice(-500)}`);
-  t.regex(r.stderr, /still running 2 s after finishing with exit code 1/);
+  t.regex(r.stderr, /still running \d+ s after finishing with exit code 1/);
   const summary = summaryOf(t, r);
   const cam1 = summary.cameras.find((c) => c.camera === 'cam1')!;
   t.true((cam1.failed['input-unavailable'] ?? 0) >= 1, JSON.stringify(cam1.failed));
