@@ -25,6 +25,8 @@ for r in $(seq "$rounds"); do
   if [ "$status" -ne 0 ]; then
     failed_rounds=$((failed_rounds + 1))
     grep -E '^not ok' "$log" | head -20
+    keep="${TMPDIR:-/tmp}/test-stress-round-$r-$(date +%s).log"
+    cp "$log" "$keep" && echo "  full output of round $r: $keep"
   fi
   rm -f "$log"
 done
