@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { recordingId } from '../../lib/hikvision/recording.js';
 import { findPackageRoot } from '../../tools/synthetic/fixtures.js';
 import type { TruthRecording } from '../../tools/synthetic/truth-types.js';
+import { doneManifestLines, lastManifestLines, listOutputTree } from '../../tools/output-tree.js';
 
 const run = promisify(execFile);
 
@@ -82,52 +83,6 @@ async function decodeFrames(ffmpeg: string, file: string, inputArgs: string[] = 
   return { video, errors: stderr.trim() };
 }
 
-interface EntryLine {
-  output: string;
-  size: number;
-  status: string;
-  attempts?: number;
-  lastError?: string;
-}
-
-/** Live 'done' entries of every manifest: id -> output and size (last line per id wins, removals forget). */
-async function doneEntries(out: string): Promise<Map<string, EntryLine>> {
-  return new Map([...(await lastEntries(out))].filter(([, e]) => e.status === 'done'));
-}
-
-/** The last line of every id in every manifest (removals forget). */
-async function lastEntries(out: string): Promise<Map<string, EntryLine>> {
-  const dir = path.join(out, '.hiksync', 'manifests');
-  const byId = new Map<string, EntryLine>();
-  for (const f of await fs.readdir(dir).catch(() => [] as string[])) {
-    if (!f.endsWith('.jsonl')) continue;
-    for (const line of (await fs.readFile(path.join(dir, f), 'utf8')).split('\n')) {
-      let e: Partial<EntryLine> & { id?: string; removed?: boolean };
-      try {
-        e = JSON.parse(line) as typeof e;
-      } catch {
-        continue;
-      }
-      if (typeof e.id !== 'string') continue;
-      if (e.removed) byId.delete(e.id);
-      else if (typeof e.output === 'string' && typeof e.size === 'number' && typeof e.status === 'string')
-        byId.set(e.id, e as EntryLine);
-    }
-  }
-  return byId;
-}
-
-/** Files under the output root (not the state folder), relative paths. */
-async function listFiles(out: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const e of await fs.readdir(out, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const rel = path.relative(out, path.join(e.parentPath, e.name)).split(path.sep).join('/');
-    if (!rel.startsWith('.hiksync/')) files.push(rel);
-  }
-  return files.sort();
-}
-
 /** Run `fn` over `items`, `n` at a time. */
 async function eachLimited<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -150,12 +105,12 @@ export async function verifySoak(opts: {
   const byId = new Map<string, Expected>();
   for (const e of opts.expected) byId.set(recordingId(e.truth.datadir, e.truth.kind, e.truth), e);
 
-  const files = await listFiles(opts.out);
+  const files = await listOutputTree(opts.out);
   for (const n of await fs.readdir(path.join(opts.out, '.hiksync'), { recursive: true }).catch(() => [] as string[]))
     if (/\.(tmp|partial)$/.test(n)) problems.push(`temporary file left in the state folder: .hiksync/${n}`);
   const stray = files.filter((f) => !/^[^/]+\/(video|images)\/[^/.][^/]*\.(mp4|jpg)$/.test(f));
   for (const f of stray) problems.push(`stray or temporary file: ${f}`);
-  const done = await doneEntries(opts.out);
+  const done = await doneManifestLines(opts.out);
   const listed = new Set([...done.values()].map((e) => e.output));
   for (const f of files) if (!stray.includes(f) && !listed.has(f)) problems.push(`not in a manifest: ${f}`);
   if (listed.size !== done.size) problems.push('an output is listed twice in the manifests');
@@ -202,7 +157,7 @@ export async function verifySoak(opts: {
     framesCompared++;
   });
 
-  const last = await lastEntries(opts.out);
+  const last = await lastManifestLines(opts.out);
   const fate = (id: string): string => {
     const e = last.get(id);
     return e ? `manifest: ${e.status}, ${e.attempts ?? '?'} attempts, ${e.lastError ?? ''}` : 'no pass ever planned it';
