@@ -39,6 +39,8 @@ export interface SoakOptions {
   workers?: number;
   /** Last share of the camera time without kills (one process: the memory series). Default 0.35. */
   calmShare?: number;
+  /** The kill part goes on past its time until this many kills (at most until three times the camera time). */
+  minKills?: number;
   /**
    * V8 heap limit of the hiksync processes (--max-old-space-size), MB; 0 = node's default. Default
    * DEFAULT_SOAK_HEAP_MB. V8 fills whatever heap budget it has before it collects in earnest, so a busy cron process's
@@ -69,6 +71,8 @@ export interface PassRecord {
 export interface SoakReport {
   seed: number;
   cameraSeconds: number;
+  /** How much the soak clock was slowed down for slow passes (1 = not at all): time-weighted mean and maximum. */
+  slowdown: { mean: number; max: number };
   totalSeconds: number;
   cameraSteps: number;
   processes: number;
@@ -271,8 +275,19 @@ async function temporaries(out: string): Promise<Set<string>> {
   return found;
 }
 
-/** A camera recording at its pace until `stop()` says so; now and then a burst of steps (the ring wraps fast). */
-async function cameraLoop(cam: LiveCamera, rng: Rng, stepMs: number, stop: () => boolean): Promise<number> {
+/**
+ * A camera recording at its pace until `stop()` says so; now and then a burst of steps (the ring wraps fast). The
+ * pause between steps is `stepMs` times `slowdown()`: the soak compresses a camera's days into seconds, and what it
+ * tests is the race between the camera and hiksync's passes, so when other load makes the passes slow the camera
+ * slows down with them (else a loaded machine turns the soak into "the ring took everything before a pass ran").
+ */
+async function cameraLoop(
+  cam: LiveCamera,
+  rng: Rng,
+  stepMs: number,
+  slowdown: () => number,
+  stop: () => boolean,
+): Promise<number> {
   let steps = 0;
   while (!stop()) {
     const burst = rng.next() < 0.06 ? rng.int(4, 10) : 1;
@@ -280,9 +295,58 @@ async function cameraLoop(cam: LiveCamera, rng: Rng, stepMs: number, stop: () =>
       await cam.step();
       steps++;
     }
-    await delay(rng.int(Math.floor(stepMs / 2), Math.ceil((stepMs * 3) / 2)));
+    const pause = stepMs * slowdown();
+    await delay(rng.int(Math.floor(pause / 2), Math.ceil((pause * 3) / 2)));
   }
   return steps;
+}
+
+/** Pass length on an unloaded machine the soak's camera pace is made for (measured: 0.5-0.7 s mean). */
+const REFERENCE_PASS_MS = 700;
+/** The camera never slows down by more than this (a pass that hangs must not stop the camera). */
+const MAX_SLOWDOWN = 8;
+
+/** How much slower than REFERENCE_PASS_MS the last completed passes were (1 at least). */
+export function passSlowdown(passes: Array<{ startedAt: number; endedAt: number }>): number {
+  const recent = passes.slice(-3);
+  if (recent.length === 0) return 1;
+  const meanMs = recent.reduce((n, p) => n + (p.endedAt - p.startedAt), 0) / recent.length;
+  return Math.min(MAX_SLOWDOWN, Math.max(1, meanMs / REFERENCE_PASS_MS));
+}
+
+/**
+ * The soak's clock, in ms since it was made: it runs at 1/slowdown() of real time, the slowdown taken afresh at every
+ * reading (it changes only when a pass completes, and readings come every few ms).
+ */
+export class PacedClock {
+  private readonly startedAt = Date.now();
+  private lastReal = this.startedAt;
+  private paced = 0;
+  private factor = 1;
+  private max = 1;
+
+  constructor(private readonly currentSlowdown: () => number) {}
+
+  now(): number {
+    const real = Date.now();
+    this.paced += (real - this.lastReal) / this.factor;
+    this.lastReal = real;
+    this.factor = this.currentSlowdown();
+    this.max = Math.max(this.max, this.factor);
+    return this.paced;
+  }
+
+  /** Real ms per soak ms, now. */
+  slowdown(): number {
+    this.now();
+    return this.factor;
+  }
+
+  stats(): { mean: number; max: number } {
+    const pacedNow = this.now();
+    const mean = pacedNow > 0 ? (Date.now() - this.startedAt) / pacedNow : 1;
+    return { mean: Math.round(mean * 100) / 100, max: Math.round(this.max * 100) / 100 };
+  }
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -313,18 +377,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     return p;
   };
 
-  // Cameras record from now on.
+  // The soak's own clock runs slower when other load makes the passes slow (PacedClock): the camera's steps, the kill
+  // moments and the parts below are all in its time, so a loaded machine stretches the soak instead of emptying it.
   const cameraStart = Date.now();
-  const calmAt = cameraStart + o.cameraMs * (1 - (o.calmShare ?? 0.35));
-  const cameraEnd = cameraStart + o.cameraMs;
+  const clock = new PacedClock(() =>
+    passSlowdown(processes.flatMap((p) => p.passes).sort((a, b) => a.endedAt - b.endedAt)),
+  );
+  const calmAt = o.cameraMs * (1 - (o.calmShare ?? 0.35));
+  const cameraEnd = o.cameraMs;
   // The cameras stop when their time is up AND the undisturbed process has run enough passes while they recorded
-  // to judge its memory (a loaded machine makes passes slow), or at the latest after three times their time.
+  // to judge its memory, or at the latest after three times their time.
   let calm: Hiksync | undefined = undefined; // started after the kills
   const cameraStop = () =>
-    Date.now() >= cameraStart + 3 * o.cameraMs ||
-    (Date.now() >= cameraEnd && calm !== undefined && calm.passes.length >= MIN_CALM_PASSES);
+    clock.now() >= 3 * o.cameraMs ||
+    (clock.now() >= cameraEnd && calm !== undefined && calm.passes.length >= MIN_CALM_PASSES);
   const loops = Promise.all(
-    cameras.map((cam, i) => cameraLoop(cam, createRng(o.seed, 'soak-camera', i), o.stepMs ?? 300, cameraStop)),
+    cameras.map((cam, i) =>
+      cameraLoop(cam, createRng(o.seed, 'soak-camera', i), o.stepMs ?? 300, () => clock.slowdown(), cameraStop),
+    ),
   );
   // A camera that fails is reported where its steps are awaited, below (not as an unhandled rejection now).
   loops.catch(() => undefined);
@@ -332,23 +402,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   // Part one: kills. Each process first completes 0-2 passes, then is killed while a temporary file is being
   // written (the n-th new one) or at a random moment of the next 1.5 intervals (mid-pass or between passes).
   const kills = { total: 0, whileWritingTemporary: 0, atRandomTime: 0 };
-  while (Date.now() < calmAt) {
+  const untilCalm = () => Math.max(POLL_MS, (calmAt - clock.now()) * clock.slowdown());
+  const minKills = o.minKills ?? 0;
+  const killing = () => clock.now() < calmAt || (kills.total < minKills && clock.now() < 3 * o.cameraMs);
+  while (killing()) {
     const p = start();
     const passesFirst = rng.int(0, 2);
     const byTemp = rng.next() < 0.4;
     const nth = rng.int(1, 2);
     const after = rng.int(0, Math.round(1.5 * interval * 1000));
-    while (p.running && p.passes.length < passesFirst && Date.now() < calmAt) await p.nextEvent(calmAt - Date.now());
-    const from = Date.now();
+    while (p.running && p.passes.length < passesFirst && killing()) await p.nextEvent(untilCalm());
+    const from = clock.now();
     const before = byTemp ? await temporaries(out) : new Set<string>();
     const seen = new Set<string>();
     let due = false;
-    while (p.running && Date.now() < calmAt && !due) {
+    while (p.running && killing() && !due) {
       if (byTemp) {
         for (const n of await temporaries(out)) if (!before.has(n)) seen.add(n);
         due = seen.size >= nth;
       } else {
-        due = Date.now() >= from + after;
+        due = clock.now() >= from + after;
       }
       if (!due) await delay(POLL_MS);
     }
@@ -372,7 +445,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const steps = (await loops).reduce((a, b) => a + b, 0);
   for (const cam of cameras) await cam.close();
   const stoppedAt = Date.now();
-  log(`cameras stopped after ${steps} steps`);
+  log(`cameras stopped after ${steps} steps (soak clock ${Math.round(clock.now() / 1000)} s)`);
   const deadline = stoppedAt + PASS_DEADLINE_MS;
   while (calm.running && !calm.passes.some((p) => p.startedAt > stoppedAt) && Date.now() < deadline)
     await calm.nextEvent(deadline - Date.now());
@@ -418,6 +491,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   return {
     seed: o.seed,
     cameraSeconds: Math.round((stoppedAt - cameraStart) / 1000),
+    slowdown: clock.stats(),
     totalSeconds: Math.round((Date.now() - t0) / 1000),
     cameraSteps: steps,
     processes: processes.length,

@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     console.log(
       [
         '',
-        `cameras recorded ${report.cameraSeconds} s (${report.cameraSteps} steps); soak took ${report.totalSeconds} s`,
+        `cameras recorded ${report.cameraSeconds} s (${report.cameraSteps} steps; soak clock slowed down ${report.slowdown.mean} x on average, at most ${report.slowdown.max} x, for slow passes); soak took ${report.totalSeconds} s`,
         `hiksync: ${report.processes} processes, ${report.kills.total} SIGKILLs (${report.kills.whileWritingTemporary} while a temporary file was written), ${report.passes.completed} completed passes (${report.passes.meanSeconds.toFixed(1)} s on average, longest ${report.passes.maxSeconds.toFixed(1)} s)`,
         `recordings finished by the cameras (and pictures): ${v.finished}; two completed passes could see ${v.required}: ${v.requiredPresent} present`,
         `lost to the ring before two completed passes could see them: ${v.lostBeforeSeen}, of which ${v.missedWithOnePass.length} of the ${v.onePassWindows} one pass ran for; extracted although at risk: ${v.extractedAtRisk}`,

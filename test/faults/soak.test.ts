@@ -29,11 +29,13 @@ test('soak: a live camera, cron passes a second apart, SIGKILLs: everything the 
     intervalSeconds: 1,
     workers: 2,
     calmShare: 0.45,
+    minKills: 3,
   });
   const v = report.verify;
   t.log(
     `soak figures: ${JSON.stringify({
       cameraSeconds: report.cameraSeconds,
+      slowdown: report.slowdown,
       totalSeconds: report.totalSeconds,
       cameraSteps: report.cameraSteps,
       kills: report.kills,
