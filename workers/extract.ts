@@ -34,6 +34,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
   );
   const beats = task.heartbeat ? new Int32Array(task.heartbeat) : undefined;
   const beat = () => void (beats && Atomics.add(beats, 0, 1));
+  beat(); // taken: from now on the watchdog's stall limit applies (lib/pipeline/run-pass.ts)
   if (task.cameraStopped && Atomics.load(new Int32Array(task.cameraStopped), 0) === 1) {
     const message = `not tried: the camera share stopped answering earlier in this pass`;
     return { status: 'failed', reason: 'input-unavailable', message, bytesRead };

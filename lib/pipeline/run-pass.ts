@@ -81,6 +81,8 @@ export interface RunDeps {
   now?: () => number;
   /** How long in-flight files may finish after an abort before their workers are stopped. */
   abortGraceMs?: number;
+  /** How long a task may wait for a worker to take it (its first heartbeat); default WORKER_START_MS. */
+  workerStartMs?: number;
   /** Starts the per-file time limit; returns its cancel. Default: setTimeout (tests pass a clock they drive). */
   taskTimer?: (ms: number, onTimeout: () => void) => () => void;
   /** Notices already given by this process (a service tells each once, not every pass); updated here. */
@@ -112,6 +114,8 @@ interface CameraWork {
 
 /** A task whose heartbeat stands still this many share time limits is stopped (the worker's own limit fires first). */
 export const STALL_FACTOR = 2;
+/** How long a task may wait for a worker thread to take it (its first beat) before the watchdog stops it. */
+export const WORKER_START_MS = 120_000;
 
 export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSummary> {
   const now = deps.now ?? Date.now;
@@ -413,6 +417,10 @@ async function dispatch(
   // Its worker may be stuck in a read that never returns and cannot see an AbortSignal: Piscina then terminates the
   // worker thread (the thread itself stays blocked until the read returns; the pool goes on with a new one).
   const stallMs = STALL_FACTOR * opts.shareTimeoutMs;
+  // Until its first beat (the worker's first step) a task waits for a worker thread to take it, which may first have
+  // to start: seconds on a loaded machine, and nothing of the share is touched yet. That wait gets its own, longer
+  // limit (a task stopped for it would count an attempt against a recording that was never read).
+  const startMs = Math.max(stallMs, deps.workerStartMs ?? WORKER_START_MS);
   const watched = new Set<{ beats: Int32Array; seen: number; since: number; stop: AbortController }>();
   const watchdog = setInterval(
     () => {
@@ -422,7 +430,7 @@ async function dispatch(
         if (beats !== w.seen) {
           w.seen = beats;
           w.since = t;
-        } else if (t - w.since >= stallMs) w.stop.abort();
+        } else if (t - w.since >= (beats === 0 ? startMs : stallMs)) w.stop.abort();
       }
     },
     Math.max(10, Math.floor(stallMs / 4)),

@@ -150,9 +150,15 @@ function fakePool(settle: (task: ExtractTask, signal: AbortSignal) => Promise<Ex
 const SMALL_LIMIT = 500;
 const scanIo = () => createShareIo(LIMIT);
 
+/** A worker that takes the task (its first heartbeat, as workers/extract.ts gives at once) and then stands still. */
+const takeAndHang = (task: ExtractTask): Promise<ExtractResult> => {
+  Atomics.add(new Int32Array(task.heartbeat!), 0, 1);
+  return never();
+};
+
 test('a task that stands still is stopped by the watchdog; the share answers, so it counts as an attempt', async (t) => {
   const { opts, output } = await setup(t, ['cam1']);
-  const pool = fakePool(() => never());
+  const pool = fakePool(takeAndHang);
   const summary = await runPass(
     { ...opts, kinds: { video: false, picture: true }, shareTimeoutMs: SMALL_LIMIT },
     { log: recorder(), createPool: () => pool, shareIo: scanIo },
@@ -173,10 +179,10 @@ test('a task that stands still is stopped by the watchdog; the share answers, so
 
 test('a task that stands still while its share no longer answers: input-unavailable, no attempt counted', async (t) => {
   const { opts, input, output } = await setup(t, ['cam1']);
-  const pool = fakePool(async () => {
+  const pool = fakePool(async (task) => {
     // The share goes away while the worker is stuck in its read (an unmounted share lists nothing).
     await fs.rename(path.join(input, 'cam1'), path.join(input, 'gone')).catch(() => undefined);
-    return never();
+    return takeAndHang(task);
   });
   const summary = await runPass(
     { ...opts, kinds: { video: false, picture: true }, shareTimeoutMs: SMALL_LIMIT },
@@ -191,6 +197,33 @@ test('a task that stands still while its share no longer answers: input-unavaila
     failed.map((e) => e.attempts),
     [0],
   );
+});
+
+test('a task waiting for a worker to start (no heartbeat yet) is not stopped at the stall limit, only at the start limit', async (t) => {
+  const { opts } = await setup(t, ['cam1']);
+  const stallMs = STALL_FACTOR * SMALL_LIMIT;
+  let started = 0;
+  // The first task's worker takes three stall limits to start (a loaded machine booting a thread), then works.
+  const slowStart = fakePool(async (task) => {
+    if (started++ === 0) await new Promise((r) => setTimeout(r, 3 * stallMs));
+    Atomics.add(new Int32Array(task.heartbeat!), 0, 1);
+    return { status: 'written', bytesRead: 10, bytesWritten: 10 };
+  });
+  const ok = await runPass(
+    { ...opts, kinds: { video: false, picture: true }, shareTimeoutMs: SMALL_LIMIT },
+    { log: recorder(), createPool: () => slowStart, shareIo: scanIo, workerStartMs: 60_000 },
+  );
+  t.deepEqual(ok.cameras[0]!.failed, {});
+  t.is(ok.cameras[0]!.written.picture, slowStart.tasks.length);
+
+  // A worker that never takes its task is still stopped, at the start limit.
+  const { opts: opts2 } = await setup(t, ['cam1']);
+  const neverTaken = fakePool(() => never());
+  const stuck = await runPass(
+    { ...opts2, kinds: { video: false, picture: true }, shareTimeoutMs: SMALL_LIMIT },
+    { log: recorder(), createPool: () => neverTaken, shareIo: scanIo, workerStartMs: 2 * stallMs },
+  );
+  t.is(stuck.cameras[0]!.failed['io-error'], neverTaken.tasks.length);
 });
 
 test('a slow task that keeps moving is not stopped', async (t) => {
