@@ -166,13 +166,18 @@ for (const mode of ['once', 'cron'] as const) {
       (await fs.readdir(video)).some((n) => n.endsWith('.partial')),
       'a temporary file exists',
     );
+    const completeBefore = (await fs.readdir(video)).filter((n) => !n.endsWith('.partial')).length;
     const t0 = Date.now();
     child.kill('SIGTERM');
     child.kill('SIGCONT');
     const { code } = await exited;
-    t.true(Date.now() - t0 < 10_000, `exited in ${Date.now() - t0} ms`);
+    // Promptly: no file is started after the signal (the one in hand and the one queued behind it for the same worker
+    // may finish in the grace time: 14 recordings would be there if it went on); the bound is
+    // for a stop that waits for the whole backlog, generous for a loaded machine (12.9 s seen at load average 27).
+    t.true(Date.now() - t0 < 60_000, `exited in ${Date.now() - t0} ms`);
     t.is(code, mode === 'once' ? 130 : 0);
     const names = await fs.readdir(path.join(out, 'cam1', 'video'));
+    t.true(names.length <= completeBefore + 2, `${names.length} files after the stop, ${completeBefore} before it`);
     t.deepEqual(
       names.filter((n) => n.endsWith('.partial')),
       [],
@@ -185,6 +190,8 @@ for (const mode of ['once', 'cron'] as const) {
     );
     const again = run(dir, out);
     t.is(again.code, 0, 'the next run finishes the rest');
+    const all = (await fs.readdir(video)).length;
+    t.true(all > names.length + 2, `the stop left work for the next run (${names.length} of ${all} files)`);
   });
 }
 

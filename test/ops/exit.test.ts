@@ -112,14 +112,16 @@ test('a command that is done while a thread is blocked: the process is ended sho
   const { child, ready, bounded } = start(t, [file, 'done', '1']);
   await ready;
   t.true(await blockedInFifo(child.pid!));
+  child.stdin.write('done\n');
   const r = await bounded();
   t.is(r.signal, 'SIGINT', `code ${r.code}, stderr: ${r.stderr}`);
   t.regex(r.stderr, /still running 0\.3 s after finishing with exit code 1: a file-system call has not returned/);
 });
 
 test('a command that is done with nothing blocked exits by itself with its code, at once', async (t) => {
-  const { ready, bounded } = start(t, ['-', 'done', '66']);
+  const { child, ready, bounded } = start(t, ['-', 'done', '66']);
   await ready;
+  child.stdin.write('done\n');
   const r = await bounded();
   t.is(r.code, 66);
   t.is(r.signal, null);
