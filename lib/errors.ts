@@ -258,10 +258,10 @@ export class BundleLimitError extends HiksyncError {
   readonly value: number;
   readonly limit: number;
 
-  constructor(what: string, value: number, limit: number, hint = '') {
+  constructor(what: string, value: number, limit: number, unit = 'bytes', hint = '') {
     super(
       'cannot-create',
-      `${what} is ${value} bytes, above the bundle's cap of ${limit} bytes${hint ? `: ${hint}` : ''}`,
+      `${what} is ${value} ${unit}, above the bundle's cap of ${limit} ${unit}${hint ? `: ${hint}` : ''}`,
     );
     this.name = 'BundleLimitError';
     this.what = what;

@@ -202,7 +202,7 @@ async function readIndexFile(io: ShareIo, abs: string, rel: string, maxBytes: nu
     try {
       const st = await fh.stat();
       if (st.size > maxBytes)
-        throw new BundleLimitError(rel, st.size, maxBytes, 'one file of the bundle may not be larger');
+        throw new BundleLimitError(rel, st.size, maxBytes, 'bytes', 'one file of the bundle may not be larger');
       const bytes = await readPrefix(fh, st.size);
       const again = await readPrefix(fh, Math.min(CONSISTENCY_BYTES, bytes.length));
       const same = again.equals(bytes.subarray(0, again.length));
@@ -292,10 +292,16 @@ export async function writeBundle(cameraPath: string, file: string, opts: Bundle
   const files = layout.entries.filter((e) => e.type === 'file');
   const copies = files.filter((e) => isBundledIndexFile(e.path)).sort(byPath);
   if (copies.length > limits.maxFiles)
-    throw new BundleLimitError('the number of index files', copies.length, limits.maxFiles);
+    throw new BundleLimitError('the number of index files', copies.length, limits.maxFiles, 'files');
   for (const c of copies)
     if ((c.size ?? 0) > limits.maxFileBytes)
-      throw new BundleLimitError(c.path, c.size!, limits.maxFileBytes, 'one file of the bundle may not be larger');
+      throw new BundleLimitError(
+        c.path,
+        c.size!,
+        limits.maxFileBytes,
+        'bytes',
+        'one file of the bundle may not be larger',
+      );
   const planned = copies.reduce((n, c) => n + (c.size ?? 0), 0);
   if (planned > limits.maxInputBytes)
     throw new BundleLimitError('the index files together', planned, limits.maxInputBytes);

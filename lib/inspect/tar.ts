@@ -108,6 +108,7 @@ export class TarGzWriter {
               'the compressed archive',
               this.compressedBytes,
               maxBytes,
+              'bytes',
               'leave out --with-media-heads, or make the bundle of one datadir folder',
             ),
           );
