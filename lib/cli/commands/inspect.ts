@@ -20,13 +20,14 @@ export class InspectCommand extends BaseCommand {
       firmware 5.5+ (record_db_index00, ...), a DVR/NVR disk (HIKBTREE), or one hiksync does not know; with its
       datadirs, index files and hiv blocks. Reads names, sizes and a few header bytes only.
 
-      \`--bundle FILE\` writes a .tar.gz to attach to a bug report: the index files (binary and SQLite, with their
-      -journal/-wal, and info.bin: times and offsets, no pictures or video), a listing of the folder with sizes and
-      mtimes, and the schema and row count of every table of every SQLite index. README.txt and MANIFEST.txt inside
-      say exactly what it holds. No byte of a video or picture block goes in unless \`--with-media-heads\` adds the
-      first ${MEDIA_HEAD_BYTES / 1024} KiB of the first ${MEDIA_HEAD_FILES} hiv*.mp4 files. The file must not exist yet and
-      may not be inside the camera folder (the share is only read). Exit 66 when the camera folder cannot be read,
-      73 when the bundle cannot be made as asked (file exists, inside the camera folder, over a size cap).
+      \`--bundle FILE\` writes a .tar.gz to attach to a bug report: the index files (binary and SQLite with their
+      journal and WAL files, and info.bin: times and offsets, no pictures or video), a listing of the folder with
+      sizes and mtimes, and the schema and row count of every table of every SQLite index. README.txt and
+      MANIFEST.txt inside say exactly what it holds. No byte of a video or picture block goes in unless
+      \`--with-media-heads\` adds the first ${MEDIA_HEAD_BYTES / 1024} KiB of the first ${MEDIA_HEAD_FILES} hiv*.mp4 files. The file must
+      not exist yet and may not be inside the camera folder (the share is only read). Exit 66 when the camera
+      folder cannot be read, 73 when the bundle cannot be made as asked (file exists, inside the camera folder,
+      over a size cap).
     `,
     examples: [
       ['What layout does this camera write?', '$0 inspect /volume1/cameras/Camera-Tuin'],
