@@ -53,6 +53,13 @@ const LAYERS = [
     }),
   },
   {
+    files: ['lib/inspect/**'],
+    rules: rule(TOOLS, MEDIA_BYTES, {
+      group: ['../pipeline/*', '../ops/*', '../cli/*', '../config.js', '../media/*'],
+      message: 'inspect (layout, bundle) reads the share through hikvision and the foundation only',
+    }),
+  },
+  {
     files: ['lib/pipeline/**'],
     rules: rule(TOOLS, MEDIA_BYTES, { group: ['../cli/*'], message: 'the pipeline does not know the command line' }),
   },

@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'output-full' // ENOSPC / EDQUOT on the output volume
   | 'output-unwritable' // EROFS: the output volume is read-only
   | 'input-unavailable' // the camera share itself is gone (unmounted) or does not answer (a hung network mount)
+  // a file the user asked for by name (inspect --bundle)
+  | 'cannot-create' // it cannot be made as asked: already there, inside the camera folder, or past a size cap
   // anything else
   | 'io-error' // another operating-system error (EIO, EACCES, ...)
   | 'internal'; // a bug
@@ -234,6 +236,40 @@ export class ForeignFileError extends HiksyncError {
   }
 }
 
+// ---- a file the user asked for by name ----------------------------------------------------------------------------
+
+/** The diagnostic bundle cannot be written where asked: the file is there already, or would land in the camera folder. */
+export class BundleOutputError extends HiksyncError {
+  readonly path: string;
+
+  constructor(file: string, message: string) {
+    super('cannot-create', message);
+    this.name = 'BundleOutputError';
+    this.path = file;
+  }
+}
+
+/**
+ * The diagnostic bundle would pass one of its hard caps (one file, all files together, the archive): nothing is
+ * left behind, and the message names the cap and what passed it.
+ */
+export class BundleLimitError extends HiksyncError {
+  readonly what: string;
+  readonly value: number;
+  readonly limit: number;
+
+  constructor(what: string, value: number, limit: number, unit = 'bytes', hint = '') {
+    super(
+      'cannot-create',
+      `${what} is ${value} ${unit}, above the bundle's cap of ${limit} ${unit}${hint ? `: ${hint}` : ''}`,
+    );
+    this.name = 'BundleLimitError';
+    this.what = what;
+    this.value = value;
+    this.limit = limit;
+  }
+}
+
 // ---- from any error to its code -----------------------------------------------------------------------------------
 
 /** Ours or the platform's (timers/promises, fetch): both are named AbortError. */
@@ -278,6 +314,8 @@ export const ExitCode = {
   NO_INPUT: 66,
   /** An unexpected internal error (EX_SOFTWARE): a bug, with a stack trace. */
   INTERNAL: 70,
+  /** An output file the user named cannot be made as asked: there already, inside the camera folder, over a cap (EX_CANTCREAT). */
+  CANT_CREATE: 73,
   /** An operating-system error outside one recording: the output or state folder failed us (EX_IOERR). */
   IO_ERROR: 74,
   /** Another run holds the lock: try again later (EX_TEMPFAIL). */
@@ -320,6 +358,8 @@ export function exitCodeFor(err: unknown): ExitCodeValue {
       return ExitCode.NO_INPUT;
     case 'no-permission':
       return ExitCode.NO_PERMISSION;
+    case 'cannot-create':
+      return ExitCode.CANT_CREATE;
     default:
       return ExitCode.SOME_FAILED;
   }

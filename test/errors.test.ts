@@ -2,6 +2,8 @@ import test from 'ava';
 import { UsageError } from 'clipanion';
 import {
   BadContentError,
+  BundleLimitError,
+  BundleOutputError,
   ConfigError,
   describeError,
   errorCodeOf,
@@ -51,6 +53,9 @@ test('exitCodeFor: one mapping for every error kind', (t) => {
   t.is(exitCodeFor(fsError('EPERM')), ExitCode.NO_PERMISSION);
   t.is(exitCodeFor(fsError('ENOSPC')), ExitCode.IO_ERROR);
   t.is(exitCodeFor(new TypeError('bug')), ExitCode.INTERNAL);
+  t.is(exitCodeFor(new BundleLimitError('index00.bin', 2, 1)), ExitCode.CANT_CREATE);
+  t.is(exitCodeFor(new BundleOutputError('/x', 'exists')), ExitCode.CANT_CREATE);
+  t.is(ExitCode.CANT_CREATE, 73, 'EX_CANTCREAT');
 });
 
 test('describeError: one line for a user error, the stack for a bug', (t) => {

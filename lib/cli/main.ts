@@ -9,6 +9,7 @@ import { describeError, ExitCode, exitCodeFor } from '../errors.js';
 import { exitWhenDone } from '../ops/exit.js';
 import { applyPuidPgid } from '../ops/privileges.js';
 import { HealthCommand } from './commands/health.js';
+import { InspectCommand } from './commands/inspect.js';
 import { RetentionCommand } from './commands/retention.js';
 import { RunCommand } from './commands/run.js';
 import { ScanCommand } from './commands/scan.js';
@@ -49,6 +50,7 @@ export function buildCli(): Cli {
   cli.register(RunCommand);
   cli.register(RetentionCommand);
   cli.register(HealthCommand);
+  cli.register(InspectCommand);
   return cli;
 }
 

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { InputDirError } from '../errors.js';
 import type { CameraDir } from '../hikvision/discovery.js';
+import type { CameraScan } from '../hikvision/source.js';
 import { shardOf, type Shard } from '../ops/shard.js';
 
 /** Camera names listed in a message; a share with more cameras is cut off (the message stays one line). */
@@ -75,4 +76,22 @@ export function selectCameras(
 
   const cameras = all.filter((c) => (shard.count <= 1 || shardOf(c.name, shard.count) === shard.index) && isWanted(c));
   return { cameras, notices };
+}
+
+/** What a camera's scan found, as far as telling the user about its layout goes. */
+export type LayoutFindings = Pick<CameraScan, 'path' | 'datadirs' | 'skipped' | 'unavailable'>;
+
+/**
+ * For a camera whose layout hiksync does not read (no datadir or index it knows, a DVR disk such as HIKBTREE, a
+ * SQLite index or picture layout it cannot use): the line that points to `hiksync inspect --bundle`, which makes the
+ * archive a bug report needs. Undefined for a camera that was read, or whose share did not answer (that is not the
+ * layout's fault).
+ */
+export function inspectPointer(scan: LayoutFindings): string | undefined {
+  if (scan.unavailable !== undefined) return undefined;
+  if (scan.datadirs.length > 0 && !scan.skipped.unsupported) return undefined;
+  return (
+    `a layout hiksync does not read: \`hiksync inspect ${JSON.stringify(scan.path)}\` shows what is there, and ` +
+    '`--bundle hiksync-bundle.tar.gz` makes an archive of its index files (no video) to attach to an issue'
+  );
 }

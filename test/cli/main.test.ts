@@ -45,7 +45,10 @@ test('an unknown command is one line naming it and every command, exit 64', (t) 
   const r = runCli(['scna', '--input', '/tmp']);
   t.is(r.code, 64);
   t.is(r.stdout, '');
-  t.is(r.stderr, 'hiksync: unknown command "scna"; commands: scan, run, retention, health (see hiksync --help)\n');
+  t.is(
+    r.stderr,
+    'hiksync: unknown command "scna"; commands: scan, run, retention, health, inspect (see hiksync --help)\n',
+  );
 });
 
 test('`hiksync help` and `hiksync help run` print the help, as --help does', (t) => {

@@ -7,6 +7,7 @@ import test from 'ava';
 import { Cli } from 'clipanion';
 import type { BaseCommand } from '../../lib/cli/base.js';
 import { HealthCommand } from '../../lib/cli/commands/health.js';
+import { InspectCommand } from '../../lib/cli/commands/inspect.js';
 import { RetentionCommand } from '../../lib/cli/commands/retention.js';
 import { RunCommand } from '../../lib/cli/commands/run.js';
 import { ScanCommand } from '../../lib/cli/commands/scan.js';
@@ -202,6 +203,28 @@ test('every command still reads every variable, also for settings it has no flag
   }
   const err = t.throws(() => parse(['health']).config({ WORKERS: 'lots' }), { instanceOf: ConfigError });
   t.regex(err.message, /^WORKERS="lots" is not valid/);
+});
+
+// inspect takes a camera folder (a positional), so it is not in the table above: the same checks, by hand.
+test('inspect declares exactly its own options, refuses every settings flag, and its examples parse', (t) => {
+  const c = new Cli({ binaryName: 'hiksync', enableColors: false });
+  c.register(InspectCommand);
+  const def = c.definitions().find((d) => d.path === 'hiksync inspect');
+  const options = (def?.options ?? []).map((o) => o.definition.split(' ')[0]!);
+  t.deepEqual(options.sort(), ['--bundle', '--json', '--with-media-heads']);
+  for (const option of ALL.filter((o) => o !== '--json')) {
+    t.throws(() => c.process(['inspect', '/input/cam', option, 'x']), { message: /^Unsupported option name/ }, option);
+  }
+  t.throws(() => c.process(['inspect']), undefined, 'the camera folder is required');
+  t.like(c.process(['inspect', '/in/cam', '--bundle', 'b.tgz', '--with-media-heads']), {
+    folder: '/in/cam',
+    bundle: 'b.tgz',
+    withMediaHeads: true,
+  });
+  for (const [, example] of InspectCommand.usage?.examples ?? []) {
+    t.notThrows(() => c.process(example.split(/\s+/).slice(1)), example);
+  }
+  t.like((c.process(['inspect', '/in/cam']) as BaseCommand).config({ WORKERS: '3' }), { workers: 3 });
 });
 
 // Through the built CLI, as a user (or a HEALTHCHECK line) runs it: one line, exit 64, nothing run.

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { InputDirError } from '../../lib/errors.js';
 import type { CameraDir } from '../../lib/hikvision/discovery.js';
-import { MAX_CAMERAS_NAMED, selectCameras } from '../../lib/pipeline/cameras.js';
+import { inspectPointer, MAX_CAMERAS_NAMED, selectCameras } from '../../lib/pipeline/cameras.js';
 
 const ALL: CameraDir[] = ['Camera-Oprit', 'Camera-Tuin'].map((name) => ({ name, path: `/input/${name}` }));
 const NO_SHARD = { index: 0, count: 1 };
@@ -83,4 +83,23 @@ test('shards: a camera of another shard is not selected, and --camera naming it 
     );
     t.true(results.every((r) => r.notices.length === 0));
   }
+});
+
+test('inspectPointer: a camera nothing could be read from, or with an unsupported part, points to inspect --bundle', (t) => {
+  const dd = { name: 'datadir0', path: '/in/cam/datadir0', bytesRead: 0 };
+  const pointer = inspectPointer({ path: '/in/cam', datadirs: [], skipped: {} });
+  t.regex(pointer ?? '', /`hiksync inspect "\/in\/cam"` shows what is there, and `--bundle hiksync-bundle\.tar\.gz`/);
+  t.truthy(inspectPointer({ path: '/in/cam', datadirs: [], skipped: { unsupported: 1 } }), 'HIKBTREE, SQLite');
+  t.truthy(inspectPointer({ path: '/in/cam', datadirs: [dd], skipped: { unsupported: 1 } }), 'a datadir not read');
+  t.is(inspectPointer({ path: '/in/cam', datadirs: [dd], skipped: { stale: 3 } }), undefined, 'a camera that was read');
+  t.is(
+    inspectPointer({
+      path: '/in/cam',
+      datadirs: [],
+      skipped: { unreadable: 1 },
+      unavailable: 'the share is not answering',
+    }),
+    undefined,
+    'a hung share is not a layout problem',
+  );
 });

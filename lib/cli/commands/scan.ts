@@ -7,7 +7,7 @@ import { discoverCameras, scanCamera } from '../../hikvision/source.js';
 import { createShareIo } from '../../share-io.js';
 import type { Recording } from '../../hikvision/types.js';
 import { fmtCounts, formatBytes } from '../../pipeline/summary.js';
-import { selectCameras } from '../../pipeline/cameras.js';
+import { inspectPointer, selectCameras } from '../../pipeline/cameras.js';
 import { formatStamp, naturalNames } from '../../pipeline/naming.js';
 import { BaseCommand } from '../base.js';
 import { cameraTranslationOption, containerOption, inputOption, jsonOption, shardOption } from '../options.js';
@@ -81,6 +81,7 @@ export class ScanCommand extends BaseCommand {
           last: last ? formatStamp(last.end.sec) : null,
           skipped: scan.skipped,
           errors: scan.errors,
+          hint: inspectPointer(scan) ?? null,
           recordings: scan.recordings.map((r) => ({ ...r, output: names.get(r) })),
         });
         continue;
@@ -97,6 +98,8 @@ export class ScanCommand extends BaseCommand {
           '\n',
       );
       for (const e of scan.errors) this.context.stdout.write(`  error: ${e}\n`);
+      const pointer = inspectPointer(scan);
+      if (pointer) this.context.stdout.write(`  hint: ${pointer}\n`);
     }
     if (this.json) this.context.stdout.write(JSON.stringify({ input: cfg.inputDir, cameras: out }, null, 2) + '\n');
     else if (cameras.length === 0) this.context.stdout.write(`no camera folders found in ${cfg.inputDir}\n`);
