@@ -32,6 +32,9 @@ export const RECORD_COLUMNS = [
 /** Optional sub-second columns (not seen in public readers; used when a firmware has them). */
 export const USEC_COLUMNS = ['start_time_tv_usec', 'end_time_tv_usec'] as const;
 export const PICTURE_COLUMNS = ['file_no', 'trigger_time', 'pic_offset_0', 'pic_len_0'] as const;
+/** How a user can send us a layout we do not know (the command is `hiksync inspect`). */
+export const BUNDLE_HINT =
+  'to help add it, attach the output of `hiksync inspect <folder> --bundle FILE` to a bug report';
 /** Rows read from one database at most: a real camera has a few thousand (one per segment or picture). */
 export const MAX_ROWS = 2_000_000;
 /** A JPEG larger than this in a .pic file is not a camera picture. */
@@ -176,7 +179,7 @@ export function readRecordDatabase(db: SqlDb, hivSizes: ReadonlyMap<number, numb
   const table = tables.find((t) => t.name.toLowerCase() === RECORD_TABLE && hasColumns(t, RECORD_COLUMNS));
   if (!table) {
     throw new UnsupportedFormatError(
-      `record database layout not supported yet: no table ${RECORD_TABLE}(${RECORD_COLUMNS.join(', ')}); it holds ${describeTables(tables)}`,
+      `record database layout not supported yet: no table ${RECORD_TABLE}(${RECORD_COLUMNS.join(', ')}); it holds ${describeTables(tables)}; ${BUNDLE_HINT}`,
     );
   }
   const withUsec = hasColumns(table, USEC_COLUMNS);
@@ -232,7 +235,7 @@ export function readEventDatabase(db: SqlDb, picSizes: ReadonlyMap<number, numbe
   const usable = pictureTables(tables);
   if (usable.length === 0) {
     throw new UnsupportedFormatError(
-      `pictures: layout not supported yet: no table with ${PICTURE_COLUMNS.join(', ')}; the event database holds ${describeTables(tables)}`,
+      `pictures: layout not supported yet: no table with ${PICTURE_COLUMNS.join(', ')}; the event database holds ${describeTables(tables)}; ${BUNDLE_HINT}`,
     );
   }
   const skipped: SkipCounts = {};
