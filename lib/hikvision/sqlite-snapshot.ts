@@ -123,6 +123,8 @@ export async function snapshotDatabase<T>(
       const before = await fileState(io, fh, file);
       bytesRead += before.header.length;
       if (!isSqliteHeader(before.header)) throw new UnsupportedFormatError(`${file} is not a SQLite database`, file);
+      if (before.header.length < SQLITE_HEADER_SIZE)
+        throw new IndexCorruptError(`database is ${before.header.length} bytes, shorter than a SQLite header`);
       if (before.size > MAX_DATABASE_BYTES)
         throw new LimitExceededError('database size', before.size, MAX_DATABASE_BYTES, file);
       if (before.hotJournal) {

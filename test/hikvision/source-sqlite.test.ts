@@ -293,3 +293,13 @@ test.serial('an unchanged database is not copied again (its 100-byte header is r
   await fs.utimes(db, old, old);
   t.is((await scanCamera(cam)).recordings.length, 2);
 });
+
+test('a database cut short inside its header is an error line, not a crash', async (t) => {
+  const root = await tempDir();
+  t.teardown(() => removeDir(root));
+  const cam = await sqliteCamera(root, { record_db_index00: Buffer.from('SQLite format 3\0abcd', 'latin1') });
+  const scan = await scanCamera(cam, { sqliteSnapshot: noWait });
+  t.deepEqual(scan.recordings, []);
+  t.deepEqual(scan.skipped, { 'bad-header': 1 });
+  t.deepEqual(scan.errors, ['newcam/datadir0: record_db_index00: database is 20 bytes, shorter than a SQLite header']);
+});
