@@ -1,6 +1,7 @@
 /**
- * `npm run demo`: write a small synthetic camera share (two cameras: H.265 + AAC, H.264 + G.711, with pictures
- * and every ring-buffer trap), run the built `hiksync run` on it as a user would, and print where the files are.
+ * `npm run demo`: write a small synthetic camera share (two cameras, one of each index kind: H.265 + AAC with the
+ * binary index00.bin of older firmware, H.264 + G.711 with the SQLite record database of firmware 5.5+; pictures and
+ * every ring-buffer trap), run the built `hiksync run` on it as a user would, and print where the files are.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
@@ -22,12 +23,21 @@ async function main(): Promise<void> {
     seed: 42,
     cameras: [
       { name: 'Camera-Tuin', codec: 'h265', audio: 'aac', datadirs: 2, infoBin: true, events: 24, pictures: 6 },
-      { name: 'Camera-Oprit', codec: 'h264', audio: 'alaw', sdLayout: true, events: 12, pictures: 4 },
+      {
+        name: 'Camera-Oprit',
+        codec: 'h264',
+        audio: 'alaw',
+        sdLayout: true,
+        events: 12,
+        pictures: 4,
+        indexFormat: 'sqlite',
+      },
     ],
   });
   const expected = truth.cameras.reduce((n, c) => n + c.recordings.length, 0);
   console.log(
-    `  ${truth.cameras.length} cameras, ${expected} real recordings and pictures (plus stale and open slots to ignore)\n`,
+    `  ${truth.cameras.length} cameras (${truth.cameras.map((c) => `${c.name}: ${c.indexFormat === 'sqlite' ? 'SQLite record_db_index00' : 'index00.bin'}`).join(', ')}), ` +
+      `${expected} real recordings and pictures (plus stale and open slots to ignore)\n`,
   );
 
   const args = [

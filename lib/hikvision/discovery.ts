@@ -1,13 +1,12 @@
 /**
  * Finding cameras in the input folder and datadirs in a camera folder, and refusing the storage formats hiksync
- * does not read. Read-only: directory listings, info.bin (68 bytes) and 16-byte sniffs of suspicious files, all
+ * does not read (DVR/NVR disk images). Read-only: directory listings and info.bin (68 bytes), all
  * through a ShareIo (time-limited calls; a share that does not answer is a ShareTimeoutError, never "no camera").
  */
 import type { Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { InputDirError, NotRegularFileError, ShareTimeoutError, UnsupportedFormatError } from '../errors.js';
 import { createShareIo, type ShareIo } from '../share-io.js';
-import { isSqlite } from './index-header.js';
 import { readHead } from './read-file.js';
 
 export interface CameraDir {
@@ -55,7 +54,8 @@ export const INFO_BIN_SIZE = 68;
 export const MAX_DATADIRS = 1024;
 const DATADIR_RE = /^datadir(\d+)$/;
 const INDEX_FILES = ['index00.bin', 'index01.bin', 'index00p.bin', 'index01p.bin'];
-const SQLITE_INDEX_FILES = ['record_db_index00', 'event_db_index00'];
+/** SQLite indexes of firmware 5.5+ (read by sqlite-source.ts); a folder holding one is a datadir. */
+const SQLITE_INDEX_FILES = ['record_db_index00', 'record_db_index01'];
 const DVR_IMAGE_FILES = ['hikdisk00.bin', 'hikbtree', 'hikvision@hangzhou'];
 
 function isIgnoredName(name: string): boolean {
@@ -126,26 +126,20 @@ export function parseInfoBin(bytes: Uint8Array): number | undefined {
   return n >= 1 && n <= MAX_DATADIRS ? n : undefined;
 }
 
-/** Throws UnsupportedFormatError when a folder listing shows a SQLite index or a DVR disk image. */
-async function refuseUnsupported(dir: string, names: Iterable<string>, io: ShareIo): Promise<void> {
+/**
+ * Throws UnsupportedFormatError when a folder listing shows a DVR/NVR disk image (HIKDISK00.bin, HIKBTREE,
+ * HIKVISION@HANGZHOU): another format, which says what was found and how to send a sample.
+ */
+function refuseUnsupported(dir: string, names: Iterable<string>): void {
   for (const name of names) {
-    const lower = name.toLowerCase();
-    if (DVR_IMAGE_FILES.includes(lower)) {
-      const file = path.join(dir, name);
-      throw new UnsupportedFormatError(
-        `${file} is a Hikvision DVR/NVR disk image; hiksync reads IP-camera NAS/SD recordings only`,
-        file,
-      );
-    }
-    if (SQLITE_INDEX_FILES.includes(lower)) {
-      const file = path.join(dir, name);
-      if (isSqlite(await readHead(file, 16, io))) {
-        throw new UnsupportedFormatError(
-          `${file} is a SQLite recording index (camera firmware 5.5 or later); hiksync reads the index00.bin format only`,
-          file,
-        );
-      }
-    }
+    if (!DVR_IMAGE_FILES.includes(name.toLowerCase())) continue;
+    const file = path.join(dir, name);
+    throw new UnsupportedFormatError(
+      `found ${name} in ${dir}: the storage layout of a Hikvision DVR/NVR disk (HIKBTREE), not the NAS/SD layout of ` +
+        `an IP camera (index00.bin or record_db_index00 with hivNNNNN.mp4); hiksync cannot read it. To help add ` +
+        `support, attach the output of \`hiksync inspect <folder> --bundle FILE\` to a bug report`,
+      file,
+    );
   }
 }
 
@@ -168,7 +162,7 @@ export async function listDatadirs(cameraPath: string, io: ShareIo = createShare
   const root = path.resolve(cameraPath);
   const entries = await io.readdir(root);
   const rootNames = new Set(entries.map((e) => e.name));
-  await refuseUnsupported(root, rootNames, io);
+  refuseUnsupported(root, rootNames);
 
   const numbered = new Map<number, string>();
   for (const e of entries) {
@@ -191,7 +185,7 @@ export async function listDatadirs(cameraPath: string, io: ShareIo = createShare
       for (let i = 0; i < n; i++) if (!numbered.has(i)) listing.missing.push(`datadir${i}`);
     }
   }
-  if (INDEX_FILES.some((f) => rootNames.has(f))) {
+  if (INDEX_FILES.some((f) => rootNames.has(f)) || SQLITE_INDEX_FILES.some((f) => rootNames.has(f))) {
     listing.datadirs.push({ name: '.', path: root, files: rootNames });
   }
   const ordered = [...numbered.entries()].sort((a, b) => a[0] - b[0]);
@@ -201,7 +195,7 @@ export async function listDatadirs(cameraPath: string, io: ShareIo = createShare
     const l = listed[i]!;
     const ref: ListedDatadir = { name, path: path.join(root, name) };
     if (l.files) {
-      await refuseUnsupported(ref.path, l.files, io);
+      refuseUnsupported(ref.path, l.files);
       ref.files = l.files;
     } else if (l.error) ref.listError = l.error;
     listing.datadirs.push(ref);
@@ -212,7 +206,7 @@ export async function listDatadirs(cameraPath: string, io: ShareIo = createShare
 /**
  * The datadirs of a camera: info.bin's count when plausible (plus any other datadirN present), else a listing
  * of datadir*; a camera folder holding index00.bin itself is one datadir named ".". Throws
- * UnsupportedFormatError naming the file for SQLite indexes and DVR disk images.
+ * UnsupportedFormatError naming the file for DVR/NVR disk images.
  */
 export async function discoverDatadirs(cameraPath: string, io?: ShareIo): Promise<DatadirRef[]> {
   const { datadirs } = await listDatadirs(cameraPath, io);

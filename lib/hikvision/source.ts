@@ -31,6 +31,7 @@ import {
   readModifyTimes,
   SEGMENT_RECORD_SIZE,
   slotOffset,
+  MAX_AV_FILES,
   UNUSED_U16,
   usedIndexLength,
   VIDEO_SLOTS_PER_FILE,
@@ -48,6 +49,16 @@ import {
 import { IndexSlice, readFileRecord, readSegmentRecord } from './record-reader.js';
 import { compareRecordings, hivFileName, ptsMismatch, toRecording, type SeenPts } from './recording.js';
 import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
+import type { SnapshotOptions } from './sqlite-snapshot.js';
+import {
+  clearSqliteTableCache,
+  EVENT_DATABASES,
+  isSqliteFile,
+  loadSqliteIndex,
+  RECORD_DATABASES,
+  recheckSqliteRecording,
+  type SqliteLoaded,
+} from './sqlite-source.js';
 import type { MediaKind, Recording, SkipCounts, SkipReason } from './types.js';
 
 export { discoverCameras, discoverDatadirs, type CameraDir, type DatadirRef } from './discovery.js';
@@ -64,8 +75,13 @@ export interface DatadirScan {
   pictureSlotsPerFile?: number;
   /** Bytes read from index files and .pic sniffs. */
   bytesRead: number;
-  /** Why the copy (index01*.bin) was used instead of index00*.bin, when it was. */
+  /** Why the copy (index01*.bin, record_db_index01 ...) was used instead of the first one, when it was. */
   fallbacks?: string[];
+  /** Which layout the video / picture index has: the binary index00.bin family or a SQLite database (5.5+). */
+  videoFormat?: 'binary' | 'sqlite';
+  pictureFormat?: 'binary' | 'sqlite';
+  /** What is worth knowing that is not an error (an index ignored, and why). */
+  notes?: string[];
   error?: string;
 }
 
@@ -76,6 +92,8 @@ export interface CameraScan {
   recordings: Recording[];
   skipped: SkipCounts;
   errors: string[];
+  /** Lines worth showing that are not errors (which index was used when two were there ...). */
+  notes?: string[];
   /** The share did not answer while this camera was scanned: nothing is listed for it, and this says why. */
   unavailable?: string;
 }
@@ -84,6 +102,8 @@ export interface ScanOptions {
   kinds?: { video: boolean; picture: boolean };
   /** The camera's share reader (time limit, regular files only); default: a new one with the default limit. */
   io?: ShareIo;
+  /** How SQLite databases are copied (tests: a seam that changes the file during the copy, no pauses). */
+  sqliteSnapshot?: SnapshotOptions;
 }
 
 /** Parallel stat calls per camera: enough to hide NFS latency, small enough to be polite. */
@@ -214,6 +234,7 @@ interface DatadirIo {
   share: ShareIo;
   /** hiv files that are not regular files, with what they are. */
   notFiles: Map<string, string>;
+  sqliteSnapshot?: SnapshotOptions;
 }
 
 async function loadVideo(io: DatadirIo, file: string): Promise<KindResult> {
@@ -246,6 +267,7 @@ const NO_BYTES = Buffer.alloc(0);
 /** Forget every cached index table (tests; a process that wants a full re-read). */
 export function clearIndexTableCache(): void {
   tableCache.clear();
+  clearSqliteTableCache();
 }
 
 function sizesKey(sizes: Map<number, number>): string {
@@ -365,9 +387,18 @@ async function scanDatadir(
   limit: LimitFunction,
   share: ShareIo,
   out: CameraScan,
+  sqliteSnapshot?: SnapshotOptions,
 ): Promise<DatadirScan> {
   const counters = { bytesRead: 0 };
-  const io: DatadirIo = { dir, limit, counters, sizes: new Map(), share, notFiles: new Map() };
+  const io: DatadirIo = {
+    dir,
+    limit,
+    counters,
+    sizes: new Map(),
+    share,
+    notFiles: new Map(),
+    ...(sqliteSnapshot ? { sqliteSnapshot } : {}),
+  };
   const scan: DatadirScan = { name: dir.name, path: dir.path, bytesRead: 0 };
   const problems: string[] = [];
   const where = dir.name === '.' ? camera.name : `${camera.name}/${dir.name}`;
@@ -378,13 +409,34 @@ async function scanDatadir(
     scan.error = msg;
     return scan;
   }
+  const notes: string[] = [];
   for (const kind of ['video', 'picture'] as const) {
     if (!kinds[kind]) continue;
     const names = kind === 'video' ? VIDEO_INDEXES : PICTURE_INDEXES;
-    if (!names.some((n) => dir.files!.has(n))) {
+    const binary = names.filter((n) => dir.files!.has(n));
+    const databases = await sqliteDatabases(io, kind === 'video' ? RECORD_DATABASES : EVENT_DATABASES, problems);
+    // Video: a SQLite database wins over index00.bin. Firmware 5.5+ writes only the database; an index00.bin next to
+    // it is left from the firmware before the upgrade and no longer written: reading it would list old recordings
+    // and silently miss every new one. Pictures: index00p.bin where the camera still writes one (a known layout),
+    // else the event database.
+    if (databases.length > 0 && (kind === 'video' || binary.length === 0)) {
+      if (binary.length > 0)
+        notes.push(
+          `${databases[0]} (SQLite, firmware 5.5+) used; ${binary.join(', ')} ignored: left from the firmware before the upgrade, no longer written`,
+        );
+      io.sizes = new Map();
+      await scanSqliteKind(io, kind, databases, camera, out, scan, problems);
+      continue;
+    }
+    if (databases.length > 0)
+      notes.push(`pictures: ${binary[0]} used; ${databases.join(', ')} (SQLite event database) not read`);
+    if (binary.length === 0) {
       // A datadir without a video index is broken; pictures are optional (many cameras store none).
       if (kind === 'video') {
-        problems.push(`no ${names.join(' or ')}`);
+        problems.push(
+          `no ${names.join(' or ')} and no ${RECORD_DATABASES[0]} (found: ${describeListing(dir.files)}); ` +
+            `if this is a layout hiksync does not know yet, see \`hiksync inspect <folder> --bundle FILE\``,
+        );
         addSkip(out.skipped, 'unreadable');
       }
       continue;
@@ -425,9 +477,11 @@ async function scanDatadir(
     for (const r of table.records) out.recordings.push(toRecording(r, ctx));
     if (kind === 'video') {
       scan.videoIndex = loaded.path;
+      scan.videoFormat = 'binary';
     } else {
       scan.pictureIndex = loaded.path;
       scan.pictureSlotsPerFile = table.slotsPerFile;
+      scan.pictureFormat = 'binary';
     }
     if (kind === 'video' || scan.version === undefined) {
       scan.version = table.header.version;
@@ -436,6 +490,10 @@ async function scanDatadir(
     }
   }
   scan.bytesRead = counters.bytesRead;
+  if (notes.length) {
+    scan.notes = notes;
+    for (const n of notes) (out.notes ??= []).push(`${where}: ${n}`);
+  }
   for (const [name, what] of io.notFiles)
     problems.push(`${name} is ${what}, not a regular file: its recordings are skipped`);
   if (problems.length) {
@@ -443,6 +501,113 @@ async function scanDatadir(
     for (const p of problems) out.errors.push(`${where}: ${p}`);
   }
   return scan;
+}
+
+/** The names of a listing, for a message: the first few, sorted. */
+function describeListing(files: ReadonlySet<string>, max = 8): string {
+  const names = [...files].sort();
+  if (names.length === 0) return 'an empty folder';
+  return names.slice(0, max).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');
+}
+
+/** The SQLite databases of `names` in the datadir (listed and starting with the SQLite magic), in that order. */
+async function sqliteDatabases(io: DatadirIo, names: readonly string[], problems: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of names) {
+    if (!io.dir.files?.has(name)) continue;
+    try {
+      if (await isSqliteFile(path.join(io.dir.path, name), io.share, io.counters)) found.push(name);
+    } catch (err) {
+      if (err instanceof ShareTimeoutError) throw err;
+      problems.push(errorText(err));
+    }
+  }
+  return found;
+}
+
+const HIV_NAME = /^hiv(\d{5})\.(mp4|pic)$/;
+
+/** One more than the highest hivNNNNN.<ext> listed (a database names its files by number, no count). */
+function listedHivFiles(files: ReadonlySet<string>, kind: MediaKind): number {
+  let n = 0;
+  const ext = kind === 'video' ? 'mp4' : 'pic';
+  for (const name of files) {
+    const m = HIV_NAME.exec(name);
+    if (m && m[2] === ext) n = Math.max(n, Number(m[1]) + 1);
+  }
+  return Math.min(n, MAX_AV_FILES);
+}
+
+/**
+ * One kind's SQLite index: record_db_index00 (event_db_index00), falling back to its 01 copy when 00 cannot be read
+ * or lists nothing while 01 lists something; every row counted, the recordings added to `out`.
+ */
+async function scanSqliteKind(
+  io: DatadirIo,
+  kind: MediaKind,
+  databases: readonly string[],
+  camera: CameraDir,
+  out: CameraScan,
+  scan: DatadirScan,
+  problems: string[],
+): Promise<void> {
+  const { dir } = io;
+  const avFiles = listedHivFiles(dir.files ?? new Set(), kind);
+  const loadIo = {
+    dirPath: dir.path,
+    share: io.share,
+    counters: io.counters,
+    sizes: (k: MediaKind) => hivSizes(io, k, avFiles),
+    ...(io.sqliteSnapshot ? { snapshot: io.sqliteSnapshot } : {}),
+  };
+  const attempts: Array<{ file: string; error?: unknown; result?: SqliteLoaded }> = [];
+  for (const name of databases) {
+    const attempt: (typeof attempts)[number] = { file: path.join(dir.path, name) };
+    attempts.push(attempt);
+    try {
+      attempt.result = await loadSqliteIndex(loadIo, attempt.file, kind);
+    } catch (err) {
+      if (err instanceof ShareTimeoutError) throw err;
+      attempt.error = err;
+      continue;
+    }
+    if (attempt.result.table.records.length > 0) break;
+  }
+  const ok = attempts.filter((a) => a.result);
+  const best = ok.find((a) => a.result!.table.records.length > 0) ?? ok[0];
+  if (!best) {
+    const byText = new Map<string, string[]>();
+    for (const a of attempts)
+      byText.set(errorText(a.error), [...(byText.get(errorText(a.error)) ?? []), path.basename(a.file)]);
+    for (const [text, files] of byText) problems.push(`${files.join(', ')}: ${text}`);
+    addSkip(out.skipped, skipReasonOf(attempts[0]?.error));
+    return;
+  }
+  const first = kind === 'video' ? RECORD_DATABASES[0]! : EVENT_DATABASES[0]!;
+  if (!dir.files?.has(first)) scan.fallbacks = [...(scan.fallbacks ?? []), `${first} is missing`];
+  else if (best.file !== attempts[0]!.file) {
+    const e = attempts[0]!.error;
+    const why = e !== undefined ? errorText(e) : 'lists no valid record while its copy does';
+    scan.fallbacks = [...(scan.fallbacks ?? []), `${first}: ${why}`];
+  }
+  const { table, heads } = best.result!;
+  addCounts(out.skipped, table.skipped);
+  const ctx = { camera: camera.name, datadir: dir.name, kind, dirAbs: dir.path, indexPath: best.file, slotsPerFile: 0 };
+  for (const r of table.records) {
+    const head = heads.get(r.fileNo);
+    if (head === undefined) {
+      addSkip(out.skipped, 'missing-file'); // vanished between its stat and the read of its first bytes
+      continue;
+    }
+    out.recordings.push({ ...toRecording(r, ctx), sourceHead: head });
+  }
+  if (kind === 'video') {
+    scan.videoIndex = best.file;
+    scan.videoFormat = 'sqlite';
+  } else {
+    scan.pictureIndex = best.file;
+    scan.pictureFormat = 'sqlite';
+  }
 }
 
 /** Scan one camera folder: every datadir's index tables -> the real recordings, sorted by start time. */
@@ -480,12 +645,17 @@ export async function scanCamera(camera: CameraDir, opts: ScanOptions = {}): Pro
     addSkip(out.skipped, 'unreadable');
   }
   if (listing.datadirs.length === 0) {
-    out.errors.push(`${camera.name}: no datadir* folder, index00.bin or info.bin found in ${camera.path}`);
+    out.errors.push(
+      `${camera.name}: no datadir* folder, index00.bin, record_db_index00 or info.bin found in ${camera.path}; ` +
+        `if this is a layout hiksync does not know yet, see \`hiksync inspect <folder> --bundle FILE\``,
+    );
     return out;
   }
   const limit = pLimit(STAT_CONCURRENCY);
   try {
-    out.datadirs = await Promise.all(listing.datadirs.map((d) => scanDatadir(camera, d, kinds, limit, io, out)));
+    out.datadirs = await Promise.all(
+      listing.datadirs.map((d) => scanDatadir(camera, d, kinds, limit, io, out, opts.sqliteSnapshot)),
+    );
   } catch (err) {
     if (err instanceof ShareTimeoutError) return unavailable(err);
     throw err;
@@ -521,6 +691,7 @@ export async function recheckRecording(
   seen?: SeenPts,
   io: ShareIo = createShareIo(),
 ): Promise<RecheckResult> {
+  if (rec.sourceHead !== undefined) return recheckSqliteRecording(rec, io);
   const S = rec.slotsPerFile;
   if (
     !Number.isInteger(S) ||

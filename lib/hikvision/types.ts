@@ -45,7 +45,7 @@ export interface Recording {
   source: string;
   /** Absolute path of the index file the record was read from (index00.bin, index01.bin, index00p.bin ...). */
   indexPath: string;
-  /** Slots per hiv file in that index (256 for video; detected for pictures). */
+  /** Slots per hiv file in that index (256 for video; detected for pictures; 0 for a SQLite index). */
   slotsPerFile: number;
   start: CameraTime;
   end: CameraTime;
@@ -54,4 +54,10 @@ export interface Recording {
   endOffset: number;
   /** Codec where known ('h264' | 'h265' | 'jpeg' ...). */
   codec?: string;
+  /**
+   * Listed by a SQLite index (record_db_index00 / event_db_index00, firmware 5.5+): a hash of the first bytes of
+   * `source` when the scan listed it. The worker's re-check compares it (a new ring cycle rewrites the hiv file from
+   * offset 0) instead of reading the database: workers run no SQL.
+   */
+  sourceHead?: string;
 }

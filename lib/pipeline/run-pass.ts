@@ -233,6 +233,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
           );
         }
         summary.errors.push(...scan.errors);
+        for (const note of scan.notes ?? []) log.info(note);
         for (const [reason, n] of Object.entries(scan.skipped)) addCount(summary.skipped, reason, n ?? 0);
         for (const r of scan.recordings) summary.listed[r.kind]++;
         let unavailable = scan.unavailable;

@@ -86,21 +86,19 @@ test('datadirs: an implausible info.bin falls back to listing', async (t) => {
   }
 });
 
-test('SQLite index (firmware 5.5+) is refused, naming the file', async (t) => {
+test('a SQLite index (firmware 5.5+) is no longer refused: its folder is a datadir, also in the SD-card layout', async (t) => {
   const root = await tempDir();
   t.teardown(() => removeDir(root));
-  const cam = await goldenCamera(root);
   const db = Buffer.alloc(4096);
   db.write('SQLite format 3\0', 0, 'latin1');
-  const file = path.join(cam.path, 'datadir0', 'record_db_index00');
-  await fs.writeFile(file, db);
-  const err = await t.throwsAsync(discoverDatadirs(cam.path), { instanceOf: UnsupportedFormatError });
-  t.is(err.file, file);
-  t.true(err.message.includes(file));
-  const scan = await scanCamera(cam);
-  t.deepEqual(scan.recordings, []);
-  t.is(scan.skipped.unsupported, 1);
-  t.regex(scan.errors[0]!, /SQLite recording index/);
+  const nas = path.join(root, 'nas');
+  await fs.mkdir(path.join(nas, 'datadir0'), { recursive: true });
+  await fs.writeFile(path.join(nas, 'datadir0', 'record_db_index00'), db);
+  t.deepEqual(await discoverDatadirs(nas), [{ name: 'datadir0', path: path.join(nas, 'datadir0') }]);
+  const sd = path.join(root, 'sd');
+  await fs.mkdir(sd);
+  await fs.writeFile(path.join(sd, 'record_db_index00'), db);
+  t.deepEqual(await discoverDatadirs(sd), [{ name: '.', path: sd }]);
 });
 
 test('a file named like a SQLite index without the SQLite magic is not refused', async (t) => {
@@ -118,9 +116,15 @@ for (const image of ['HIKDISK00.bin', 'HIKBTREE', 'HIKVISION@HANGZHOU']) {
     const cam = path.join(root, 'dvr');
     await fs.mkdir(cam);
     await fs.writeFile(path.join(cam, image), Buffer.alloc(512));
-    await t.throwsAsync(discoverDatadirs(cam), { instanceOf: UnsupportedFormatError, message: /DVR\/NVR disk image/ });
+    const err = await t.throwsAsync(discoverDatadirs(cam), {
+      instanceOf: UnsupportedFormatError,
+      message: /DVR\/NVR disk \(HIKBTREE\)/,
+    });
+    t.is(err.file, path.join(cam, image));
     const scan = await scanCamera({ name: 'dvr', path: cam });
     t.is(scan.skipped.unsupported, 1);
-    t.true(scan.errors[0]!.includes(image));
+    // Says what it found and how to send a sample.
+    t.true(scan.errors[0]!.includes(`found ${image}`));
+    t.true(scan.errors[0]!.includes('hiksync inspect <folder> --bundle FILE'));
   });
 }

@@ -114,7 +114,10 @@ test('a datadir without any video index is an error; the other datadirs are stil
   await fs.writeFile(path.join(cam.path, 'info.bin'), infoBin(2));
   const scan = await scanCamera(cam);
   t.is(scan.recordings.length, 13);
-  t.deepEqual(scan.errors, ['cam1/datadir1: no index00.bin or index01.bin']);
+  t.deepEqual(scan.errors, [
+    'cam1/datadir1: no index00.bin or index01.bin and no record_db_index00 (found: an empty folder); if this is a ' +
+      'layout hiksync does not know yet, see `hiksync inspect <folder> --bundle FILE`',
+  ]);
   t.is(scan.skipped.unreadable, 1);
 });
 

@@ -55,3 +55,33 @@ test('scanner lists exactly the synthetic ground truth (wrapped rings, strides 4
       );
   }
 });
+
+test('scanner lists exactly the synthetic ground truth of SQLite-index cameras (wrapped, stale rows kept or not)', async (t) => {
+  const root = await tempDir();
+  t.teardown(() => removeDir(root));
+  const base = { codec: 'h264' as const, fixture: 'small' as const, sparse: true, indexFormat: 'sqlite' as const };
+  const truth = await writeSyntheticShare({
+    root,
+    seed: 12,
+    cameras: [
+      { ...base, name: 'db-keeps', events: 150, avFiles: 3, datadirs: 2, pictures: 40 },
+      { ...base, name: 'db-deletes', events: 120, avFiles: 3, keepStaleRows: false },
+      { ...base, name: 'db-sd', sdLayout: true, events: 30, pictures: 5 },
+    ],
+  });
+  const cams = await discoverCameras(root);
+  for (const ct of truth.cameras) {
+    const scan = await scanCamera(cams.find((c) => c.name === ct.name)!);
+    t.deepEqual(scan.errors, [], ct.name);
+    t.is(scan.datadirs[0]!.videoFormat, 'sqlite', ct.name);
+    t.deepEqual(scan.recordings.map(key).sort(), ct.recordings.map(key).sort(), ct.name);
+    if (ct.name !== 'db-sd') t.true(ct.ringWrapped, `${ct.name} should exercise a wrapped ring`);
+    t.is(scan.skipped.stale ?? 0, ct.stale.length, `${ct.name}: every stale row counted`);
+    t.is(scan.skipped.open, 1, ct.name);
+  }
+  t.true(truth.cameras[0]!.stale.length > 0, 'the wrapped camera keeps stale rows');
+  // Same-second starts exist (whole seconds only) and still give distinct ids.
+  const keeps = truth.cameras[0]!.recordings.filter((r) => r.kind === 'video');
+  const seconds = new Set(keeps.map((r) => r.start.sec));
+  t.true(seconds.size < keeps.length, 'some recordings start in the same second');
+});

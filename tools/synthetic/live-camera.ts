@@ -153,6 +153,10 @@ export class LiveCamera {
     ] as const) {
       if (v !== undefined && !(v >= 0 && v <= 1)) throw new ShareOptionsError(`${name} must be in 0..1, got ${v}`);
     }
+    if (o.camera.indexFormat === 'sqlite')
+      throw new ShareOptionsError(
+        `camera ${o.camera.name}: the live camera writes the binary index (index00.bin) only; a SQLite-index camera is written once by writeSyntheticShare`,
+      );
     const layout = await cameraLayout(o.root, o.seed, o.camera);
     const { ring, inProgress } = await recordSnapshot(layout.sim, NO_SINK);
     const volumes: VolumeFiles[] = [];

@@ -13,6 +13,8 @@ import { DataFileSink, preallocate } from './hiv-writer.js';
 import { buildIndexTable, indexBytesNeeded, VIDEO_LAYOUT } from './index-writer.js';
 import { pictureIndex, planPictures, type PictureStride } from './pictures.js';
 import { createRng } from './rng.js';
+import { buildEventDatabase, buildRecordDatabase } from './sqlite-writer.js';
+import type { CameraTime } from '../../lib/hikvision/types.js';
 import type { AudioChoice, CameraTruth, GroundTruth, TruthRecording, VideoCodecName } from './truth-types.js';
 
 export type { GroundTruth, CameraTruth, TruthRecording } from './truth-types.js';
@@ -57,6 +59,13 @@ export interface SyntheticCamera {
   indexVersion?: 2 | 3;
   /** Pre-allocated size of index00.bin / index00p.bin; default 1 MiB or what the records need (real: 16 MiB). */
   indexSize?: number;
+  /**
+   * 'binary' (default): index00.bin + index00p.bin (firmware before 5.5). 'sqlite': record_db_index00/01 and
+   * event_db_index00 instead (firmware 5.5+), whole seconds only.
+   */
+  indexFormat?: 'binary' | 'sqlite';
+  /** SQLite cameras: keep the rows of a hiv file the ring reused (stale rows over overwritten bytes); default true. */
+  keepStaleRows?: boolean;
 }
 
 export interface SyntheticShareOptions {
@@ -111,6 +120,10 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
   if (version !== 2 && version !== 3)
     throw new ShareOptionsError(`indexVersion must be 2 or 3, got ${String(version)}`);
   const infoBin = c.infoBin ?? !sd;
+  const sqlite = (c.indexFormat ?? 'binary') === 'sqlite';
+  const keepStale = c.keepStaleRows ?? true;
+  if (!['binary', 'sqlite'].includes(c.indexFormat ?? 'binary'))
+    throw new ShareOptionsError(`indexFormat must be 'binary' or 'sqlite', got ${String(c.indexFormat)}`);
 
   const { cameraDir, datadirs, sim: simOptions, dataPath } = await cameraLayout(root, seed, c);
   await mkdir(cameraDir, { recursive: true });
@@ -173,18 +186,27 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
   const recordings: TruthRecording[] = [...sim.recordings];
   for (let v = 0; v < datadirs.length; v++) {
     const dir = path.join(cameraDir, datadirs[v]!);
-    const videoIndex = buildIndexTable({ ...sim.volumes[v]!, size: indexSize });
-    await writeFile(path.join(dir, 'index00.bin'), videoIndex);
-    await copyFile(path.join(dir, 'index00.bin'), path.join(dir, 'index01.bin'));
-
     const plan = v === 0 ? picPlan : emptyPicPlan;
-    const modify = createRng(seed, c.name, 'pic-modify', v).int(100, 90_000) + plan.pictures.length;
-    const picIndex = pictureIndex(plan, version, modify);
-    await writeFile(
-      path.join(dir, 'index00p.bin'),
-      buildIndexTable({ ...picIndex, layout: plan.layout, size: indexSize }),
-    );
-    await copyFile(path.join(dir, 'index00p.bin'), path.join(dir, 'index01p.bin'));
+    if (sqlite) {
+      const dropped = new Set(
+        keepStale ? [] : sim.stale.filter((s) => s.datadir === datadirs[v]).map((s) => `${s.fileNo}/${s.slot}`),
+      );
+      const rows = sim.volumes[v]!.slots.filter((s) => !dropped.has(`${s.fileNo}/${s.slot}`));
+      await writeFile(path.join(dir, 'record_db_index00'), await buildRecordDatabase(rows));
+      await copyFile(path.join(dir, 'record_db_index00'), path.join(dir, 'record_db_index01'));
+      await writeFile(path.join(dir, 'event_db_index00'), await buildEventDatabase(plan.pictures));
+    } else {
+      const videoIndex = buildIndexTable({ ...sim.volumes[v]!, size: indexSize });
+      await writeFile(path.join(dir, 'index00.bin'), videoIndex);
+      await copyFile(path.join(dir, 'index00.bin'), path.join(dir, 'index01.bin'));
+      const modify = createRng(seed, c.name, 'pic-modify', v).int(100, 90_000) + plan.pictures.length;
+      const picIndex = pictureIndex(plan, version, modify);
+      await writeFile(
+        path.join(dir, 'index00p.bin'),
+        buildIndexTable({ ...picIndex, layout: plan.layout, size: indexSize }),
+      );
+      await copyFile(path.join(dir, 'index00p.bin'), path.join(dir, 'index01p.bin'));
+    }
     for (let f = 0; f < plan.picFiles; f++) {
       await preallocate(dataPath(v, f, 'pic'), plan.picFileSize, sparse || plan.pictures.length === 0);
     }
@@ -225,7 +247,11 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
       await picSink.close();
     }
   }
-  recordings.sort((a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec || a.kind.localeCompare(b.kind));
+  // A SQLite index keeps whole seconds: that is what a correct reader can know of these cameras.
+  const seconds = <T extends { start: CameraTime; end: CameraTime }>(x: T): T =>
+    sqlite ? { ...x, start: { sec: x.start.sec, usec: 0 }, end: { sec: x.end.sec, usec: 0 } } : x;
+  const listed = recordings.map(seconds);
+  listed.sort((a, b) => a.start.sec - b.start.sec || a.start.usec - b.start.usec || a.kind.localeCompare(b.kind));
 
   return {
     name: c.name,
@@ -241,6 +267,7 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     fileSize,
     indexVersion: version,
     indexSize,
+    indexFormat: sqlite ? 'sqlite' : 'binary',
     picture: {
       slotsPerFile: picPlan.layout.slotsPerFile,
       recordSize: picPlan.layout.recordSize,
@@ -248,9 +275,9 @@ async function writeCamera(root: string, seed: number, c: SyntheticCamera): Prom
     },
     events: c.events,
     ringWrapped: sim.ringWrapped,
-    recordings,
-    open: sim.open,
-    stale: sim.stale,
+    recordings: listed,
+    open: sim.open.map(seconds),
+    stale: sqlite && !keepStale ? [] : sim.stale.map(seconds),
     emptyFiles: sim.emptyFiles,
   };
 }

@@ -87,6 +87,8 @@ export interface CameraTruth {
   fileSize: number;
   indexVersion: 2 | 3;
   indexSize: number;
+  /** 'binary': index00.bin family; 'sqlite': record_db_index00 + event_db_index00 (firmware 5.5+). */
+  indexFormat: 'binary' | 'sqlite';
   picture: { slotsPerFile: number; recordSize: number; picFiles: number };
   /** Completed recordings (the `events` option); one more is being recorded now. */
   events: number;

@@ -17,9 +17,10 @@ export class ScanCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: 'List the real recordings and pictures in every camera folder',
     details: `
-      Reads the index tables (index00.bin / index00p.bin, falling back to their index01 copies) of every datadir of
-      every camera folder under the input directory, applies the ring-buffer validity rules (stale slots, the open
-      segment, ranges outside the hiv files) and prints, per camera, what is there and what was skipped and why.
+      Reads the index tables (index00.bin / index00p.bin, or the SQLite databases record_db_index00 /
+      event_db_index00 of firmware 5.5+, falling back to their 01 copies) of every datadir of every camera folder
+      under the input directory, applies the ring-buffer validity rules (stale slots and rows, the open segment,
+      ranges outside the hiv files) and prints, per camera, what is there and what was skipped and why.
       Nothing is written and no media bytes are read. \`--json\` prints the full work list, with the names \`run\`
       would give (\`--container mov\` plans .mov names).
     `,
@@ -80,6 +81,7 @@ export class ScanCommand extends BaseCommand {
           first: first ? formatStamp(first.start.sec) : null,
           last: last ? formatStamp(last.end.sec) : null,
           skipped: scan.skipped,
+          notes: scan.notes ?? [],
           errors: scan.errors,
           hint: inspectPointer(scan) ?? null,
           recordings: scan.recordings.map((r) => ({ ...r, output: names.get(r) })),
@@ -87,7 +89,13 @@ export class ScanCommand extends BaseCommand {
         continue;
       }
       const versions =
-        [...new Set(scan.datadirs.map((d) => d.version).filter((v) => v !== undefined))].join('/') || '?';
+        [
+          ...new Set(
+            scan.datadirs
+              .map((d) => (d.videoFormat === 'sqlite' ? 'SQLite' : d.version))
+              .filter((v) => v !== undefined),
+          ),
+        ].join('/') || '?';
       this.context.stdout.write(
         `${tag}${tag !== cam.name ? ` (${cam.name})` : ''}: ${scan.datadirs.length} datadir(s), index version ${versions}\n` +
           `  ${videos.length} recordings, ${pictures.length} pictures, ${formatBytes(bytes)}` +
@@ -97,6 +105,7 @@ export class ScanCommand extends BaseCommand {
           (scan.skipped.empty ? ` (and ${scan.skipped.empty} never-used index slots)` : '') +
           '\n',
       );
+      for (const n of scan.notes ?? []) this.context.stdout.write(`  note: ${n}\n`);
       for (const e of scan.errors) this.context.stdout.write(`  error: ${e}\n`);
       const pointer = inspectPointer(scan);
       if (pointer) this.context.stdout.write(`  hint: ${pointer}\n`);

@@ -127,6 +127,10 @@ test('a share written with other options is refused', async (t) => {
   await t.throwsAsync(LiveCamera.attach({ root, seed: SEED, camera: { ...CAMERAS[0]!, events: 7 } }), {
     instanceOf: ShareOptionsError,
   });
+  await t.throwsAsync(LiveCamera.attach({ root, seed: SEED, camera: { ...CAMERAS[0]!, indexFormat: 'sqlite' } }), {
+    instanceOf: ShareOptionsError,
+    message: /writes the binary index \(index00\.bin\) only/,
+  });
 });
 
 test('changedRuns: merged 16-byte runs where two tables differ', (t) => {
