@@ -119,8 +119,9 @@ export class OpusEncoder {
 
   private encodeFrame(frame: Int16Array): EncodedAudioFrame {
     if (!this.enc) throw new Error('Opus encoder already closed');
-    // opusscript copies the samples element by element into its 16-bit heap view: pass samples, not bytes.
-    const data = this.enc.encode(frame as unknown as Buffer, frame.length);
+    // opusscript takes the samples' bytes (16-bit little-endian, the platform order of Int16Array on every host
+    // Node runs on).
+    const data = this.enc.encode(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), frame.length);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), samples: frame.length };
   }
 }

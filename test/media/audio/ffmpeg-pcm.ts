@@ -13,13 +13,13 @@ export async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Decode raw bytes of `format` (ffmpeg demuxer name plus its options) to 16-bit mono PCM. */
+/** Decode raw bytes of `format` (ffmpeg demuxer name plus its options) to 8 kHz 16-bit mono PCM. */
 export async function ffmpegDecode(bytes: Uint8Array, inputArgs: string[]): Promise<Int16Array> {
   return withTemp(async (dir) => {
     const src = path.join(dir, 'in.bin');
     const out = path.join(dir, 'out.s16');
     await fs.writeFile(src, bytes);
-    await ffmpeg('-loglevel', 'error', '-y', ...inputArgs, '-i', src, '-f', 's16le', '-ac', '1', out);
+    await ffmpeg('-loglevel', 'error', '-y', ...inputArgs, '-i', src, '-f', 's16le', '-ac', '1', '-ar', '8000', out);
     const b = await fs.readFile(out);
     return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
   });
