@@ -83,6 +83,8 @@ const SYSTEM_HEADER_WINDOW = 1024;
 /** Audio packets kept while waiting for the first key frame; older ones could not be placed anyway. */
 const MAX_EARLY_AUDIO = 256;
 const G711_RATE = 8000;
+/** audioId once the audio stopped for good: no PES stream id has this value. */
+const AUDIO_STOPPED = 0x100;
 
 export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -200,6 +202,8 @@ class RemuxSession {
   private audioUnsupported: string | undefined;
   /** Decodes a speech codec and encodes it to Opus (audio 'auto' where the container cannot carry the source). */
   private transcoder: SpeechTranscoder | null = null;
+  /** The Opus track's decoder configuration, kept when the transcoder stops early (its packets may be queued). */
+  private transcodedConfig: SpeechTranscoder['decoderConfig'] | null = null;
 
   private out: Output | null = null;
   private videoSource: EncodedVideoPacketSource | null = null;
@@ -232,7 +236,7 @@ class RemuxSession {
 
   end(): void {
     this.demuxer.end();
-    this.transcoder?.flush();
+    this.transcode(() => this.transcoder?.flush());
     // A closed segment's range ends where the camera finished writing it, on a frame boundary: its last frame is
     // complete unless the last PES packet itself is cut (a range that ends early, a file shorter than the index
     // says). Only then is the last access unit dropped.
@@ -260,6 +264,7 @@ class RemuxSession {
       this.audioCodec = this.audioCodecFor(id, piece.data);
       if (this.wantsTranscode(this.audioCodec)) {
         this.transcoder = new SpeechTranscoder(this.audioCodec, (p) => this.onAudio(p));
+        this.transcodedConfig = this.transcoder.decoderConfig;
       }
     }
     if (id !== this.audioId) return;
@@ -271,9 +276,25 @@ class RemuxSession {
       );
       this.adts.push(piece.data, pts);
     } else if (this.transcoder) {
-      this.transcoder.push(piece.data, pts);
+      const t = this.transcoder;
+      this.transcode(() => t.push(piece.data, pts));
     } else if (this.audioCodec === 'alaw' || this.audioCodec === 'ulaw') {
       this.onAudio({ data: Buffer.from(piece.data), pts, durationTicks: (piece.data.length * PTS_HZ) / G711_RATE });
+    }
+  }
+
+  /**
+   * Run a step of the transcoder. Its failure (the encoder refusing a frame, WebAssembly out of memory) stops the
+   * audio, never the file: the track ends there, or is dropped with the reason when it had not started.
+   */
+  private transcode(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.transcoder?.close();
+      this.transcoder = null;
+      this.audioId = AUDIO_STOPPED;
+      this.audioUnsupported ??= `${this.audioCodec} -> Opus failed: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
 
@@ -367,8 +388,8 @@ class RemuxSession {
     const packet = new EncodedPacket(a.data, 'key', ticks / PTS_HZ, a.durationTicks / PTS_HZ);
     if (!this.audioStarted) {
       this.audioStarted = true;
-      const decoderConfig = this.transcoder
-        ? this.transcoder.decoderConfig
+      const decoderConfig = this.transcodedConfig
+        ? this.transcodedConfig
         : a.aac
           ? {
               codec: `mp4a.40.${a.aac.objectType}`,
@@ -399,7 +420,7 @@ class RemuxSession {
     out.addVideoTrack(this.videoSource);
     this.decideAudio();
     if (this.audioKept) {
-      const codecName = this.transcoder
+      const codecName = this.transcodedConfig
         ? 'opus'
         : this.audioCodec === 'aac'
           ? 'aac'
@@ -424,7 +445,7 @@ class RemuxSession {
       this.audioDropReason = this.audioUnsupported;
       return;
     }
-    if (codec === 'aac' || this.transcoder) {
+    if (codec === 'aac' || this.transcodedConfig) {
       this.audioKept = true;
     } else if (codec === 'alaw' || codec === 'ulaw') {
       if (this.container === 'mov') this.audioKept = true;
@@ -461,7 +482,7 @@ class RemuxSession {
     if (this.firstPts !== undefined) result.firstPts = this.firstPts;
     if (this.lastPts !== undefined) result.lastPts = this.lastPts;
     if (this.audioCodec !== undefined) result.audioCodec = this.audioCodec;
-    if (this.transcoder && result.audioKept) result.audioTranscodedTo = 'opus';
+    if (this.transcodedConfig && result.audioKept) result.audioTranscodedTo = 'opus';
     if (this.audioCodec !== undefined && !result.audioKept)
       result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
     return result;
