@@ -37,8 +37,8 @@ const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
 /** Samples of lag searched either side when comparing decoded audio with the source. */
 const MAX_LAG = 80;
 
-async function videoFrames(repeat = 1): Promise<AnnexBFrame[]> {
-  const fx = await loadVideoFixture('h264', 'small');
+async function videoFrames(repeat = 1, video: 'h264' | 'h265' = 'h264'): Promise<AnnexBFrame[]> {
+  const fx = await loadVideoFixture(video, 'small');
   const frames: AnnexBFrame[] = [];
   for (let r = 0; r < repeat; r++) {
     for (const au of fx.frames) {
@@ -71,11 +71,10 @@ async function remux(ps: Buffer, extra: Partial<RemuxOptions> = {}) {
   return { result, output };
 }
 
-async function psWith(codec: AudioCodec, repeat = 1): Promise<Buffer> {
+async function psWith(codec: AudioCodec, repeat = 1, video: 'h264' | 'h265' = 'h264'): Promise<Buffer> {
   const audio = await audioPackets(codec, repeat);
-  return new PsMuxer({ video: 'h264', audio: codec, maxPesPayload: 4096 }).annexBStream(await videoFrames(repeat), {
-    audio,
-  });
+  const frames = await videoFrames(repeat, video);
+  return new PsMuxer({ video, audio: codec, maxPesPayload: 4096 }).annexBStream(frames, { audio });
 }
 
 /** The first audio track decoded by ffmpeg to 8 kHz mono 16-bit. */
@@ -86,9 +85,13 @@ async function decodedTrack(file: string): Promise<Int16Array> {
   return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
 }
 
-for (const codec of ['aac', 'alaw', 'ulaw', 'g726'] as const) {
-  test(`${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that sounds like the source`, async (t) => {
-    const { result, output } = await remux(await psWith(codec));
+const CASES = [
+  ...(['aac', 'alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h264' as const })),
+  ...(['alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h265' as const })),
+];
+for (const { codec, video } of CASES) {
+  test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that sounds like the source`, async (t) => {
+    const { result, output } = await remux(await psWith(codec, 1, video));
     t.is(result.audioCodec, codec);
     t.true(result.audioKept, result.audioDropReason);
     t.is(result.audioTranscodedTo, codec === 'aac' ? undefined : 'opus');
