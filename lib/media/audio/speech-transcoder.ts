@@ -43,8 +43,11 @@ export class SpeechTranscoder {
   /** Samples decoded so far, and samples already handed to the encoder's output (the next packet's first sample). */
   private decoded = 0;
   private emitted = 0;
-  private anchorPts: number | undefined;
-  private anchorSample = 0;
+  /**
+   * PES timestamps not yet behind the next packet's first sample: the sample each PTS belongs to. A packet is timed
+   * by the latest one at or before its first sample (by the first one, extrapolated back, when none is before it).
+   */
+  private anchors: Array<{ sample: number; pts: number }> = [];
   /** G.726 bits per code word in use (after the guess). */
   g726Bits: G726Bits | undefined;
 
@@ -104,8 +107,9 @@ export class SpeechTranscoder {
 
   private decodePacket(bytes: Uint8Array, pts: number | undefined): void {
     if (pts !== undefined) {
-      this.anchorPts = pts;
-      this.anchorSample = this.decoded;
+      // A second PTS for the same sample (an empty PES) replaces the first.
+      if (this.anchors.at(-1)?.sample === this.decoded) this.anchors.pop();
+      this.anchors.push({ sample: this.decoded, pts });
     }
     const n = this.g726 ? this.g726.samplesIn(bytes.length) : bytes.length;
     if (this.pcm.length < n) this.pcm = new Int16Array(n);
@@ -117,12 +121,12 @@ export class SpeechTranscoder {
   }
 
   private emit(data: Uint8Array, samples: number): void {
+    while (this.anchors.length > 1 && this.anchors[1]!.sample <= this.emitted) this.anchors.shift();
+    const a = this.anchors[0];
     const pts =
-      this.anchorPts === undefined
+      a === undefined
         ? undefined
-        : (((this.anchorPts + Math.round((this.emitted - this.anchorSample) * TICKS_PER_SAMPLE)) % PTS_WRAP) +
-            PTS_WRAP) %
-          PTS_WRAP;
+        : (((a.pts + Math.round((this.emitted - a.sample) * TICKS_PER_SAMPLE)) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
     this.emitted += samples;
     this.onPacket({ data, pts, durationTicks: samples * TICKS_PER_SAMPLE });
   }
