@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs, type ScenarioGroup } from './args.js';
-import { ensureMainShare, ensureMultiShare, ensureSparseShare, MULTI_FACTOR } from './dataset.js';
+import { ensureMainShare, ensureMultiShare, ensureSparseShare, mainRecipe, MULTI_FACTOR } from './dataset.js';
 import { gnuTimeAvailable } from './measure.js';
 import { cliPath, dataDir, repoRoot, resultsDir } from './paths.js';
 import { lengthMix, scanRanges, totalBytes, writeRanges, type ByteRange } from './ranges.js';
@@ -30,7 +30,15 @@ import {
   type BenchReport,
   type Sample,
 } from './report.js';
-import { copyScenario, ffmpegScenario, hiksyncScenario, multiUnit, profileHiksync, scanScenario } from './scenarios.js';
+import {
+  audioCostScenario,
+  copyScenario,
+  ffmpegScenario,
+  hiksyncScenario,
+  multiUnit,
+  profileHiksync,
+  scanScenario,
+} from './scenarios.js';
 import { childEnv, clearOutputs, findFfmpeg, log, Suite, type Unit } from './suite.js';
 import { dropCaches, machineInfo } from './system.js';
 import { buildTargets } from './targets.js';
@@ -130,6 +138,13 @@ async function main(): Promise<number> {
         'no ffmpeg on PATH and @ffmpeg-installer/ffmpeg not installed',
       );
     }
+  }
+  if (want('audio')) {
+    const g711 = (await mainRecipe(args)).cameras.filter((c) => c.audio === 'alaw').map((c) => c.name);
+    units.push([audioCostScenario(suite, main, g711, 'none'), audioCostScenario(suite, main, g711, 'auto')]);
+    suite.notes.push(
+      `audio cost: extract() of every recording of the G.711 cameras (${g711.join(', ')}) in one thread (node dist/bench/extract-probe.js SHARE OUT --audio none|auto --cameras ...); the ratio compares that thread's own CPU seconds (start-up excluded), per repetition.`,
+    );
   }
   if (suite.coldPossible) {
     if (want('copy')) units.push([copyScenario(suite, rangesFile, sourceBytes, maxWorkers, 'cold')]);

@@ -198,6 +198,45 @@ export function scanScenario(suite: Suite, sparse: Share): Scenario {
   };
 }
 
+/** Worker CPU per G.711 recording with the audio turned into Opus, and without audio: the cost of --audio auto. */
+export const AUDIO_COST_SCENARIOS = {
+  none: 'G.711 cameras, video only',
+  auto: 'G.711 cameras, G.711 -> Opus',
+} as const;
+
+/**
+ * The worker code (extract(), one thread, one recording after the other) on the G.711 cameras of the main share,
+ * with --audio none or auto. The worker's own CPU seconds (extra.workerCpuSec) are what the ratio uses: start-up and
+ * module loading are not per recording.
+ */
+export function audioCostScenario(suite: Suite, share: Share, cameras: string[], mode: 'none' | 'auto'): Scenario {
+  return {
+    name: AUDIO_COST_SCENARIOS[mode],
+    group: 'audio',
+    cache: 'warm',
+    workers: 1,
+    data: `1x, ${cameras.length} G.711 cameras`,
+    run: async (): Promise<Sample> => {
+      await clearOutputs();
+      await suite.prepareCache('warm');
+      const m = await measure(
+        process.execPath,
+        [path.join(distBench, 'extract-probe.js'), share.dir, outRoot, '--audio', mode, '--cameras', cameras.join(',')],
+        { env: suite.env, timeoutMs: SCENARIO_TIMEOUT_MS },
+      );
+      await clearOutputs();
+      if (m.exitCode !== 0)
+        return measuredSample(m, { bytes: 0, files: 0, failed: 1 }, {}, `extract-probe failed: ${firstLine(m.stderr)}`);
+      const out = parseJsonOut<{ files: number; failed: number; bytes: number; cpuSeconds: number }>(m.stdout);
+      return measuredSample(
+        m,
+        { bytes: out.bytes, files: out.files, failed: out.failed },
+        { workerCpuSec: out.cpuSeconds },
+      );
+    },
+  };
+}
+
 /**
  * Two profiles: the worker code (extract() of every recording, in one thread: Piscina's workers get an empty
  * execArgv, so --cpu-prof cannot reach them) and the main thread of a real run (scan, plan, dispatch, manifest).

@@ -44,6 +44,8 @@ export interface Config {
   cameraTz: string;
   shard: Shard;
   container: 'mp4' | 'mov';
+  /** Audio: auto (AAC copied, speech codecs turned into Opus where needed), copy (as it is or dropped), none. */
+  audio: 'auto' | 'copy' | 'none';
   maxAttempts: number;
   /** Retention deletes nothing when a pass would remove more than this share of a camera's files. */
   retentionMaxShare: number;
@@ -78,6 +80,7 @@ export const DEFAULTS = {
   ioConcurrency: 8,
   logLevel: 'info',
   container: 'mp4',
+  audio: 'auto',
   maxAttempts: 3,
   retentionMaxShare: 0.5,
   extractionTimeoutSec: 0,
@@ -142,6 +145,7 @@ const S = {
   cameraTz: { key: 'cameraTz', env: 'CAMERA_TZ', flag: '--camera-tz' },
   shard: { key: 'shard', env: 'SHARD', flag: '--shard' },
   container: { key: 'container', env: 'CONTAINER', flag: '--container' },
+  audio: { key: 'audio', env: 'AUDIO', flag: '--audio' },
   maxAttempts: { key: 'maxAttempts', env: 'MAX_ATTEMPTS' },
   retentionMaxShare: { key: 'retentionMaxShare', env: 'RETENTION_MAX_SHARE' },
   // The old tool's names, kept as they were (no hiksync name of their own).
@@ -421,6 +425,9 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
   const containerSrc = get(S.container);
   const container = containerSrc ? oneOf(containerSrc, ['mp4', 'mov'] as const) : DEFAULTS.container;
 
+  const audioSrc = get(S.audio);
+  const audio = audioSrc ? oneOf(audioSrc, ['auto', 'copy', 'none'] as const) : DEFAULTS.audio;
+
   const attemptsSrc = get(S.maxAttempts);
   const maxAttempts = attemptsSrc ? integer(attemptsSrc, 1, 100, 'attempts') : DEFAULTS.maxAttempts;
 
@@ -469,6 +476,7 @@ export function loadConfig(flags: RawSettings, env: NodeJS.ProcessEnv, defaults:
     cameraTz,
     shard,
     container,
+    audio,
     maxAttempts,
     retentionMaxShare,
     syncImages,

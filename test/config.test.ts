@@ -35,6 +35,7 @@ test('defaults', (t) => {
   t.is(c.cameraTz, 'UTC');
   t.deepEqual(c.shard, { index: 0, count: 1 });
   t.is(c.container, 'mp4');
+  t.is(c.audio, 'auto');
   t.is(c.maxAttempts, 3);
   t.is(c.retentionMaxShare, 0.5);
   t.is(c.syncImages, true);
@@ -72,6 +73,8 @@ const valid: Array<[string, string, unknown, keyof Config]> = [
   ['LOG_LEVEL', 'warn', 'warn', 'logLevel'],
   ['CAMERA_TZ', 'Europe/Amsterdam', 'Europe/Amsterdam', 'cameraTz'],
   ['CONTAINER', 'mov', 'mov', 'container'],
+  ['AUDIO', 'copy', 'copy', 'audio'],
+  ['AUDIO', 'none', 'none', 'audio'],
   ['MAX_ATTEMPTS', '5', 5, 'maxAttempts'],
   ['RETENTION_MAX_SHARE', '0.25', 0.25, 'retentionMaxShare'],
   ['RETENTION_MAX_SHARE', '1', 1, 'retentionMaxShare'],
@@ -127,6 +130,7 @@ const invalid: Array<[string, string, string]> = [
   ['SHARD', '1', 'expected K/N'],
   ['SHARD', '0/0', 'N must be'],
   ['CONTAINER', 'mkv', 'mp4, mov'],
+  ['AUDIO', 'opus', 'auto, copy, none'],
   ['MAX_ATTEMPTS', '0', 'from 1 to 100'],
   ['RETENTION_MAX_SHARE', '0', 'greater than 0 and at most 1'],
   ['RETENTION_MAX_SHARE', '1.5', 'greater than 0 and at most 1'],

@@ -71,6 +71,7 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         endOffset: rec.endOffset,
         output: task.tempAbs,
         container: task.container,
+        ...(task.audio ? { audio: task.audio } : {}),
         marker: task.marker,
         io,
         onProgress: beat,

@@ -33,6 +33,12 @@ export const containerOption = () =>
     description: 'mp4 | mov: mov keeps G.711 audio (CONTAINER, default mp4)',
   });
 
+export const audioOption = () =>
+  Option.String('--audio', {
+    description:
+      'auto | copy | none: auto copies AAC and turns G.711/G.726 into Opus where the container needs it; copy keeps the codec or drops it; none = video only (AUDIO, default auto)',
+  });
+
 export const logFormatOption = () =>
   Option.String('--log-format', {
     description: 'pretty | json | auto (LOG_FORMAT, default auto)',

@@ -69,6 +69,20 @@ export function codecOfStreamType(streamType: number): string {
       return 'alaw';
     case 0x91:
       return 'ulaw';
+    // The other speech codecs of GB/T 28181 program streams (the PS profile Hikvision's follows): named so that a
+    // dropped track says which codec it was.
+    case 0x92:
+      return 'g722.1';
+    case 0x93:
+      return 'g723.1';
+    case 0x99:
+      return 'g729';
+    case 0x9b:
+      return 'svac-audio';
+    // G.726: no public document names its value; 0x96 is the free neighbour Hikvision is reported to use (unverified
+    // on a real recording, see docs/audio.md).
+    case 0x96:
+      return 'g726';
     case 0x10:
       return 'mpeg4-visual';
     case 0x01:

@@ -27,6 +27,7 @@ import { H264, H265, nalType, type VideoCodec } from './nal.js';
 import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
+import { isSpeechCodec, SpeechTranscoder } from './audio/speech-transcoder.js';
 import { removeQuietly } from '../files.js';
 import { pausePoint } from '../pause-points.js';
 import { createShareIo, type ShareIo } from '../share-io.js';
@@ -37,6 +38,12 @@ export interface RemuxOptions {
   endOffset: number;
   output: string;
   container?: 'mp4' | 'mov';
+  /**
+   * What happens to the audio (default 'auto'): 'auto' copies AAC and turns the speech codecs (G.711, G.726) into
+   * Opus where the container cannot carry them as they are; 'copy' keeps the source codec where the container allows
+   * it and drops the track otherwise; 'none' writes the video only.
+   */
+  audio?: AudioMode;
   /** Read size in bytes; default 1 MiB, at least 1 MiB (two buffers: one is read while the other is demuxed). */
   chunkSize?: number;
   signal?: AbortSignal;
@@ -48,6 +55,9 @@ export interface RemuxOptions {
   onProgress?: () => void;
 }
 
+export type AudioMode = 'auto' | 'copy' | 'none';
+export const AUDIO_MODES: readonly AudioMode[] = ['auto', 'copy', 'none'];
+
 export interface RemuxResult {
   videoCodec: 'h264' | 'h265';
   width: number;
@@ -57,6 +67,8 @@ export interface RemuxResult {
   audioCodec?: AudioCodecName;
   audioKept: boolean;
   audioDropReason?: string;
+  /** The codec the audio track was written in when it is not the source's (e.g. 'opus' for G.711 in MP4). */
+  audioTranscodedTo?: string;
   bytesRead: number;
   bytesWritten: number;
   /** Raw 90 kHz PTS of the first and the last video frame written (what the index's stamps are checked against). */
@@ -71,10 +83,13 @@ const SYSTEM_HEADER_WINDOW = 1024;
 /** Audio packets kept while waiting for the first key frame; older ones could not be placed anyway. */
 const MAX_EARLY_AUDIO = 256;
 const G711_RATE = 8000;
+/** audioId once the audio stopped for good: no PES stream id has this value. */
+const AUDIO_STOPPED = 0x100;
 
 export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   const container = opts.container ?? 'mp4';
+  const audioMode = opts.audio ?? 'auto';
   if (!Number.isSafeInteger(opts.startOffset) || opts.startOffset < 0)
     throw new RangeError(`bad startOffset ${opts.startOffset}`);
   if (!Number.isSafeInteger(opts.endOffset) || opts.endOffset <= opts.startOffset) {
@@ -84,10 +99,12 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     throw new RangeError(`chunkSize must be an integer >= 1 MiB, got ${chunkSize}`);
   if (container !== 'mp4' && container !== 'mov')
     throw new RangeError(`container must be mp4 or mov, got ${String(container)}`);
+  if (!AUDIO_MODES.includes(audioMode))
+    throw new RangeError(`audio must be auto, copy or none, got ${String(audioMode)}`);
   throwIfAborted(opts.signal);
 
   const fh = await (opts.io ?? createShareIo()).open(opts.source);
-  const session = new RemuxSession(opts.output, container, opts.marker);
+  const session = new RemuxSession(opts.output, container, opts.marker, audioMode);
   try {
     const { size } = await fh.stat();
     if (size < opts.endOffset) {
@@ -162,7 +179,7 @@ const SYSTEM_HEADER = Buffer.from([0, 0, 1, 0xbb]);
 type AudioCodecName = string;
 
 interface QueuedAudio {
-  data: Buffer;
+  data: Uint8Array;
   pts: number | undefined;
   durationTicks: number;
   aac?: AacFrame;
@@ -183,6 +200,10 @@ class RemuxSession {
   private audioPesSeen = false;
   /** Set when the audio cannot be carried whatever the container (e.g. an AAC profile other than LC). */
   private audioUnsupported: string | undefined;
+  /** Decodes a speech codec and encodes it to Opus (audio 'auto' where the container cannot carry the source). */
+  private transcoder: SpeechTranscoder | null = null;
+  /** The Opus track's decoder configuration, kept when the transcoder stops early (its packets may be queued). */
+  private transcodedConfig: SpeechTranscoder['decoderConfig'] | null = null;
 
   private out: Output | null = null;
   private videoSource: EncodedVideoPacketSource | null = null;
@@ -204,6 +225,7 @@ class RemuxSession {
     private readonly outputPath: string,
     private readonly container: 'mp4' | 'mov',
     private readonly marker: string | undefined,
+    private readonly audioMode: AudioMode = 'auto',
   ) {
     this.demuxer = new PsDemuxer({ payload: (p) => this.onPayload(p) });
   }
@@ -214,6 +236,7 @@ class RemuxSession {
 
   end(): void {
     this.demuxer.end();
+    this.transcode(() => this.transcoder?.flush());
     // A closed segment's range ends where the camera finished writing it, on a frame boundary: its last frame is
     // complete unless the last PES packet itself is cut (a range that ends early, a file shorter than the index
     // says). Only then is the last access unit dropped.
@@ -235,9 +258,14 @@ class RemuxSession {
       this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
       return;
     }
+    if (this.audioMode === 'none') return;
     if (this.audioId < 0) {
       this.audioId = id;
       this.audioCodec = this.audioCodecFor(id, piece.data);
+      if (this.wantsTranscode(this.audioCodec)) {
+        this.transcoder = new SpeechTranscoder(this.audioCodec, (p) => this.onAudio(p));
+        this.transcodedConfig = this.transcoder.decoderConfig;
+      }
     }
     if (id !== this.audioId) return;
     this.audioPesSeen = true;
@@ -247,9 +275,33 @@ class RemuxSession {
         this.onAudio({ data: f.data, pts: f.pts, durationTicks: (f.samples * PTS_HZ) / f.sampleRate, aac: f }),
       );
       this.adts.push(piece.data, pts);
+    } else if (this.transcoder) {
+      const t = this.transcoder;
+      this.transcode(() => t.push(piece.data, pts));
     } else if (this.audioCodec === 'alaw' || this.audioCodec === 'ulaw') {
       this.onAudio({ data: Buffer.from(piece.data), pts, durationTicks: (piece.data.length * PTS_HZ) / G711_RATE });
     }
+  }
+
+  /**
+   * Run a step of the transcoder. Its failure (the encoder refusing a frame, WebAssembly out of memory) stops the
+   * audio, never the file: the track ends there, or is dropped with the reason when it had not started.
+   */
+  private transcode(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.transcoder?.close();
+      this.transcoder = null;
+      this.audioId = AUDIO_STOPPED;
+      this.audioUnsupported ??= `${this.audioCodec} -> Opus failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  /** 'auto': a speech codec the container cannot carry as it is (G.711 in MP4; G.726 anywhere) becomes Opus. */
+  private wantsTranscode(codec: string): codec is 'alaw' | 'ulaw' | 'g726' {
+    if (this.audioMode !== 'auto' || !isSpeechCodec(codec)) return false;
+    return codec === 'g726' || this.container === 'mp4';
   }
 
   private onAudio(packet: QueuedAudio): void {
@@ -336,14 +388,16 @@ class RemuxSession {
     const packet = new EncodedPacket(a.data, 'key', ticks / PTS_HZ, a.durationTicks / PTS_HZ);
     if (!this.audioStarted) {
       this.audioStarted = true;
-      const decoderConfig = a.aac
-        ? {
-            codec: `mp4a.40.${a.aac.objectType}`,
-            sampleRate: a.aac.sampleRate,
-            numberOfChannels: a.aac.channels,
-            description: audioSpecificConfig(a.aac.objectType, a.aac.sampleRate, a.aac.channels),
-          }
-        : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
+      const decoderConfig = this.transcodedConfig
+        ? this.transcodedConfig
+        : a.aac
+          ? {
+              codec: `mp4a.40.${a.aac.objectType}`,
+              sampleRate: a.aac.sampleRate,
+              numberOfChannels: a.aac.channels,
+              description: audioSpecificConfig(a.aac.objectType, a.aac.sampleRate, a.aac.channels),
+            }
+          : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
       await this.audioSource.add(packet, { decoderConfig });
       return;
     }
@@ -366,7 +420,13 @@ class RemuxSession {
     out.addVideoTrack(this.videoSource);
     this.decideAudio();
     if (this.audioKept) {
-      const codecName = this.audioCodec === 'aac' ? 'aac' : this.audioCodec === 'alaw' ? 'alaw' : 'ulaw';
+      const codecName = this.transcodedConfig
+        ? 'opus'
+        : this.audioCodec === 'aac'
+          ? 'aac'
+          : this.audioCodec === 'alaw'
+            ? 'alaw'
+            : 'ulaw';
       this.audioSource = new EncodedAudioPacketSource(codecName);
       out.addAudioTrack(this.audioSource);
     }
@@ -385,14 +445,17 @@ class RemuxSession {
       this.audioDropReason = this.audioUnsupported;
       return;
     }
-    if (codec === 'aac') {
+    if (codec === 'aac' || this.transcodedConfig) {
       this.audioKept = true;
     } else if (codec === 'alaw' || codec === 'ulaw') {
       if (this.container === 'mov') this.audioKept = true;
       else
         this.audioDropReason = `G.711 ${codec === 'alaw' ? 'A-law' : 'mu-law'} cannot be stored in MP4 (the mov container keeps it)`;
     } else {
-      this.audioDropReason = `audio codec ${codec} cannot be stored in MP4/MOV`;
+      this.audioDropReason =
+        codec === 'g726'
+          ? 'G.726 cannot be stored in MP4/MOV as it is (--audio auto turns it into Opus)'
+          : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
     }
   }
 
@@ -419,6 +482,7 @@ class RemuxSession {
     if (this.firstPts !== undefined) result.firstPts = this.firstPts;
     if (this.lastPts !== undefined) result.lastPts = this.lastPts;
     if (this.audioCodec !== undefined) result.audioCodec = this.audioCodec;
+    if (this.transcodedConfig && result.audioKept) result.audioTranscodedTo = 'opus';
     if (this.audioCodec !== undefined && !result.audioKept)
       result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
     return result;
@@ -426,6 +490,7 @@ class RemuxSession {
 
   /** After an error or abort: stop the muxer and remove whatever it wrote. */
   async abandon(): Promise<void> {
+    this.transcoder?.close();
     if (this.out && this.out.state !== 'finalized' && this.out.state !== 'canceled') {
       await this.out.cancel().catch(() => undefined);
     }

@@ -35,7 +35,7 @@ import type { ExtractPool } from './pool.js';
 import { createProgress, formatDuration, type Progress } from './progress.js';
 import { applyRetention, planRetention } from './retention.js';
 import { addCount, emptyCameraSummary, tooOldNotes, type CameraSummary, type PassSummary } from './summary.js';
-import type { ExtractResult, ExtractTask } from './task.js';
+import type { AudioMode, ExtractResult, ExtractTask } from './task.js';
 
 export interface RunOptions {
   inputDir: string;
@@ -47,6 +47,8 @@ export interface RunOptions {
   cameraTz: string;
   shard: { index: number; count: number };
   container: VideoContainer;
+  /** --audio (default auto). */
+  audio?: AudioMode;
   maxAttempts: number;
   retentionDays: number;
   retentionMaxShare: number;
@@ -478,6 +480,7 @@ async function dispatch(
       outputAbs,
       tempAbs: tempNameFor(outputAbs, `${process.pid}-${seq++}`),
       container: opts.container,
+      ...(opts.audio ? { audio: opts.audio } : {}),
       mtimeMs: cameraLocalToUtcMs(rec.start.sec, opts.cameraTz) + Math.floor(rec.start.usec / 1000),
       mode: task.reason === 'foreign' ? 'foreign' : task.reason === 'new' ? 'create' : 'replace',
       fsync: opts.fsync,

@@ -5,6 +5,9 @@ import type { ErrorCode } from '../errors.js';
 import type { Recording } from '../hikvision/types.js';
 import type { VideoContainer } from './naming.js';
 
+/** The --audio setting as the worker takes it (lib/media/remux.ts has the same three values). */
+export type AudioMode = 'auto' | 'copy' | 'none';
+
 export interface ExtractTask {
   recording: Recording;
   /** Absolute final path of the output file. */
@@ -12,6 +15,8 @@ export interface ExtractTask {
   /** Absolute temporary path in the same folder (renamed to outputAbs when complete). Chosen by the main thread so it can clean up after an aborted worker. */
   tempAbs: string;
   container: VideoContainer;
+  /** What the worker does with the audio (Config.audio); absent = 'auto'. */
+  audio?: AudioMode;
   /** mtime for the output: the recording's start as a real instant (camera time zone applied). */
   mtimeMs: number;
   /**

@@ -100,11 +100,13 @@ test('stream types: H.264, AAC and private speech codecs', (t) => {
     { streamType: 0x1b, streamId: 0xe0 },
     { streamType: 0x0f, streamId: 0xc0 },
     { streamType: 0x92, streamId: 0xc1 },
+    { streamType: 0x96, streamId: 0xc2 },
+    { streamType: 0x97, streamId: 0xc3 },
   ]);
   const r = demux(Buffer.concat([encodePackHeader(0, DEFAULT_MUX_RATE, 0), map]));
   t.deepEqual(
     r.maps[0]!.entries.map((e) => e.codec),
-    ['h264', 'aac', 'stream-type-0x92'],
+    ['h264', 'aac', 'g722.1', 'g726', 'stream-type-0x97'],
   );
 });
 

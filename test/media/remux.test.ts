@@ -100,12 +100,14 @@ for (const codec of ['h264', 'h265'] as const) {
   });
 }
 
-test('G.711 A-law is dropped from MP4 (with a reason) and kept in MOV', async (t) => {
+// Changed with --audio: by default (auto) G.711 goes into MP4 as Opus (test/media/audio-remux.test.ts); --audio copy
+// keeps the old behaviour tested here.
+test('--audio copy: G.711 A-law is dropped from MP4 (with a reason) and kept in MOV', async (t) => {
   const src = await source('h264');
   const audio = alawPackets(await alawFile(), FIRST_PTS);
   const ps = buildPs(src.frames, { video: 'h264', audio: 'alaw' }, { audio });
 
-  const mp4 = await remux(ps);
+  const mp4 = await remux(ps, { audio: 'copy' });
   t.is(mp4.result.audioCodec, 'alaw');
   t.false(mp4.result.audioKept);
   t.regex(mp4.result.audioDropReason ?? '', /MP4/);

@@ -7,6 +7,8 @@ import { Manifest } from '../../lib/pipeline/manifest.js';
 import type { ExtractPool } from '../../lib/pipeline/pool.js';
 import { checkTagsDistinct, runPass, type RunOptions } from '../../lib/pipeline/run-pass.js';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { extract } from '../../workers/extract.js';
+import { ffprobe } from '../helpers/media-tools.js';
 
 test("a tag that is another camera folder's name, or two folders with one tag, is refused: files would mix", (t) => {
   const folders = ['CamA', 'CamB', 'CamC'];
@@ -158,4 +160,53 @@ test('EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped and fa
     },
   );
   t.is(timers.length, 0);
+});
+
+test('--audio reaches the worker: none writes video-only files, auto turns G.711 and G.726 cameras into Opus', async (t) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-audio-'));
+  t.teardown(() => fs.rm(root, { recursive: true, force: true }));
+  const input = path.join(root, 'share');
+  const codecs = ['alaw', 'ulaw', 'g726', 'aac'] as const;
+  await writeSyntheticShare({
+    root: input,
+    seed: 5,
+    cameras: codecs.map((audio) => ({ name: `cam-${audio}`, codec: 'h264' as const, audio, events: 2 })),
+  });
+  const audioOf = async (mode: 'auto' | 'none') => {
+    const output = path.join(root, `out-${mode}`);
+    const seen = new Set<string | undefined>();
+    // The real worker code, in this thread: the task as the pool would send it.
+    const pool: ExtractPool = {
+      threads: 1,
+      destroy: () => Promise.resolve(),
+      run: (task, signal) => {
+        if (task.recording.kind === 'video') seen.add(task.audio);
+        return extract(task, signal);
+      },
+    };
+    const opts = dryRunOptions(input, output, { cameraTranslation: new Map(), dryRun: false, audio: mode });
+    const summary = await runPass(opts, { log: recorder().log, pool });
+    t.is(summary.exitCode, 0);
+    const tracks: Record<string, string[]> = {};
+    for (const audio of codecs) {
+      const dir = path.join(output, `cam-${audio}`);
+      const files = (await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.mp4'));
+      t.true(files.length > 0);
+      const found = new Set<string>();
+      for (const f of files) {
+        const probe = await ffprobe('-show_streams', path.join(dir, f));
+        found.add(probe.streams.find((s) => s.codec_type === 'audio')?.codec_name ?? 'no audio');
+      }
+      tracks[audio] = [...found];
+    }
+    return { seen: [...seen], tracks };
+  };
+  t.deepEqual(await audioOf('none'), {
+    seen: ['none'],
+    tracks: { alaw: ['no audio'], ulaw: ['no audio'], g726: ['no audio'], aac: ['no audio'] },
+  });
+  t.deepEqual(await audioOf('auto'), {
+    seen: ['auto'],
+    tracks: { alaw: ['opus'], ulaw: ['opus'], g726: ['opus'], aac: ['aac'] },
+  });
 });

@@ -1,10 +1,14 @@
 /**
  * Cut audio fixtures into the packets a camera puts in its audio PES: one ADTS frame (1024 samples) for AAC,
- * a fixed 40 ms block for G.711 A-law. Pure: bytes in, values out.
+ * a fixed 40 ms block for the speech codecs (G.711 A-law / mu-law, G.726). Pure: bytes in, values out.
  */
 import { ElementaryStreamError } from './errors.js';
 
-export type AudioCodec = 'aac' | 'alaw';
+export type AudioCodec = 'aac' | SpeechCodec;
+export type SpeechCodec = 'alaw' | 'ulaw' | 'g726';
+
+/** Bits per 8 kHz sample of each speech codec as the fixtures hold it (G.726 at 16 kbit/s, RFC 3551 packing). */
+export const SPEECH_BITS: Readonly<Record<SpeechCodec, number>> = { alaw: 8, ulaw: 8, g726: 2 };
 
 /** Hard bound on frames in one fixture (2 s of audio has < 100). */
 export const MAX_AUDIO_FRAMES = 1_000_000;
@@ -46,13 +50,18 @@ export function splitAdtsFrames(data: Uint8Array): AudioFrames {
 
 /** Split raw 8 kHz A-law into 40 ms blocks (320 bytes); a short tail is dropped so every block has one length. */
 export function splitAlawBlocks(data: Uint8Array, sampleRate = 8000, blockMs = 40): AudioFrames {
+  return splitSpeechBlocks('alaw', data, sampleRate, blockMs);
+}
+
+/** Split a raw speech stream into blocks of `blockMs` (whole bytes); a short tail is dropped. */
+export function splitSpeechBlocks(codec: SpeechCodec, data: Uint8Array, sampleRate = 8000, blockMs = 40): AudioFrames {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const size = (sampleRate * blockMs) / 1000;
+  const size = (sampleRate * blockMs * SPEECH_BITS[codec]) / 8000;
   if (!Number.isInteger(size) || size <= 0)
-    throw new RangeError(`A-law block of ${blockMs} ms at ${sampleRate} Hz is not whole bytes`);
+    throw new RangeError(`${codec} block of ${blockMs} ms at ${sampleRate} Hz is not whole bytes`);
   const count = Math.floor(buf.length / size);
-  if (count === 0) throw new ElementaryStreamError('A-law input shorter than one block');
+  if (count === 0) throw new ElementaryStreamError(`${codec} input shorter than one block`);
   const frames: Buffer[] = [];
   for (let k = 0; k < count; k++) frames.push(buf.subarray(k * size, (k + 1) * size));
-  return { codec: 'alaw', sampleRate, frames, ticks90k: blockMs * 90 };
+  return { codec, sampleRate, frames, ticks90k: blockMs * 90 };
 }

@@ -31,6 +31,9 @@ export const STREAM_TYPE: Readonly<Record<VideoCodec | AudioCodec, number>> = {
   h265: 0x24,
   aac: 0x0f,
   alaw: 0x90,
+  ulaw: 0x91,
+  // No public document names G.726's value; 0x96 is what hiksync's reader takes for it (docs/audio.md).
+  g726: 0x96,
 };
 
 /** Largest PES payload the 16-bit PES_packet_length allows with our longest header (3 + 5 PTS + 8 stuffing). */

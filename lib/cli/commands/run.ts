@@ -16,6 +16,7 @@ import { formatSummary, type PassSummary } from '../../pipeline/summary.js';
 import { parseCameraDate } from '../../time.js';
 import { BaseCommand } from '../base.js';
 import {
+  audioOption,
   cameraTranslationOption,
   cameraTzOption,
   containerOption,
@@ -87,7 +88,8 @@ export class RunCommand extends BaseCommand {
         '$0 run --camera garden --since 2024-05-01 --until 2024-05-02 --retention-days 0',
       ],
       ['Run every 10 minutes', 'RUN_MODE=cron CRON_INTERVAL=10 $0 run'],
-      ['Keep G.711 audio (MOV files)', '$0 run --container mov'],
+      ['Keep G.711 audio as it is (MOV files; MP4 gets it as Opus by default)', '$0 run --container mov'],
+      ['Video only, no sound', '$0 run --audio none'],
     ],
   });
 
@@ -97,6 +99,7 @@ export class RunCommand extends BaseCommand {
   cameraTz = cameraTzOption();
   cameraTranslation = cameraTranslationOption();
   container = containerOption();
+  audio = audioOption();
   retentionDays = retentionDaysOption();
   shard = shardOption();
   lockFile = lockFileOption();
@@ -145,6 +148,7 @@ export class RunCommand extends BaseCommand {
       cameraTz: this.cameraTz,
       cameraTranslation: this.cameraTranslation,
       container: this.container,
+      audio: this.audio,
       retentionDays: this.retentionDays,
       shard: this.shard,
       lockFile: this.lockFile,
@@ -186,6 +190,7 @@ export class RunCommand extends BaseCommand {
       cameraTz: cfg.cameraTz,
       shard: cfg.shard,
       container: cfg.container,
+      audio: cfg.audio,
       maxAttempts: cfg.maxAttempts,
       retentionDays: cfg.retentionDays,
       retentionMaxShare: cfg.retentionMaxShare,

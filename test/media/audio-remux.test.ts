@@ -1,0 +1,194 @@
+/**
+ * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC copied, G.711 A-law /
+ * mu-law and G.726 decoded and encoded to Opus (--audio auto). Per codec: the track is there, in the expected codec,
+ * as long as the video within one audio frame, and its decode matches ffmpeg's decode of the source elementary
+ * stream. Plus the --audio modes and a 10-minute recording for drift.
+ */
+import test from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { remuxRange, type RemuxOptions } from '../../lib/media/remux.js';
+import type { AudioCodec } from '../../tools/synthetic/audio-frames.js';
+import { fixturesDir, loadAudioFixture, loadVideoFixture } from '../../tools/synthetic/fixtures.js';
+import { PsMuxer, type AnnexBFrame, type AudioPacket } from '../../tools/synthetic/ps-writer.js';
+import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
+import { bestCorrelation, ffmpegDecode } from './audio/ffmpeg-pcm.js';
+import { tempDir } from './test-streams.js';
+
+const tmp = tempDir();
+test.after.always(() => tmp.cleanup());
+const FIRST_PTS = 900000;
+const START_CODE = Buffer.from([0, 0, 0, 1]);
+
+/** ffmpeg's demuxer arguments for each source elementary stream (the reference decode). */
+const SOURCE_FORMAT: Record<AudioCodec, string[]> = {
+  aac: ['-f', 'aac'],
+  alaw: ['-f', 'alaw', '-ar', '8000', '-ac', '1'],
+  ulaw: ['-f', 'mulaw', '-ar', '8000', '-ac', '1'],
+  g726: ['-f', 'g726le', '-code_size', '2', '-ar', '8000'],
+};
+/** What the MP4 carries with --audio auto, and the longest frame of that codec (seconds). */
+const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
+  aac: { codec: 'aac', frameSec: 1024 / 16000 },
+  alaw: { codec: 'opus', frameSec: 0.06 },
+  ulaw: { codec: 'opus', frameSec: 0.06 },
+  g726: { codec: 'opus', frameSec: 0.06 },
+};
+/** Samples of lag searched either side when comparing decoded audio with the source. */
+const MAX_LAG = 80;
+
+async function videoFrames(repeat = 1, video: 'h264' | 'h265' = 'h264'): Promise<AnnexBFrame[]> {
+  const fx = await loadVideoFixture(video, 'small');
+  const frames: AnnexBFrame[] = [];
+  for (let r = 0; r < repeat; r++) {
+    for (const au of fx.frames) {
+      const data = Buffer.concat(au.nals.flatMap((n) => [START_CODE, n]));
+      frames.push({ data, key: au.key, pts: FIRST_PTS + frames.length * 3600 });
+    }
+  }
+  return frames;
+}
+
+async function audioPackets(codec: AudioCodec, repeat = 1): Promise<AudioPacket[]> {
+  const { audio } = await loadAudioFixture(codec);
+  const out: AudioPacket[] = [];
+  // As a camera cuts them: audio packets that start before the end of the video (2 s per repeat).
+  const end = FIRST_PTS + repeat * 2 * 90000;
+  for (let r = 0; r < repeat; r++)
+    for (const f of audio.frames) {
+      const pts = FIRST_PTS + Math.round(out.length * audio.ticks90k);
+      if (pts < end) out.push({ data: f, pts });
+    }
+  return out;
+}
+
+let n = 0;
+async function remux(ps: Buffer, extra: Partial<RemuxOptions> = {}) {
+  const source = path.join(tmp.dir, `in-${n++}.ps`);
+  writeFileSync(source, ps);
+  const output = path.join(tmp.dir, `out-${n++}.${extra.container ?? 'mp4'}`);
+  const result = await remuxRange({ source, startOffset: 0, endOffset: ps.length, output, ...extra });
+  return { result, output };
+}
+
+async function psWith(codec: AudioCodec, repeat = 1, video: 'h264' | 'h265' = 'h264'): Promise<Buffer> {
+  const audio = await audioPackets(codec, repeat);
+  const frames = await videoFrames(repeat, video);
+  return new PsMuxer({ video, audio: codec, maxPesPayload: 4096 }).annexBStream(frames, { audio });
+}
+
+/** The first audio track decoded by ffmpeg to 8 kHz mono 16-bit. */
+async function decodedTrack(file: string): Promise<Int16Array> {
+  const out = path.join(tmp.dir, `dec-${n++}.s16`);
+  await ffmpeg('-loglevel', 'error', '-y', '-i', file, '-map', '0:a:0', '-ar', '8000', '-ac', '1', '-f', 's16le', out);
+  const b = readFileSync(out);
+  return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
+}
+
+const CASES = [
+  ...(['aac', 'alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h264' as const })),
+  ...(['alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h265' as const })),
+];
+for (const { codec, video } of CASES) {
+  test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that sounds like the source`, async (t) => {
+    const { result, output } = await remux(await psWith(codec, 1, video));
+    t.is(result.audioCodec, codec);
+    t.true(result.audioKept, result.audioDropReason);
+    t.is(result.audioTranscodedTo, codec === 'aac' ? undefined : 'opus');
+
+    const probe = await ffprobe('-show_streams', '-show_format', output);
+    t.regex(probe.format?.format_name ?? '', /mp4/);
+    const v = probe.streams.find((s) => s.codec_type === 'video');
+    const a = probe.streams.find((s) => s.codec_type === 'audio');
+    t.is(a?.codec_name, EXPECTED[codec].codec);
+    const dv = Number(v?.duration);
+    const da = Number(a?.duration);
+    t.true(Math.abs(da - dv) <= EXPECTED[codec].frameSec, `audio ${da} s vs video ${dv} s`);
+    const { stderr } = await ffmpeg('-v', 'error', '-i', output, '-f', 'null', '-');
+    t.is(stderr, '');
+
+    // The decoded track against ffmpeg's decode of the source elementary stream (both at 8 kHz).
+    const fixture = await loadAudioFixture(codec);
+    const sourceBytes = readFileSync(path.join(fixturesDir(), fixture.info.file));
+    const ref8k = await ffmpegDecode(sourceBytes, SOURCE_FORMAT[codec]);
+    const ours = await decodedTrack(output);
+    // The middle second: start and end hold the codecs' ramp-up and padding.
+    const mid = ours.subarray(4000, 12000);
+    const { r, lag } = bestCorrelation(mid, ref8k.subarray(4000 - MAX_LAG, 12000 + MAX_LAG), 2 * MAX_LAG);
+    t.log(`${codec}: correlation ${r.toFixed(4)} at ${lag - MAX_LAG} samples; audio ${da} s, video ${dv} s`);
+    t.true(r > 0.95, `correlation ${r.toFixed(4)} at ${lag - MAX_LAG} samples`);
+    t.true(Math.abs(lag - MAX_LAG) <= 4, `decoded audio is ${lag - MAX_LAG} samples off the source (r ${r})`);
+  });
+}
+
+test('--audio copy keeps G.711 as it is in MOV and drops it from MP4 with the reason', async (t) => {
+  const ps = await psWith('alaw');
+  const mp4 = await remux(ps, { audio: 'copy' });
+  t.false(mp4.result.audioKept);
+  t.regex(mp4.result.audioDropReason ?? '', /MP4/);
+  t.deepEqual(
+    (await ffprobe('-show_streams', mp4.output)).streams.map((s) => s.codec_type),
+    ['video'],
+  );
+  const mov = await remux(ps, { audio: 'copy', container: 'mov' });
+  t.true(mov.result.audioKept);
+  const a = (await ffprobe('-show_streams', mov.output)).streams.find((s) => s.codec_type === 'audio');
+  t.is(a?.codec_name, 'pcm_alaw');
+});
+
+test('--audio copy drops G.726 (no container carries it as it is); --audio auto in MOV turns it into Opus', async (t) => {
+  const ps = await psWith('g726');
+  const copy = await remux(ps, { audio: 'copy', container: 'mov' });
+  t.false(copy.result.audioKept);
+  t.regex(copy.result.audioDropReason ?? '', /G\.726/);
+  const auto = await remux(ps, { container: 'mov' });
+  t.true(auto.result.audioKept);
+  const a = (await ffprobe('-show_streams', auto.output)).streams.find((s) => s.codec_type === 'audio');
+  t.is(a?.codec_name, 'opus');
+});
+
+test('--audio none writes the video only, whatever the source audio', async (t) => {
+  const { result, output } = await remux(await psWith('alaw'), { audio: 'none' });
+  t.false(result.audioKept);
+  t.is(result.audioCodec, undefined);
+  t.deepEqual(
+    (await ffprobe('-show_streams', output)).streams.map((s) => s.codec_type),
+    ['video'],
+  );
+});
+
+test('an audio codec without a decoder is dropped with its name, and the file is still written', async (t) => {
+  const ps = await psWith('alaw');
+  // The stream map's audio entry: stream type 0x90 (G.711 A-law), stream id 0xC0 -> 0x92 (G.722.1).
+  const map = ps.indexOf(Buffer.from([0, 0, 1, 0xbc]));
+  const entry = ps.indexOf(Buffer.from([0x90, 0xc0]), map);
+  t.true(map >= 0 && entry > map);
+  ps[entry] = 0x92;
+  const { result, output } = await remux(ps);
+  t.is(result.audioCodec, 'g722.1');
+  t.false(result.audioKept);
+  t.regex(result.audioDropReason ?? '', /g722\.1 is not supported/);
+  t.is(result.frames, 50);
+  t.deepEqual(
+    (await ffprobe('-show_streams', output)).streams.map((s) => s.codec_type),
+    ['video'],
+  );
+});
+
+test('10-minute G.711 recording: the Opus track ends with the video, its samples match the PTS span', async (t) => {
+  const repeat = 300; // 300 x 2 s
+  const { result, output } = await remux(await psWith('alaw', repeat));
+  t.is(result.frames, 50 * repeat);
+  const probe = await ffprobe('-show_streams', output);
+  const dv = Number(probe.streams.find((s) => s.codec_type === 'video')?.duration);
+  const da = Number(probe.streams.find((s) => s.codec_type === 'audio')?.duration);
+  const samples = (await decodedTrack(output)).length;
+  // The source audio spans 600 s of PTS (15000 packets of 40 ms), as the video does (15000 frames of 40 ms).
+  const endDiffMs = Math.abs(da - dv) * 1000;
+  const sampleSpanMs = Math.abs(samples / 8000 - 600) * 1000;
+  t.log(
+    `video ${dv} s, audio ${da} s (|diff| ${endDiffMs.toFixed(1)} ms); decoded ${samples} samples = ${samples / 8000} s for a 600 s PTS span`,
+  );
+  t.true(endDiffMs <= 60, `audio ends ${endDiffMs} ms off the video`);
+  t.true(sampleSpanMs <= 60, `decoded ${samples} samples for a 600 s PTS span`);
+});
