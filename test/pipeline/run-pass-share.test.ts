@@ -216,7 +216,10 @@ test('a task waiting for a worker to start (no heartbeat yet) is not stopped at 
   t.deepEqual(ok.cameras[0]!.failed, {});
   t.is(ok.cameras[0]!.written.picture, slowStart.tasks.length);
 
-  // A worker that never takes its task is still stopped, at the start limit.
+  // A worker that never takes its task is still stopped, at the start limit. (The watchdog's timer does not keep a
+  // process alive, and a task that is never taken holds nothing else: this test does, until it ends.)
+  const keepAlive = setInterval(() => undefined, 1000);
+  t.teardown(() => clearInterval(keepAlive));
   const { opts: opts2 } = await setup(t, ['cam1']);
   const neverTaken = fakePool(() => never());
   const stuck = await runPass(
