@@ -90,6 +90,12 @@ for (const [what, file, expect] of [
   });
 }
 
+/**
+ * SHARE_TIMEOUT of the runs whose share hangs: long enough that the camera that answers (through the same FUSE
+ * server, a node process starved like everything else on a loaded machine) is never taken for a hung one.
+ */
+const HUNG_LIMIT_S = '5';
+
 test('a worker handed a FIFO instead of a hiv file fails that file at once, leaving no temporary file', async (t) => {
   const { share } = await twoCameras(t, 32);
   const out = await tmp(t, 'hiksync-hang-out-');
@@ -151,8 +157,8 @@ test('index00.bin hangs (a read that never returns): that camera is skipped afte
   await fuse.hang(['cam1/datadir0/index00.bin']);
   const t0 = Date.now();
   // Everything is older than a day: a retention that ran would delete it all.
-  const r = await run(fuse.root, out, ['--retention-days', '1', '--force-retention'], { SHARE_TIMEOUT: '2' });
-  t.true(Date.now() - t0 < 60_000, `ended after ${Date.now() - t0} ms`);
+  const r = await run(fuse.root, out, ['--retention-days', '1', '--force-retention'], { SHARE_TIMEOUT: HUNG_LIMIT_S });
+  t.true(Date.now() - t0 < 120_000, `ended after ${Date.now() - t0} ms`);
   // The blocked read keeps the process from exiting normally: it is ended by SIGINT (status 130), saying why.
   t.is(r.signal, 'SIGINT', `code ${r.code}: ${r.stderr.slice(-500)}`);
   t.regex(r.stderr, /still running \d+ s after finishing with exit code 1: a file-system call has not returned/);
@@ -161,7 +167,7 @@ test('index00.bin hangs (a read that never returns): that camera is skipped afte
   assertHungCamera(
     t,
     summary,
-    /the camera share is not answering: reading .*cam1\/datadir0\/index00\.bin took longer than 2 s/,
+    /the camera share is not answering: reading .*cam1\/datadir0\/index00\.bin took longer than \d+ s/,
   );
   t.regex(
     r.stderr,
@@ -180,7 +186,7 @@ test('a hiv file hangs in a worker: that camera stops without counting attempts;
   const out = await tmp(t, 'hiksync-hang-out-');
   const fuse = await mountHungShare(t, share);
   await fuse.hang(['cam1/datadir0/hiv00000.mp4']);
-  const r = await run(fuse.root, out, ['--retention-days', '0'], { SHARE_TIMEOUT: '2' });
+  const r = await run(fuse.root, out, ['--retention-days', '0'], { SHARE_TIMEOUT: HUNG_LIMIT_S });
   t.is(r.signal, 'SIGINT', `code ${r.code}: ${r.stderr.slice(-500)}`);
   t.regex(r.stderr, /still running \d+ s after finishing with exit code 1/);
   const summary = summaryOf(t, r);
@@ -188,7 +194,7 @@ test('a hiv file hangs in a worker: that camera stops without counting attempts;
   t.true((cam1.failed['input-unavailable'] ?? 0) >= 1, JSON.stringify(cam1.failed));
   t.regex(
     cam1.errors.join('\n'),
-    /camera share .*cam1 is no longer readable \(the camera share is not answering: reading .*hiv00000\.mp4 took longer than 2 s/,
+    /camera share .*cam1 is no longer readable \(the camera share is not answering: reading .*hiv00000\.mp4 took longer than \d+ s/,
   );
   t.is((await outputsOf(out, 'cam2')).length, count(truth, 'cam2'), 'a hung camera does not stop the others');
   const manifest = await fs.readFile(path.join(out, '.hiksync', 'manifests', 'cam1.jsonl'), 'utf8');
