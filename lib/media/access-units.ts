@@ -70,7 +70,7 @@ const PS_VPS = 4;
 export class AccessUnitAssembler {
   readonly stats: AssemblerStats = { accessUnits: 0, droppedBeforeKey: 0, droppedTail: 0, droppedOversize: 0 };
 
-  private buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
   private len = 0;
   /** Elementary-stream position of buf[0]. */
   private base = 0;
@@ -92,6 +92,9 @@ export class AccessUnitAssembler {
   private readonly views: boolean;
   /** views mode: elementary-stream position of the first access unit handed out and not yet released, or -1. */
   private pinned = -1;
+  /** views mode: the buffer used before the current one, reusable once every view into it is released. */
+  private spare: Buffer | null = null;
+  private spareFree = false;
 
   /**
    * `lengthPrefixed`: deliver each access unit as 4-byte-length-prefixed NAL units (the MP4 sample format)
@@ -138,6 +141,7 @@ export class AccessUnitAssembler {
   /** views mode: the receiver is done with every access unit handed out so far; their bytes may be overwritten. */
   release(): void {
     this.pinned = -1;
+    this.spareFree = true;
   }
 
   private addMark(pos: number, pts: number, dts: number | undefined): void {
@@ -155,17 +159,26 @@ export class AccessUnitAssembler {
   }
 
   private makeRoom(extra: number): void {
-    let keepFrom = Math.max(0, Math.min(this.curStart >= 0 ? this.curStart : this.scanPos, this.scanPos));
-    // Access units handed out as views stay where they are until released (growing copies them, leaving the old
-    // buffer, which the views keep alive, untouched).
-    if (this.pinned >= 0) keepFrom = Math.max(0, Math.min(keepFrom, this.pinned - this.base));
+    const keepFrom = Math.max(0, Math.min(this.curStart >= 0 ? this.curStart : this.scanPos, this.scanPos));
+    const live = this.len - keepFrom;
+    if (this.pinned >= 0) {
+      // Access units handed out as views must stay where they are until released: moving bytes inside this buffer
+      // would change them under the receiver. The live bytes move to another buffer instead (the spare one when it
+      // is free and large enough); the views keep the old one alive, which becomes the spare.
+      let cap = this.buf.length;
+      while (cap < live + extra) cap *= 2;
+      const spare = this.spare;
+      const next = spare && this.spareFree && spare.length >= cap ? spare : Buffer.allocUnsafe(cap);
+      this.buf.copy(next, 0, keepFrom, this.len);
+      this.spare = this.buf;
+      this.spareFree = false;
+      this.buf = next;
+      this.shift(keepFrom);
+      return;
+    }
     if (keepFrom > 0) {
       this.buf.copyWithin(0, keepFrom, this.len);
-      this.len -= keepFrom;
-      this.base += keepFrom;
-      this.scanPos -= keepFrom;
-      if (this.curStart >= 0) this.curStart -= keepFrom;
-      for (let i = 0; i < this.curNals.length; i++) this.curNals[i]! -= keepFrom;
+      this.shift(keepFrom);
     }
     if (this.len + extra > this.buf.length) {
       let cap = this.buf.length;
@@ -173,7 +186,17 @@ export class AccessUnitAssembler {
       const grown = Buffer.allocUnsafe(cap);
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
+      this.spare = null;
     }
+  }
+
+  /** The first `by` bytes of the buffer were dropped. */
+  private shift(by: number): void {
+    this.len -= by;
+    this.base += by;
+    this.scanPos -= by;
+    if (this.curStart >= 0) this.curStart -= by;
+    for (let i = 0; i < this.curNals.length; i++) this.curNals[i]! -= by;
   }
 
   private scan(): void {
