@@ -70,7 +70,7 @@ const PS_VPS = 4;
 export class AccessUnitAssembler {
   readonly stats: AssemblerStats = { accessUnits: 0, droppedBeforeKey: 0, droppedTail: 0, droppedOversize: 0 };
 
-  private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private buf: Buffer;
   private len = 0;
   /** Elementary-stream position of buf[0]. */
   private base = 0;
@@ -105,8 +105,9 @@ export class AccessUnitAssembler {
   constructor(
     readonly codec: VideoCodec,
     private readonly onAccessUnit: (au: AccessUnit) => void,
-    options: { lengthPrefixed?: boolean; views?: boolean } = {},
+    options: { lengthPrefixed?: boolean; views?: boolean; buffer?: Buffer } = {},
   ) {
+    this.buf = options.buffer ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
     this.views = options.views ?? false;
     this.lengthPrefixed = (options.lengthPrefixed ?? false) || this.views;
     this.allParams = codec === 'h264' ? PS_SPS | PS_PPS : PS_SPS | PS_PPS | PS_VPS;
@@ -136,6 +137,11 @@ export class AccessUnitAssembler {
     this.len = 0;
     this.scanPos = 0;
     this.marks = [];
+  }
+
+  /** The working buffers (current and spare), for reuse once the assembler and every view into them are done. */
+  buffers(): Buffer[] {
+    return this.spare ? [this.buf, this.spare] : [this.buf];
   }
 
   /** views mode: the receiver is done with every access unit handed out so far; their bytes may be overwritten. */

@@ -12,6 +12,7 @@
  * smart codec varies the frame rate); moov-at-end plays everywhere that matters for files.
  */
 import { avcDecoderConfig, DecoderConfigError, hevcDecoderConfig, lengthPrefixedNals } from './decoder-config.js';
+import { giveBuffers, POOLED_SIZE, takeBuffer } from './buffer-pool.js';
 import { Mp4FileWriter } from './mp4/writer.js';
 import type { AudioTrackConfig, MuxSink, VideoSample } from './mux-sink.js';
 import { AccessUnitAssembler, type AccessUnit } from './access-units.js';
@@ -85,6 +86,7 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
   throwIfAborted(opts.signal);
 
   const fh = await (opts.io ?? createShareIo()).open(opts.source);
+  let bufs: Buffer[] = [];
   const makeSink = opts.sink ?? defaultSink;
   const session = new RemuxSession(opts.output, container, () =>
     makeSink(opts.output, container, opts.marker, opts.creationTime),
@@ -98,7 +100,8 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     // CPU work at the same time. (The demuxer and the assembler copy what they keep, so a buffer is free again once
     // pushed: the samples written are views of the assembler's buffer, not of the read buffers.)
     const size0 = Math.min(chunkSize, opts.endOffset - opts.startOffset);
-    const bufs = [Buffer.allocUnsafe(size0), Buffer.allocUnsafe(size0)];
+    const pooled = chunkSize === POOLED_SIZE;
+    bufs = pooled ? [takeBuffer(), takeBuffer()] : [Buffer.allocUnsafe(size0), Buffer.allocUnsafe(size0)];
     const readAt = async (which: number, at: number) => {
       const want = Math.min(size0, opts.endOffset - at);
       const { bytesRead } = await fh.read(bufs[which]!, 0, want, at);
@@ -131,6 +134,8 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     session.end();
     await session.drain();
     const result = await session.finish();
+    // Nothing reads into these buffers any more and every sample is written: the next remux may reuse them.
+    giveBuffers([...bufs, ...session.buffers()]);
     return { ...result, bytesRead: pos - opts.startOffset };
   } catch (err) {
     await session.abandon();
@@ -243,6 +248,7 @@ class RemuxSession {
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
         this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
           views: true,
+          buffer: takeBuffer(),
         });
       }
       this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
@@ -416,6 +422,11 @@ class RemuxSession {
     if (this.audioCodec !== undefined && !result.audioKept)
       result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
     return result;
+  }
+
+  /** The assembler's working buffers (only for reuse after finish()). */
+  buffers(): Buffer[] {
+    return this.assembler?.buffers() ?? [];
   }
 
   /** After an error or abort: stop the sink and remove whatever it wrote. */

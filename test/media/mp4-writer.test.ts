@@ -200,7 +200,7 @@ test('box layout parsed back: ftyp, 64-bit mdat patched at the end, moov; chunk 
   t.is(elst.readInt32BE(24), 0);
   const mdhd = body(b, find(b, 'mdia/mdhd', audio));
   t.is(mdhd.readUInt32BE(12), 16000);
-  t.is(mdhd.readUInt32BE(16), 512 + 1024, 'last sample lasts its own duration');
+  t.is(mdhd.readUInt32BE(16), 1024 + 1024, 'the step to the next sample, then the last one lasts its own duration');
   const mvhd = body(b, find(b, 'moov/mvhd'));
   t.is(mvhd.readUInt32BE(12), MOVIE_TIMESCALE);
   t.is(mvhd.readUInt32BE(4), Date.UTC(2024, 4, 1, 8, 31, 18) / 1000 + 2_082_844_800);
