@@ -184,6 +184,47 @@ export function targetTable(report: BenchReport): string[] {
   return [line(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map(line)];
 }
 
+/**
+ * Assumed speed of one core of a 4-core NAS CPU (Celeron J4125 / Cortex-A55 class) relative to one core of the
+ * bench machine, for the projection only: an assumption stated with the numbers, not a measurement.
+ */
+export const NAS_CORE_FACTOR = 0.35;
+export const NAS_CORES = 4;
+/** A 1 Gbit/s share delivers at most this many MB/s. */
+export const GBIT_SHARE_MBPS = 125;
+
+/** CPU-seconds per GB and MB per CPU-second of each scenario that moves media bytes, plus the NAS projection. */
+export function perCoreLines(report: BenchReport): string[] {
+  const rows = report.scenarios.filter(
+    (s) =>
+      s.median &&
+      s.median.bytes > 0 &&
+      s.median.cpuSec > 0 &&
+      (s.group === 'copy' || s.group === 'hiksync' || s.group === 'ffmpeg' || s.group === 'memory'),
+  );
+  if (rows.length === 0) return [];
+  const out = [
+    '| scenario | data | CPU-s per GB | MB per CPU-second | projected 4-core NAS MB/s | with a 1 Gbit/s share |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const s of rows) {
+    const m = s.median!;
+    const mbPerCpu = m.bytes / 1e6 / m.cpuSec;
+    const nas = mbPerCpu * NAS_CORE_FACTOR * NAS_CORES;
+    out.push(
+      `| ${s.name} | ${s.data} | ${(m.cpuSec / (m.bytes / 1e9)).toFixed(2)} | ${mbPerCpu.toFixed(0)} | ${nas.toFixed(0)} | ${Math.min(nas, GBIT_SHARE_MBPS).toFixed(0)} |`,
+    );
+  }
+  out.push(
+    '',
+    `Projection, not a measurement: a NAS core is assumed to do ${NAS_CORE_FACTOR} x the work of one core here, ` +
+      `${NAS_CORES} cores fully used (x workers = cores; the copy and ffmpeg rows at the same concurrency); a 1 Gbit/s ` +
+      `share caps reading at ${GBIT_SHARE_MBPS} MB/s. CPU-seconds per byte are the figure to compare: other load on ` +
+      'this shared machine stretches wall times but hardly the CPU a process itself uses.',
+  );
+  return out;
+}
+
 export function ratioLines(report: BenchReport): string[] {
   return report.ratios.map(
     (r) => `- ${r.name}: ${r.value === null ? 'n/a' : `${r.value.toFixed(2)}x`}${r.note ? ` (${r.note})` : ''}`,
@@ -249,6 +290,10 @@ export function resultsMarkdown(report: BenchReport): string {
       'successful segments). scan: MB/s is index bytes read per second (rchar), rec/s the recordings listed. ' +
       'rerun: nothing is read or written, only its wall time counts. other CPU s = CPU the whole machine used during ' +
       'the run beyond the measured processes (other work on the machine, kernel writeback of the outputs).',
+    '',
+    '### Per byte and per core',
+    '',
+    ...perCoreLines(report),
     '',
     '### Ratios',
     '',

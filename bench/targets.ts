@@ -5,9 +5,13 @@ import { summarise, type BenchReport, type ScenarioResult, type Summary, type Ta
 import { formatSize, median } from './units.js';
 
 /** Targets from the issue. */
-export const COPY_RATIO_TARGET = 0.7;
+export const COPY_RATIO_TARGET = 0.8;
 export const FFMPEG_RATIO_TARGET = 2;
 export const RSS_LIMIT = 300e6;
+/** Issue #12: a 1-2 GB NAS; at 2 workers. */
+export const RSS_LIMIT_2_WORKERS = 150e6;
+/** Issue #12: garbage collection share of the worker profile. */
+export const GC_LIMIT = 0.05;
 /** "Flat" from 1x to 4x: the 4x peak may exceed the 1x peak by at most this factor. */
 export const RSS_FLAT_FACTOR = 1.25;
 export const RERUN_LIMIT_SEC = 1;
@@ -138,6 +142,28 @@ export function buildTargets(
     goal: `hiksync x${maxWorkers} >= ${FFMPEG_RATIO_TARGET} x ffmpeg-per-segment MB/s (median of per-repetition ratios)`,
     measured: rf === null ? (get('ffmpeg-per-segment')?.skipped ?? 'not measured') : `${rf.toFixed(3)} x`,
     met: rf === null ? null : rf >= FFMPEG_RATIO_TARGET,
+  });
+  // CPU-seconds per byte: robust to other load on the machine (wall ratios are not).
+  const ff = median0(get('ffmpeg-per-segment'));
+  const perGb = (m: Summary | undefined) => (m && m.bytes > 0 ? m.cpuSec / (m.bytes / 1e9) : undefined);
+  const h1Gb = perGb(h1);
+  const ffGb = perGb(ff);
+  targets.push({
+    name: 'CPU per GB vs ffmpeg',
+    goal: 'hiksync x1 CPU-seconds (user + sys) per GB <= ffmpeg-per-segment -c copy per GB (same segments)',
+    measured:
+      h1Gb !== undefined && ffGb !== undefined
+        ? `${h1Gb.toFixed(2)} vs ${ffGb.toFixed(2)} CPU-s/GB (${(h1Gb / ffGb).toFixed(2)} x)`
+        : 'not measured',
+    met: h1Gb !== undefined && ffGb !== undefined ? h1Gb <= ffGb : null,
+  });
+  const x2 = get('hiksync x2');
+  const x2Peak = x2?.samples.length ? Math.max(...x2.samples.map((s) => s.peakRssBytes)) : undefined;
+  targets.push({
+    name: 'peak RSS at 2 workers',
+    goal: `<= ${RSS_LIMIT_2_WORKERS / 1e6} MB (hiksync x2, worst repetition)`,
+    measured: x2Peak !== undefined ? `${(x2Peak / 1e6).toFixed(0)} MB` : 'not measured',
+    met: x2Peak !== undefined ? x2Peak <= RSS_LIMIT_2_WORKERS : null,
   });
   const hiksyncPeaks = [...results.values()]
     .filter((r) => (r.group === 'hiksync' || r.group === 'memory') && r.samples.length)

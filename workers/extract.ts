@@ -13,7 +13,6 @@ import { exists, fsyncFile, removeQuietly } from '../lib/files.js';
 import type { SeenPts } from '../lib/hikvision/recording.js';
 import { recheckRecording } from '../lib/hikvision/source.js';
 import { copyPicture, isCameraPicture } from '../lib/media/jpeg.js';
-import { setMp4Times } from '../lib/media/mp4-times.js';
 import { mp4StructureProblem, probeFileKind } from '../lib/media/probe.js';
 import { remuxRange } from '../lib/media/remux.js';
 import type { ExtractResult, ExtractTask } from '../lib/pipeline/task.js';
@@ -73,6 +72,8 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
         container: task.container,
         ...(task.audio ? { audio: task.audio } : {}),
         marker: task.marker,
+        // The movie's own dates (what photo libraries sort by) are the recording's start, like the file's mtime.
+        creationTime: new Date(task.mtimeMs),
         io,
         onProgress: beat,
         ...(signal ? { signal } : {}),
@@ -82,8 +83,6 @@ export async function extract(task: ExtractTask, signal?: AbortSignal): Promise<
       if (r.firstPts !== undefined && r.lastPts !== undefined) seen = { first: r.firstPts, last: r.lastPts };
       const problem = await mp4StructureProblem(task.tempAbs);
       if (problem) throw await incompleteOutput(task.tempAbs, problem, rec.endOffset - rec.startOffset);
-      // The movie's own dates (what photo libraries sort by) are the recording's start, like the file's mtime.
-      await setMp4Times(task.tempAbs, new Date(task.mtimeMs));
       result = {
         status: 'written',
         bytesRead: r.bytesRead,

@@ -23,8 +23,18 @@ import {
 } from './nal.js';
 
 export interface AccessUnit {
-  /** The whole access unit, owned by the receiver (a copy): Annex B, or 4-byte length-prefixed NAL units when the assembler was made with `lengthPrefixed`. */
+  /**
+   * The whole access unit, owned by the receiver (a copy): Annex B, or 4-byte length-prefixed NAL units when the
+   * assembler was made with `lengthPrefixed`. Empty in `views` mode (see `parts`).
+   */
   data: Buffer;
+  /**
+   * `views` mode only: the length-prefixed access unit as views, a 4-byte length field before each NAL payload. The
+   * payload views point into the assembler's buffer and stay valid until `release()` (nothing is copied for them).
+   */
+  parts?: Uint8Array[];
+  /** Length of the length-prefixed access unit (`data.length`, or the sum of `parts`). */
+  size: number;
   /** 90 kHz 33-bit PTS from the PES that carried the start of this access unit, when it had one. */
   pts?: number;
   dts?: number;
@@ -60,7 +70,7 @@ const PS_VPS = 4;
 export class AccessUnitAssembler {
   readonly stats: AssemblerStats = { accessUnits: 0, droppedBeforeKey: 0, droppedTail: 0, droppedOversize: 0 };
 
-  private buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private buf: Buffer;
   private len = 0;
   /** Elementary-stream position of buf[0]. */
   private base = 0;
@@ -79,17 +89,27 @@ export class AccessUnitAssembler {
   /** Start-code positions (in buf) of the current access unit's NAL units, for length-prefixed output. */
   private curNals: number[] = [];
   private readonly lengthPrefixed: boolean;
+  private readonly views: boolean;
+  /** views mode: elementary-stream position of the first access unit handed out and not yet released, or -1. */
+  private pinned = -1;
+  /** views mode: the buffer used before the current one, reusable once every view into it is released. */
+  private spare: Buffer | null = null;
+  private spareFree = false;
 
   /**
    * `lengthPrefixed`: deliver each access unit as 4-byte-length-prefixed NAL units (the MP4 sample format)
    * instead of Annex B, built in the one copy the receiver owns anyway.
+   * `views`: length-prefixed too, but as views into the assembler's own buffer (`parts`), which keeps those bytes in
+   * place until the receiver calls `release()`: the bytes pushed are copied once (into that buffer) and never again.
    */
   constructor(
     readonly codec: VideoCodec,
     private readonly onAccessUnit: (au: AccessUnit) => void,
-    options: { lengthPrefixed?: boolean } = {},
+    options: { lengthPrefixed?: boolean; views?: boolean; buffer?: Buffer } = {},
   ) {
-    this.lengthPrefixed = options.lengthPrefixed ?? false;
+    this.buf = options.buffer ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
+    this.views = options.views ?? false;
+    this.lengthPrefixed = (options.lengthPrefixed ?? false) || this.views;
     this.allParams = codec === 'h264' ? PS_SPS | PS_PPS : PS_SPS | PS_PPS | PS_VPS;
   }
 
@@ -119,6 +139,17 @@ export class AccessUnitAssembler {
     this.marks = [];
   }
 
+  /** The working buffers (current and spare), for reuse once the assembler and every view into them are done. */
+  buffers(): Buffer[] {
+    return this.spare ? [this.buf, this.spare] : [this.buf];
+  }
+
+  /** views mode: the receiver is done with every access unit handed out so far; their bytes may be overwritten. */
+  release(): void {
+    this.pinned = -1;
+    this.spareFree = true;
+  }
+
   private addMark(pos: number, pts: number, dts: number | undefined): void {
     // A frame split over several PES packets may repeat its PTS on each: only the first one marks a frame start.
     if (this.curStart >= 0 && this.curPts === pts && pos > this.base + this.curStart) return;
@@ -135,13 +166,25 @@ export class AccessUnitAssembler {
 
   private makeRoom(extra: number): void {
     const keepFrom = Math.max(0, Math.min(this.curStart >= 0 ? this.curStart : this.scanPos, this.scanPos));
+    const live = this.len - keepFrom;
+    if (this.pinned >= 0) {
+      // Access units handed out as views must stay where they are until released: moving bytes inside this buffer
+      // would change them under the receiver. The live bytes move to another buffer instead (the spare one when it
+      // is free and large enough); the views keep the old one alive, which becomes the spare.
+      let cap = this.buf.length;
+      while (cap < live + extra) cap *= 2;
+      const spare = this.spare;
+      const next = spare && this.spareFree && spare.length >= cap ? spare : Buffer.allocUnsafe(cap);
+      this.buf.copy(next, 0, keepFrom, this.len);
+      this.spare = this.buf;
+      this.spareFree = false;
+      this.buf = next;
+      this.shift(keepFrom);
+      return;
+    }
     if (keepFrom > 0) {
       this.buf.copyWithin(0, keepFrom, this.len);
-      this.len -= keepFrom;
-      this.base += keepFrom;
-      this.scanPos -= keepFrom;
-      if (this.curStart >= 0) this.curStart -= keepFrom;
-      for (let i = 0; i < this.curNals.length; i++) this.curNals[i]! -= keepFrom;
+      this.shift(keepFrom);
     }
     if (this.len + extra > this.buf.length) {
       let cap = this.buf.length;
@@ -149,7 +192,17 @@ export class AccessUnitAssembler {
       const grown = Buffer.allocUnsafe(cap);
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
+      this.spare = null;
     }
+  }
+
+  /** The first `by` bytes of the buffer were dropped. */
+  private shift(by: number): void {
+    this.len -= by;
+    this.base += by;
+    this.scanPos -= by;
+    if (this.curStart >= 0) this.curStart -= by;
+    for (let i = 0; i < this.curNals.length; i++) this.curNals[i]! -= by;
   }
 
   private scan(): void {
@@ -250,6 +303,26 @@ export class AccessUnitAssembler {
     return out;
   }
 
+  /** views mode: length fields and payload views of the current access unit (as lengthPrefixedCopy lays it out). */
+  private lengthPrefixedViews(end: number): { parts: Uint8Array[]; size: number } {
+    const buf = this.buf;
+    const nals = this.curNals;
+    const lengths = Buffer.allocUnsafe(4 * nals.length);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (let i = 0; i < nals.length; i++) {
+      const from = nals[i]! + 3;
+      let to = i + 1 < nals.length ? nals[i + 1]! : end;
+      while (to > from && buf[to - 1] === 0) to--; // trailing zeros belong to the next start code
+      if (to <= from) continue;
+      const len = lengths.subarray(4 * i, 4 * i + 4);
+      len.writeUInt32BE(to - from, 0);
+      parts.push(len, buf.subarray(from, to));
+      size += 4 + (to - from);
+    }
+    return { parts, size };
+  }
+
   private finish(end: number): void {
     const start = this.curStart;
     while (end > start && this.buf[end - 1] === 0) end--; // trailing zeros are the next start code's
@@ -267,14 +340,23 @@ export class AccessUnitAssembler {
       }
       this.started = true;
     }
-    const data = this.lengthPrefixed ? this.lengthPrefixedCopy(end) : Buffer.from(this.buf.subarray(start, end));
-    const au: AccessUnit = { data, key, hasParameterSets };
+    let au: AccessUnit;
+    if (this.views) {
+      const { parts, size } = this.lengthPrefixedViews(end);
+      if (this.pinned < 0) this.pinned = this.base + start;
+      au = { data: EMPTY, parts, size, key, hasParameterSets };
+    } else {
+      const data = this.lengthPrefixed ? this.lengthPrefixedCopy(end) : Buffer.from(this.buf.subarray(start, end));
+      au = { data, size: data.length, key, hasParameterSets };
+    }
     if (this.curPts !== undefined) au.pts = this.curPts;
     if (this.curDts !== undefined) au.dts = this.curDts;
     this.stats.accessUnits++;
     this.onAccessUnit(au);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function paramBit(codec: VideoCodec, type: number): number {
   if (codec === 'h264') return type === H264.SPS ? PS_SPS : type === H264.PPS ? PS_PPS : 0;

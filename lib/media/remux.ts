@@ -1,25 +1,20 @@
 /**
  * One byte range of a hiv file (raw MPEG-PS) -> one ISO-BMFF file (MP4, or MOV when asked), streamed.
  *
- * Memory stays flat whatever the range size: one reused read buffer, the frames of one chunk in flight, and
- * mediabunny with `fastStart: false` (moov written at the end; each 0.5 s chunk of samples is written as soon
- * as it is complete). Reading waits for every packet to be accepted by the muxer (backpressure).
- * Why not 'reserve': its packet-count bound fails at finalize when a smart codec varies the frame rate, and a bound
- * from the byte range is huge; moov-at-end plays everywhere that matters for files (not for progressive HTTP).
- * Measured (test/media/_perf-remux.ts, 80-300 MiB, 640x360 2.5 Mbit/s + AAC, one core, warm cache):
- * 230-310 MiB/s warm, 110-180 MiB/s first run; peak RSS the same for 80 and 300 MiB ranges.
+ * Memory stays flat whatever the range size: two reused read buffers, the elementary stream of about one chunk in
+ * the access-unit assembler, and the writer's sample tables (moov written at the end; the samples of each read
+ * chunk are written as one chunk of the mdat before the next chunk is demuxed: backpressure).
+ * The muxer is behind a small seam (lib/media/mux-sink.ts): the session hands over samples as views, the sink
+ * (lib/media/mp4/writer.ts) writes them with writev. Each video byte is copied once on the way, from the read
+ * buffer into the assembler's buffer where frame boundaries are found; the Annex-B start codes are replaced by
+ * separate 4-byte length fields, no frame is joined into a buffer of its own.
+ * Why moov at the end: a front moov needs the tables before the samples (a bound on the sample count fails when a
+ * smart codec varies the frame rate); moov-at-end plays everywhere that matters for files.
  */
-import * as fs from 'node:fs/promises';
 import { avcDecoderConfig, DecoderConfigError, hevcDecoderConfig, lengthPrefixedNals } from './decoder-config.js';
-import {
-  EncodedAudioPacketSource,
-  EncodedPacket,
-  EncodedVideoPacketSource,
-  FilePathTarget,
-  MovOutputFormat,
-  Mp4OutputFormat,
-  Output,
-} from 'mediabunny';
+import { giveBuffers, POOLED_SIZE, takeBuffer } from './buffer-pool.js';
+import { Mp4FileWriter } from './mp4/writer.js';
+import type { AudioTrackConfig, MuxSink, VideoSample } from './mux-sink.js';
 import { AccessUnitAssembler, type AccessUnit } from './access-units.js';
 import { AdtsFramer, audioSpecificConfig, type AacFrame } from './adts.js';
 import { AbortError, BadContentError, NoVideoError, TruncatedSourceError, UnsupportedCodecError } from '../errors.js';
@@ -53,6 +48,10 @@ export interface RemuxOptions {
   io?: ShareIo;
   /** Called after each chunk is read and muxed (a watchdog tells a slow task from a stuck one by it). */
   onProgress?: () => void;
+  /** Creation and modification time written into the movie and track headers; default: now. */
+  creationTime?: Date;
+  /** The container writer (tests); default: lib/media/mp4/writer.ts. */
+  sink?: (output: string, container: 'mp4' | 'mov', marker: string | undefined, creationTime?: Date) => MuxSink;
 }
 
 export type AudioMode = 'auto' | 'copy' | 'none';
@@ -104,16 +103,25 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
   throwIfAborted(opts.signal);
 
   const fh = await (opts.io ?? createShareIo()).open(opts.source);
-  const session = new RemuxSession(opts.output, container, opts.marker, audioMode);
+  let bufs: Buffer[] = [];
+  const makeSink = opts.sink ?? defaultSink;
+  const session = new RemuxSession(
+    opts.output,
+    container,
+    () => makeSink(opts.output, container, opts.marker, opts.creationTime),
+    audioMode,
+  );
   try {
     const { size } = await fh.stat();
     if (size < opts.endOffset) {
       throw new TruncatedSourceError(`${opts.source} has ${size} bytes, the range ends at ${opts.endOffset}`);
     }
     // Two read buffers: the next chunk is read while the current one is demuxed and muxed, so the disk and the
-    // CPU work at the same time. (The demuxer copies what it keeps, so a buffer is free again once pushed.)
+    // CPU work at the same time. (The demuxer and the assembler copy what they keep, so a buffer is free again once
+    // pushed: the samples written are views of the assembler's buffer, not of the read buffers.)
     const size0 = Math.min(chunkSize, opts.endOffset - opts.startOffset);
-    const bufs = [Buffer.allocUnsafe(size0), Buffer.allocUnsafe(size0)];
+    const pooled = chunkSize === POOLED_SIZE;
+    bufs = pooled ? [takeBuffer(), takeBuffer()] : [Buffer.allocUnsafe(size0), Buffer.allocUnsafe(size0)];
     const readAt = async (which: number, at: number) => {
       const want = Math.min(size0, opts.endOffset - at);
       const { bytesRead } = await fh.read(bufs[which]!, 0, want, at);
@@ -146,6 +154,8 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
     session.end();
     await session.drain();
     const result = await session.finish();
+    // Nothing reads into these buffers any more and every sample is written: the next remux may reuse them.
+    giveBuffers([...bufs, ...session.buffers()]);
     return { ...result, bytesRead: pos - opts.startOffset };
   } catch (err) {
     await session.abandon();
@@ -153,6 +163,19 @@ export async function remuxRange(opts: RemuxOptions): Promise<RemuxResult> {
   } finally {
     await fh.close();
   }
+}
+
+function defaultSink(
+  output: string,
+  container: 'mp4' | 'mov',
+  marker: string | undefined,
+  creationTime: Date | undefined,
+): MuxSink {
+  return new Mp4FileWriter(output, {
+    container,
+    ...(marker !== undefined ? { marker } : {}),
+    ...(creationTime ? { creationTime } : {}),
+  });
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -187,7 +210,7 @@ interface QueuedAudio {
 
 type Queued = { kind: 'video'; au: AccessUnit } | { kind: 'audio'; packet: QueuedAudio };
 
-/** Demux state plus the lazily created muxer for one remux. */
+/** Demux state plus the lazily created sink (container writer) for one remux. */
 class RemuxSession {
   private readonly demuxer: PsDemuxer;
   private queue: Queued[] = [];
@@ -205,9 +228,7 @@ class RemuxSession {
   /** The Opus track's decoder configuration, kept when the transcoder stops early (its packets may be queued). */
   private transcodedConfig: SpeechTranscoder['decoderConfig'] | null = null;
 
-  private out: Output | null = null;
-  private videoSource: EncodedVideoPacketSource | null = null;
-  private audioSource: EncodedAudioPacketSource | null = null;
+  private out: MuxSink | null = null;
   private params: VideoParams | null = null;
   private description: Uint8Array | null = null;
   private timeline = new VideoTimeline();
@@ -224,7 +245,7 @@ class RemuxSession {
   constructor(
     private readonly outputPath: string,
     private readonly container: 'mp4' | 'mov',
-    private readonly marker: string | undefined,
+    private readonly makeSink: () => MuxSink,
     private readonly audioMode: AudioMode = 'auto',
   ) {
     this.demuxer = new PsDemuxer({ payload: (p) => this.onPayload(p) });
@@ -252,7 +273,8 @@ class RemuxSession {
         const codec = this.videoCodecFor(id, piece.data);
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
         this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
-          lengthPrefixed: true,
+          views: true,
+          buffer: takeBuffer(),
         });
       }
       this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
@@ -334,19 +356,36 @@ class RemuxSession {
     return data.length >= 2 && data[0] === 0xff && (data[1]! & 0xf6) === 0xf0 ? 'aac' : 'unknown';
   }
 
-  /** Hand everything demuxed so far to the muxer, waiting for each packet to be accepted. */
+  /**
+   * Hand everything demuxed so far to the sink: the video samples of the batch as one write. Timelines are advanced
+   * in the order the packets were demuxed (audio is placed through the latest video frame).
+   */
   async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      const samples: VideoSample[] = [];
       for (const item of batch) {
-        if (item.kind === 'video') await this.addVideo(item.au);
-        else await this.addAudio(item.packet);
+        if (item.kind === 'video') {
+          const sample = await this.videoSample(item.au);
+          samples.push(sample);
+          if (this.frames === 1) {
+            // The audio that came before the first frame goes on the timeline right after it.
+            const early = this.earlyAudio;
+            this.earlyAudio = [];
+            for (const a of early) await this.addAudio(a);
+          }
+        } else {
+          await this.addAudio(item.packet);
+        }
       }
+      if (samples.length > 0) await this.out!.addVideo(samples);
     }
+    // Every access unit handed out is written: the assembler may reuse its bytes.
+    this.assembler?.release();
   }
 
-  private async addVideo(au: AccessUnit): Promise<void> {
+  private async videoSample(au: AccessUnit): Promise<VideoSample> {
     if (!this.out) await this.open(au);
     if (au.pts !== undefined) {
       this.firstPts ??= au.pts;
@@ -354,41 +393,18 @@ class RemuxSession {
     }
     const ticks = this.timeline.next(au.pts);
     this.lastVideoTicks = ticks;
-    const packet = new EncodedPacket(
-      au.data,
-      au.key ? 'key' : 'delta',
-      ticks / PTS_HZ,
-      this.timeline.frameTicks / PTS_HZ,
-    );
-    if (this.frames === 0) {
-      const p = this.params!;
-      // With a description the muxer takes our length-prefixed samples as they are.
-      await this.videoSource!.add(packet, {
-        decoderConfig: {
-          codec: p.codecString,
-          codedWidth: p.width,
-          codedHeight: p.height,
-          description: this.description!,
-        },
-      });
-      const early = this.earlyAudio;
-      this.earlyAudio = [];
-      this.frames++;
-      for (const a of early) await this.addAudio(a);
-      return;
-    }
-    await this.videoSource!.add(packet);
     this.frames++;
+    return { parts: au.parts ?? [au.data], size: au.size, key: au.key, ticks };
   }
 
   private async addAudio(a: QueuedAudio): Promise<void> {
-    if (!this.audioSource) return;
+    if (!this.audioKept || !this.out) return;
     const ticks = this.audioTimeline.next(a.pts, a.durationTicks);
     if (ticks === null) return;
-    const packet = new EncodedPacket(a.data, 'key', ticks / PTS_HZ, a.durationTicks / PTS_HZ);
+    const packet = { data: a.data, ticks, durationTicks: a.durationTicks };
     if (!this.audioStarted) {
       this.audioStarted = true;
-      const decoderConfig = this.transcodedConfig
+      const decoderConfig: AudioTrackConfig = this.transcodedConfig
         ? this.transcodedConfig
         : a.aac
           ? {
@@ -398,40 +414,24 @@ class RemuxSession {
               description: audioSpecificConfig(a.aac.objectType, a.aac.sampleRate, a.aac.channels),
             }
           : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
-      await this.audioSource.add(packet, { decoderConfig });
+      await this.out.addAudio(packet, decoderConfig);
       return;
     }
-    await this.audioSource.add(packet);
+    await this.out.addAudio(packet);
   }
 
   /** Create the output at the first key frame: its parameter sets give the codec string and picture size. */
   private async open(au: AccessUnit): Promise<void> {
     const codec = this.assembler!.codec;
-    const config = decoderConfigOf(codec, au.data);
+    const config = decoderConfigOf(codec, au.parts ? Buffer.concat(au.parts) : au.data);
     this.params = config.params;
     this.description = config.description;
     if (this.params.fps) this.timeline.frameTicks = Math.round(PTS_HZ / this.params.fps);
-    const format =
-      this.container === 'mov' ? new MovOutputFormat({ fastStart: false }) : new Mp4OutputFormat({ fastStart: false });
-    this.outputTouched = true;
-    const out = new Output({ format, target: new FilePathTarget(this.outputPath, { chunkSize: MIB }) });
-    this.out = out;
-    this.videoSource = new EncodedVideoPacketSource(codec === 'h264' ? 'avc' : 'hevc');
-    out.addVideoTrack(this.videoSource);
     this.decideAudio();
-    if (this.audioKept) {
-      const codecName = this.transcodedConfig
-        ? 'opus'
-        : this.audioCodec === 'aac'
-          ? 'aac'
-          : this.audioCodec === 'alaw'
-            ? 'alaw'
-            : 'ulaw';
-      this.audioSource = new EncodedAudioPacketSource(codecName);
-      out.addAudioTrack(this.audioSource);
-    }
-    if (this.marker) out.setMetadataTags({ comment: this.marker });
-    await out.start();
+    this.outputTouched = true;
+    const out = this.makeSink();
+    this.out = out;
+    await out.open({ codec, width: this.params.width, height: this.params.height, description: this.description });
   }
 
   private decideAudio(): void {
@@ -466,10 +466,7 @@ class RemuxSession {
     if (this.audioCodec !== undefined && !this.audioKept && !this.audioDropReason) {
       this.audioDropReason = 'audio started after the first video frame';
     }
-    this.videoSource!.close();
-    this.audioSource?.close();
-    await this.out.finalize();
-    const { size } = await fs.stat(this.outputPath);
+    const size = await this.out.finish(this.timeline.frameTicks);
     const result: Omit<RemuxResult, 'bytesRead'> = {
       videoCodec: this.params.codec,
       width: this.params.width,
@@ -488,12 +485,15 @@ class RemuxSession {
     return result;
   }
 
-  /** After an error or abort: stop the muxer and remove whatever it wrote. */
+  /** The assembler's working buffers (only for reuse after finish()). */
+  buffers(): Buffer[] {
+    return this.assembler?.buffers() ?? [];
+  }
+
+  /** After an error or abort: stop the sink and remove whatever it wrote. */
   async abandon(): Promise<void> {
     this.transcoder?.close();
-    if (this.out && this.out.state !== 'finalized' && this.out.state !== 'canceled') {
-      await this.out.cancel().catch(() => undefined);
-    }
+    await this.out?.abandon().catch(() => undefined);
     if (this.outputTouched) await removeQuietly(this.outputPath);
   }
 }

@@ -258,10 +258,22 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   );
   const works = scanned.flatMap((s) => (s.work ? [s.work] : []));
 
-  // 3. Dispatch, oldest first.
+  // 3. Dispatch, oldest hiv file first (the next one the camera overwrites); inside one file the largest recording
+  // first, so that the pass does not end with one worker on a long recording while the others idle. A file is
+  // overwritten as a whole, so the order inside it does not change what the ring can take away first.
   const queue: Array<{ work: CameraWork; task: PlannedTask }> = [];
   for (const work of works) for (const task of work.plan.tasks) queue.push({ work, task });
   queue.sort((a, b) => compareRecordings(a.task.recording, b.task.recording));
+  const fileRank = new Map<string, number>();
+  for (const q of queue)
+    if (!fileRank.has(q.task.recording.source)) fileRank.set(q.task.recording.source, fileRank.size);
+  const bytesOf = (q: { task: PlannedTask }) => q.task.recording.endOffset - q.task.recording.startOffset;
+  queue.sort(
+    (a, b) =>
+      fileRank.get(a.task.recording.source)! - fileRank.get(b.task.recording.source)! ||
+      bytesOf(b) - bytesOf(a) ||
+      compareRecordings(a.task.recording, b.task.recording),
+  );
   const totalBytes = queue.reduce((n, q) => n + (q.task.recording.endOffset - q.task.recording.startOffset), 0);
 
   let interrupted = false;

@@ -231,3 +231,66 @@ test('an access unit over MAX_ACCESS_UNIT_BYTES is dropped also when it arrives 
   );
   t.is(aus.length, 1, 'the next frame is delivered');
 });
+
+test('views mode: access units handed out as views stay intact until release(), across buffer moves (regression: a move inside the buffer changed frames not yet written)', (t) => {
+  // Several MiB of H.264-like access units (no zero bytes in payloads), pushed in uneven pieces through one reused
+  // input buffer; the receiver checks and releases only every few pushes, as the remux session does per read chunk.
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const payload = (first: number, n: number) => {
+    const b = Buffer.alloc(n);
+    b[0] = first;
+    for (let i = 1; i < n; i++) b[i] = 1 + rand(255);
+    return b;
+  };
+  const expected: Buffer[] = [];
+  const es: Buffer[] = [];
+  for (let f = 0; f < 160; f++) {
+    const nals =
+      f % 25 === 0
+        ? [payload(0x67, 12), payload(0x68, 4), payload(0x65, 20000 + rand(180000))]
+        : [payload(0x41, 2000 + rand(60000))];
+    nals.forEach((n) => (n[1] = n[1]! | 0x80)); // first_mb_in_slice = 0
+    es.push(...nals.flatMap((n, i) => [Buffer.from(i === 0 ? [0, 0, 0, 1] : [0, 0, 1]), n]));
+    expected.push(
+      Buffer.concat(
+        nals.flatMap((n) => {
+          const len = Buffer.alloc(4);
+          len.writeUInt32BE(n.length);
+          return [len, n];
+        }),
+      ),
+    );
+  }
+  const stream = Buffer.concat(es);
+  t.true(stream.length > 4 * 1024 * 1024, `${stream.length} bytes of elementary stream`);
+  const got: AccessUnit[] = [];
+  let checked = 0;
+  const asm = new AccessUnitAssembler('h264', (au) => got.push(au), { views: true });
+  const input = Buffer.alloc(300_000);
+  let pushes = 0;
+  const drain = () => {
+    for (; checked < got.length; checked++) {
+      const au = got[checked]!;
+      t.truthy(au.parts);
+      const bytes = Buffer.concat(au.parts!);
+      t.is(bytes.length, au.size);
+      if (!bytes.equals(expected[checked]!)) t.fail(`frame ${checked} changed before it was released`);
+    }
+    asm.release();
+  };
+  for (let pos = 0; pos < stream.length;) {
+    const n = Math.min(1 + rand(input.length), stream.length - pos);
+    stream.copy(input, 0, pos, pos + n);
+    asm.push(input.subarray(0, n));
+    input.fill(0x55);
+    pos += n;
+    if (++pushes % 10 === 0) drain();
+  }
+  asm.end({ lastComplete: true });
+  drain();
+  t.is(checked, expected.length);
+});
