@@ -55,6 +55,21 @@ export async function hasJpegEnds(fh: fs.FileHandle, size: number): Promise<bool
   return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff && tail[0] === 0xff && tail[1] === 0xd9;
 }
 
+/**
+ * One ISO-BMFF box header read from `hdr` (16 bytes, or fewer at the end of a file) at a place with `room` bytes left
+ * in the file: type, whole size (size 1: the 64-bit size follows; size 0: the box runs to the end of the file) and
+ * header length. `size < headerLen` is an impossible box; `cut` says the 64-bit size is not there to read.
+ */
+export function boxHeader(hdr: Buffer, room: number): { type: string; size: number; headerLen: number; cut: boolean } {
+  const type = hdr.toString('latin1', 4, 8);
+  const size32 = hdr.readUInt32BE(0);
+  if (size32 === 1) {
+    if (room < 16) return { type, size: 0, headerLen: 16, cut: true };
+    return { type, size: Number(hdr.readBigUInt64BE(8)), headerLen: 16, cut: false };
+  }
+  return { type, size: size32 === 0 ? room : size32, headerLen: 8, cut: false };
+}
+
 /** Position and size of the first top-level ISO-BMFF box of `type` (box headers only, bounded count). */
 export async function findTopLevelBox(
   fh: fs.FileHandle,
@@ -65,17 +80,10 @@ export async function findTopLevelBox(
   let pos = 0;
   for (let i = 0; i < MAX_TOP_LEVEL_BOXES && pos + 8 <= size; i++) {
     await fh.read(hdr, 0, 16, pos);
-    let boxSize = hdr.readUInt32BE(0);
-    let headerLen = 8;
-    if (boxSize === 1) {
-      boxSize = Number(hdr.readBigUInt64BE(8));
-      headerLen = 16;
-    } else if (boxSize === 0) {
-      boxSize = size - pos; // the last box, to the end of the file
-    }
-    if (boxSize < headerLen) return null;
-    if (hdr.toString('latin1', 4, 8) === type) return { pos, size: boxSize };
-    pos += boxSize;
+    const box = boxHeader(hdr, size - pos);
+    if (box.cut || box.size < box.headerLen) return null;
+    if (box.type === type) return { pos, size: box.size };
+    pos += box.size;
   }
   return null;
 }
@@ -97,16 +105,8 @@ export async function mp4StructureProblem(file: string): Promise<string | null> 
       if (seen.length >= MAX_TOP_LEVEL_BOXES) return `more than ${MAX_TOP_LEVEL_BOXES} top-level boxes`;
       if (pos + 8 > size) return `${size - pos} stray bytes after the last box`;
       await fh.read(hdr, 0, 16, pos);
-      let boxSize = hdr.readUInt32BE(0);
-      const type = hdr.toString('latin1', 4, 8);
-      let headerLen = 8;
-      if (boxSize === 1) {
-        if (pos + 16 > size) return `box ${type} at ${pos} is cut in its header`;
-        boxSize = Number(hdr.readBigUInt64BE(8));
-        headerLen = 16;
-      } else if (boxSize === 0) {
-        boxSize = size - pos;
-      }
+      const { type, size: boxSize, headerLen, cut } = boxHeader(hdr, size - pos);
+      if (cut) return `box ${type} at ${pos} is cut in its header`;
       if (boxSize < headerLen) return `box ${type} at ${pos} has an impossible size ${boxSize}`;
       if (pos + boxSize > size)
         return `box ${type} at ${pos} needs ${boxSize} bytes, the file ends after ${size - pos}`;
