@@ -7,13 +7,11 @@
 import test from 'ava';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { recordingId } from '../../lib/hikvision/recording.js';
-import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../tools/synthetic/share-writer.js';
-import { ROOT as root, runCli, tmp } from '../helpers/cli.js';
+import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { runCli, tmp } from '../helpers/cli.js';
 import { decodeErrors, ffprobe, frameMd5 } from '../helpers/media-tools.js';
+import { expectedNames, fixtureFrames } from './expected-outputs.js';
 import { assertSoundOutputTree, listOutputTree } from '../helpers/output-tree.js';
-
-const FIXTURES = path.join(root, 'test', 'fixtures');
 
 const CAMERAS = [
   { name: 'old-fw', codec: 'h264' as const, audio: 'aac' as const, events: 14, pictures: 3 },
@@ -40,42 +38,6 @@ function runArgs(share: string, out: string): string[] {
   return ['run', '--input', share, '--output', out, '--json', '--retention-days', '0', '--workers', '2'];
 }
 
-/** Expected output path of each truth recording: plain name for the first of a second, then -2, -3 ... */
-function expectedNames(truth: GroundTruth): Map<string, TruthRecording> {
-  const out = new Map<string, TruthRecording>();
-  for (const cam of truth.cameras) {
-    const groups = new Map<string, TruthRecording[]>();
-    for (const r of cam.recordings) {
-      const key = `${r.kind}:${r.start.sec}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
-    }
-    for (const recs of groups.values()) {
-      // The planner's order within a second: microseconds, then the recording id (whole seconds: the id decides).
-      const id = (r: TruthRecording) => recordingId(r.datadir, r.kind, r);
-      recs.sort((a, b) => a.start.usec - b.start.usec || id(a).localeCompare(id(b)));
-      recs.forEach((r, i) => {
-        const stamp = new Date(r.start.sec * 1000).toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-');
-        const folder = r.kind === 'video' ? 'video' : 'images';
-        out.set(
-          `${cam.name}/${folder}/${stamp}-${cam.name}${i > 0 ? `-${i + 1}` : ''}.${r.kind === 'video' ? 'mp4' : 'jpg'}`,
-          r,
-        );
-      });
-    }
-  }
-  return out;
-}
-
-const fixtureMd5s = new Map<string, Promise<string[]>>();
-function fixtureFrames(fixture: string): Promise<string[]> {
-  let p = fixtureMd5s.get(fixture);
-  if (!p) {
-    const fmt = fixture.endsWith('.h265') ? 'hevc' : 'h264';
-    fixtureMd5s.set(fixture, (p = frameMd5(path.join(FIXTURES, fixture), ['-f', fmt])));
-  }
-  return p;
-}
-
 test('run on a share of binary-index and SQLite-index cameras extracts both completely and correctly', async (t) => {
   const share = await tmp(t, 'hiksync-e2e-sqlite-share-');
   const out = await tmp(t, 'hiksync-e2e-sqlite-out-');
@@ -99,7 +61,7 @@ test('run on a share of binary-index and SQLite-index cameras extracts both comp
   );
   t.regex(scan.stdout, /old-fw: 1 datadir\(s\), index version 2/);
 
-  const expected = expectedNames(truth);
+  const expected = expectedNames(truth, (c) => c);
   const first = runCli(runArgs(share, out));
   t.is(first.code, 0, first.stderr);
   t.is(first.summary?.totals.failed, 0);

@@ -6,11 +6,10 @@ import test from 'ava';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
-import { writeSyntheticShare, type GroundTruth, type TruthRecording } from '../../tools/synthetic/share-writer.js';
-import { ROOT as root, runCli, startCli, tmp, waitUntilPaused } from '../helpers/cli.js';
+import { writeSyntheticShare, type TruthRecording } from '../../tools/synthetic/share-writer.js';
+import { runCli, startCli, tmp, waitUntilPaused } from '../helpers/cli.js';
 import { decodeErrors, ffprobe, frameMd5 } from '../helpers/media-tools.js';
-
-const FIXTURES = path.join(root, 'test', 'fixtures');
+import { expectedNames, fixtureFrames } from './expected-outputs.js';
 
 const CAMERAS = [
   {
@@ -45,28 +44,6 @@ function runArgs(share: string, out: string, extra: string[] = []): string[] {
   ];
 }
 
-/** Expected output path of each truth recording: plain name for the first of a second (by usec), then -2, -3 ... */
-function expectedNames(truth: GroundTruth): Map<string, TruthRecording> {
-  const out = new Map<string, TruthRecording>();
-  for (const cam of truth.cameras) {
-    const tag = TAGS[cam.name]!;
-    const groups = new Map<string, TruthRecording[]>();
-    for (const r of cam.recordings) {
-      const key = `${r.kind}:${r.start.sec}`;
-      groups.set(key, [...(groups.get(key) ?? []), r]);
-    }
-    for (const recs of groups.values()) {
-      recs.sort((a, b) => a.start.usec - b.start.usec);
-      recs.forEach((r, i) => {
-        const stamp = new Date(r.start.sec * 1000).toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '-');
-        const folder = r.kind === 'video' ? 'video' : 'images';
-        out.set(`${tag}/${folder}/${stamp}-${tag}${i > 0 ? `-${i + 1}` : ''}.${r.kind === 'video' ? 'mp4' : 'jpg'}`, r);
-      });
-    }
-  }
-  return out;
-}
-
 async function listOutputs(out: string): Promise<string[]> {
   const files: string[] = [];
   for (const tag of await fs.readdir(out)) {
@@ -87,23 +64,13 @@ async function snapshot(out: string): Promise<string[]> {
   return rows;
 }
 
-const fixtureMd5s = new Map<string, Promise<string[]>>();
-function fixtureFrames(fixture: string): Promise<string[]> {
-  let p = fixtureMd5s.get(fixture);
-  if (!p) {
-    const fmt = fixture.endsWith('.h265') ? 'hevc' : 'h264';
-    fixtureMd5s.set(fixture, (p = frameMd5(path.join(FIXTURES, fixture), ['-f', fmt])));
-  }
-  return p;
-}
-
 test.serial(
   'run extracts exactly the real recordings as playable MP4s and verbatim JPEGs; a rerun changes nothing',
   async (t) => {
     const share = await tmp(t, 'hiksync-e2e-share-');
     const out = await tmp(t, 'hiksync-e2e-out-');
     const truth = await writeSyntheticShare({ root: share, seed: 7, cameras: CAMERAS });
-    const expected = expectedNames(truth);
+    const expected = expectedNames(truth, (c) => TAGS[c]!);
     t.true(
       truth.cameras.some((c) => c.stale.length > 0),
       'the share models stale slots',

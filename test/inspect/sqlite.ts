@@ -2,7 +2,7 @@
  * SQLite index databases made by hand in tests, with SQL through sql.js (not with a writer the code under test
  * shares): tables named as public readers of real cameras name them, rows as given.
  */
-import initSqlJs from 'sql.js';
+import { buildDatabase } from '../hikvision/sqlite-db.js';
 
 /** A record_db_index00-like database: 3 segments, 2 files, a version table. */
 export const RECORD_DB_SQL = `
@@ -17,13 +17,5 @@ export const RECORD_DB_SQL = `
   INSERT INTO record_db_version_tb VALUES ('1.0');
 `;
 
-export async function sqliteDb(sql: string): Promise<Buffer> {
-  const SQL = await initSqlJs();
-  const db = new SQL.Database();
-  try {
-    db.exec(sql);
-    return Buffer.from(db.export());
-  } finally {
-    db.close();
-  }
-}
+/** A database file's bytes after running `sql` (the one builder the SQLite tests share). */
+export const sqliteDb = buildDatabase;
