@@ -145,12 +145,17 @@ export function lengthMixText(mix: ReadonlyArray<number | 'short'> = LENGTH_MIX)
   return mix.map((k) => (k === 'short' ? `${SHORT_FRAMES / FPS} s` : `${k} s`)).join(', ');
 }
 
-/** The five main cameras: both codecs, every audio choice, NAS with 1-2 datadirs and an SD-card layout. */
-const MAIN_CAMERA_KINDS: Array<Pick<CameraOptions, 'codec' | 'audio' | 'datadirs' | 'infoBin' | 'sdLayout'>> = [
+/**
+ * The five main cameras: both codecs, every audio choice, NAS with 1-2 datadirs and an SD-card layout, both index
+ * kinds (one camera writes the SQLite record database of firmware 5.5+; its bytes are the same MPEG-PS).
+ */
+const MAIN_CAMERA_KINDS: Array<
+  Pick<CameraOptions, 'codec' | 'audio' | 'datadirs' | 'infoBin' | 'sdLayout' | 'indexFormat'>
+> = [
   { codec: 'h265', audio: 'aac', datadirs: 2, infoBin: true },
   { codec: 'h264', audio: 'alaw', datadirs: 1, infoBin: true },
   { codec: 'h265', audio: 'none', sdLayout: true },
-  { codec: 'h264', audio: 'aac', datadirs: 1, infoBin: false },
+  { codec: 'h264', audio: 'aac', datadirs: 1, infoBin: false, indexFormat: 'sqlite' },
   { codec: 'h265', audio: 'alaw', datadirs: 1, infoBin: true },
 ];
 
@@ -197,7 +202,7 @@ export async function mainRecipe(
     });
   }
   const description = [
-    `${MAIN_CAMERAS} cameras: ${cameras.map((c) => `${c.codec}${c.audio && c.audio !== 'none' ? `+${c.audio}` : ''}${c.sdLayout ? ' (SD layout)' : ` (${c.datadirs ?? 1} datadir${(c.datadirs ?? 1) > 1 ? 's' : ''})`}`).join(', ')}`,
+    `${MAIN_CAMERAS} cameras: ${cameras.map((c) => `${c.codec}${c.audio && c.audio !== 'none' ? `+${c.audio}` : ''}${c.sdLayout ? ' (SD layout)' : ` (${c.datadirs ?? 1} datadir${(c.datadirs ?? 1) > 1 ? 's' : ''})`}${c.indexFormat === 'sqlite' ? ' [SQLite index]' : ''}`).join(', ')}`,
     `video from the 'large' fixtures (640x360, 25 fps): ${[...new Set(rates)].join(', ')} incl. audio and PS overhead`,
     `hiv files of ${formatSize(fileSize)}${o.quick ? ' (--quick; real cameras use 256 MiB)' : ''}, ${cameras.map((c) => c.avFiles).join('/')} per datadir`,
     `recording lengths: a fixed mix cycled per camera (${lengthMixText(BENCH_LENGTH_MIX)}; mean ${meanRecordingSeconds(BENCH_LENGTH_MIX).toFixed(1)} s), recordings crossing into the next hiv file are split as cameras do`,
