@@ -5,14 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { NotRegularFileError, ShareTimeoutError } from '../lib/errors.js';
-import {
-  cameraShareGate,
-  createShareIo,
-  ShareGate,
-  shareCallLimit,
-  type RawFileHandle,
-  type RawShareFs,
-} from '../lib/share-io.js';
+import { cameraShareGate, createShareIo, ShareGate, shareCallLimit, type RawFileHandle } from '../lib/share-io.js';
+import { rawFs } from './helpers/share-fs.js';
 
 const never = <T>() => new Promise<T>(() => undefined);
 /** Calls that never answer keep their place in the gate for good: each test that makes them has its own gate. */
@@ -45,15 +39,6 @@ function within<T>(p: Promise<T>, ms = 5000): Promise<T> {
     p,
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
   ]).finally(() => clearTimeout(timer));
-}
-
-function rawFs(over: Partial<RawShareFs>): RawShareFs {
-  return {
-    readdir: (dir, opts) => fs.readdir(dir, opts),
-    stat: (p) => fs.stat(p),
-    open: (file, flags) => fs.open(file, flags),
-    ...over,
-  };
 }
 
 test('a call the share never answers fails after the limit, naming the call and the path', async (t) => {

@@ -99,17 +99,7 @@ export function withDeadline<A extends unknown[], R>(predicate: (...args: A) => 
 export function randomBytes(maxLength: number, minLength = 0): fc.Arbitrary<Buffer> {
   return fc
     .tuple(fc.integer({ min: minLength, max: maxLength }), fc.integer({ min: 1, max: 0x7fffffff }))
-    .map(([length, seed]) => {
-      const b = Buffer.allocUnsafe(length);
-      let x = seed;
-      for (let i = 0; i < length; i++) {
-        x ^= x << 13;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        b[i] = x & 0xff;
-      }
-      return b;
-    });
+    .map(([length, seed]) => xorshiftBytes(length, seed));
 }
 
 /** Buffer's allocating statics; Buffer.concat allocates through allocUnsafe, so it is seen too. */
@@ -137,4 +127,17 @@ export async function largestAllocation<R>(fn: () => R | Promise<R>): Promise<{ 
   } finally {
     ALLOCATORS.forEach((n, i) => (statics[n] = originals[i]!));
   }
+}
+
+/** `length` bytes of xorshift32 from `seed` (0 counts as 1): fast, never repeating within a test's sizes. */
+export function xorshiftBytes(length: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
 }

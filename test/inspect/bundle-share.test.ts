@@ -8,19 +8,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { InputDirError } from '../../lib/errors.js';
 import { writeBundle } from '../../lib/inspect/bundle.js';
-import { createShareIo, ShareGate, type RawFileHandle, type RawShareFs } from '../../lib/share-io.js';
+import { createShareIo, ShareGate, type RawFileHandle } from '../../lib/share-io.js';
 import { tmp } from '../helpers/cli.js';
 import { readTarGz } from '../helpers/tar.js';
 import { sqliteCamera } from './folders.js';
-
-function rawFs(over: Partial<RawShareFs>): RawShareFs {
-  return {
-    readdir: (dir, opts) => fs.readdir(dir, opts),
-    stat: (p) => fs.stat(p),
-    open: (file, flags) => fs.open(file, flags),
-    ...over,
-  };
-}
+import { rawFs } from '../helpers/share-fs.js';
 
 test('an index whose first bytes change during every read is read 3 times, then included with a note', async (t) => {
   const dir = await tmp(t, 'hiksync-bundle-share-');

@@ -2,19 +2,12 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { xorshiftBytes } from '../helpers/fuzz.js';
 import { RECORD_DB_SQL, sqliteDb } from './sqlite.js';
 
 /** Bytes that do not repeat (so a copied range is recognisable), `seed` varies them. */
 export function noise(length: number, seed = 1): Buffer {
-  const b = Buffer.alloc(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
+  return xorshiftBytes(length, seed);
 }
 
 /** A two-datadir binary-index camera from the synthetic writer (info.bin, index00/01(p).bin, hiv blocks, logs). */
