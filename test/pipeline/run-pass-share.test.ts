@@ -11,10 +11,12 @@ import * as path from 'node:path';
 import type { Log } from '../../lib/log-types.js';
 import type { ManifestEntry } from '../../lib/pipeline/manifest-entry.js';
 import type { ExtractPool } from '../../lib/pipeline/pool.js';
-import { runPass, STALL_FACTOR, type RunOptions } from '../../lib/pipeline/run-pass.js';
+import { runPass, STALL_FACTOR } from '../../lib/pipeline/run-pass.js';
 import type { ExtractResult, ExtractTask } from '../../lib/pipeline/task.js';
 import { createShareIo, ShareGate, type RawFileHandle, type RawShareFs } from '../../lib/share-io.js';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
+import { rawFs } from '../helpers/share-fs.js';
+import { dryRunOptions } from './run-options.js';
 
 /** Generous: the real calls must answer within it on a loaded machine; the hung ones never do. */
 const LIMIT = 2000;
@@ -36,44 +38,28 @@ async function setup(t: { teardown(fn: () => unknown): void }, cameras: string[]
     seed: 21,
     cameras: cameras.map((name) => ({ name, codec: 'h264' as const, events: 3, pictures: 1 })),
   });
-  const opts: RunOptions = {
-    inputDir: input,
-    outputDir: output,
-    stateDir: path.join(output, '.hiksync'),
+  const opts = dryRunOptions(input, output, {
     cameraTranslation: new Map(),
-    workers: 1,
     ioConcurrency: 8,
-    cameraTz: 'UTC',
-    shard: { index: 0, count: 1 },
-    container: 'mp4',
-    maxAttempts: 3,
-    retentionDays: 0,
-    retentionMaxShare: 0.5,
-    cameras: [],
-    kinds: { video: true, picture: true },
     dryRun: false,
-    adoptExisting: false,
-    fsync: false,
     retention: true,
-    retentionForce: false,
     shareTimeoutMs: LIMIT,
-  };
+  });
   return { input, output, opts };
 }
 
 /** The real file system, except that reads of files matching `hang` never return. */
-const hangingReads = (hang: RegExp): RawShareFs => ({
-  readdir: (dir, o) => fs.readdir(dir, o),
-  stat: (p) => fs.stat(p),
-  open: async (file, flags): Promise<RawFileHandle> => {
-    const fh = await fs.open(file, flags);
-    return {
-      stat: () => fh.stat(),
-      read: (b, o, l, p) => (hang.test(file) ? never<{ bytesRead: number }>() : fh.read(b, o, l, p)),
-      close: () => fh.close(),
-    };
-  },
-});
+const hangingReads = (hang: RegExp): RawShareFs =>
+  rawFs({
+    open: async (file, flags): Promise<RawFileHandle> => {
+      const fh = await fs.open(file, flags);
+      return {
+        stat: () => fh.stat(),
+        read: (b, o, l, p) => (hang.test(file) ? never<{ bytesRead: number }>() : fh.read(b, o, l, p)),
+        close: () => fh.close(),
+      };
+    },
+  });
 
 async function filesOf(output: string, camera: string): Promise<string[]> {
   const names: string[] = [];

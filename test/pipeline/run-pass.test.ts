@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors.js';
 import { Manifest } from '../../lib/pipeline/manifest.js';
 import type { ExtractPool } from '../../lib/pipeline/pool.js';
-import { checkTagsDistinct, runPass, type RunOptions } from '../../lib/pipeline/run-pass.js';
+import { checkTagsDistinct, runPass } from '../../lib/pipeline/run-pass.js';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 import { extract } from '../../workers/extract.js';
 import { ffprobe } from '../helpers/media-tools.js';
+import { dryRunOptions } from './run-options.js';
 
 test("a tag that is another camera folder's name, or two folders with one tag, is refused: files would mix", (t) => {
   const folders = ['CamA', 'CamB', 'CamC'];
@@ -54,32 +55,6 @@ function recorder() {
     error: () => undefined,
   };
   return { log, warnings };
-}
-
-function dryRunOptions(input: string, output: string, over: Partial<RunOptions> = {}): RunOptions {
-  return {
-    inputDir: input,
-    outputDir: output,
-    stateDir: path.join(output, '.hiksync'),
-    cameraTranslation: new Map([['Nope', 'x']]),
-    workers: 1,
-    ioConcurrency: 2,
-    cameraTz: 'UTC',
-    shard: { index: 0, count: 1 },
-    container: 'mp4',
-    maxAttempts: 3,
-    retentionDays: 0,
-    retentionMaxShare: 0.5,
-    cameras: [],
-    kinds: { video: true, picture: true },
-    dryRun: true,
-    adoptExisting: false,
-    fsync: false,
-    retention: false,
-    retentionForce: false,
-    shareTimeoutMs: 60_000,
-    ...over,
-  };
 }
 
 test('a service tells each camera notice once, not every pass', async (t) => {
