@@ -129,6 +129,17 @@ test('passes that end in errors do not count as completed', async (t) => {
   t.is(st?.lastPass?.result, 'error');
 });
 
+test('no pass has completed and the last one failed: unhealthy with that error, not only "no pass has completed"', async (t) => {
+  const cfg = await setup();
+  const rec = recorder(cfg);
+  const now = Date.now();
+  const denied = Object.assign(new Error("EACCES: permission denied, mkdir '/output/.hiksync'"), { code: 'EACCES' });
+  await rec.passEnded({ startedAt: now - 2 * MIN, endedAt: now - MIN, error: denied });
+  const h = await checkHealth(cfg, now);
+  t.false(h.healthy);
+  t.is(h.reason, "no pass has completed yet; last pass error: EACCES: permission denied, mkdir '/output/.hiksync'");
+});
+
 test('no pass yet: unhealthy unless a fresh run holds the lock', async (t) => {
   const cfg = await setup();
   const h = await checkHealth(cfg, Date.now());
