@@ -75,6 +75,12 @@ test('a video folder that cannot be written stops the pass without counting atte
     const r = runAs(NOBODY, args);
     t.is(r.code, 1, `pass ${pass}: ${r.stderr.slice(0, 200)}`);
     t.regex(r.stdout + r.stderr, /an output folder cannot be written/);
+    const summary = JSON.parse(r.stdout) as { stopped?: string };
+    t.regex(
+      summary.stopped ?? '',
+      /^an output folder cannot be written .*: stopping this pass/,
+      'the summary says why',
+    );
   }
   const entries = await doneEntries(out);
   t.false(
