@@ -223,3 +223,19 @@ test('one exit-code table: no exit status is written as a number outside lib/err
   }
   t.deepEqual(stray, []);
 });
+
+test('no dead product code: every exported function of lib/ and workers/ is called by the product, not only by tests', (t) => {
+  // Hooks that exist for tests, and say so where they are defined.
+  const testHooks = ['clearIndexTableCache', 'sqlEngineLoaded'];
+  const text = PRODUCT.map((f) => fs.readFileSync(path.join(ROOT, f), 'utf8')).join('\n');
+  const unused: string[] = [];
+  for (const file of PRODUCT) {
+    const src = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    for (const m of src.matchAll(/^export (?:default )?(?:async )?function\*? (\w+)/gm)) {
+      const name = m[1]!;
+      const uses = text.match(new RegExp(`\\b${name}\\b`, 'g'))?.length ?? 0;
+      if (uses < 2 && !testHooks.includes(name)) unused.push(`${file}: ${name}`);
+    }
+  }
+  t.deepEqual(unused, []);
+});

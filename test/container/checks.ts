@@ -7,11 +7,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isCompleteJpeg, mp4StructureProblem } from '../../lib/media/probe.js';
+import { mp4StructureProblem } from '../../lib/media/probe.js';
 import type { StatusFile } from '../../lib/ops/status.js';
 import type { PassSummary } from '../../lib/pipeline/summary.js';
 import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../tools/synthetic/share-writer.js';
-import { doneEntries, listOutputTree } from '../helpers/output-tree.js';
+import { doneEntries, isCompleteJpeg, listOutputTree } from '../helpers/output-tree.js';
 import { docker, type Engine, type RunResult } from './engine.js';
 import type { Assert, Check } from './report.js';
 
