@@ -239,3 +239,22 @@ test('no dead product code: every exported function of lib/ and workers/ is call
   }
   t.deepEqual(unused, []);
 });
+
+test('tests mirror the source: test/<path>.test.ts tests lib/<path>.ts (or tools/<path>.ts), bar the listed suites', (t) => {
+  // Suites that drive the whole program or cross modules on purpose (docs/architecture.md, "test/").
+  const suites = ['test/e2e/', 'test/faults/', 'test/container/', 'test/browser/'];
+  const crossModule = [
+    'test/architecture.test.ts', // this page against the code
+    'test/hikvision/fuzz.test.ts', // the fuzz properties of every index reader of lib/hikvision
+    'test/hikvision/synthetic-agreement.test.ts', // the scanner against the independently written synthetic camera
+  ];
+  const modules = [...ALL].map((f) => f.replace(/^lib\//, '').replace(/\.ts$/, ''));
+  const stray = sourceFiles('test')
+    .filter((f) => f.endsWith('.test.ts') && !suites.some((s) => f.startsWith(s)) && !crossModule.includes(f))
+    .filter((f) => {
+      // A module's tests may be split by concern: <module>.test.ts, <module>-<concern>.test.ts, <module>.fuzz.test.ts.
+      const stem = f.replace(/^test\//, '').replace(/(\.fuzz)?\.test\.ts$/, '');
+      return !modules.some((m) => stem === m || stem.startsWith(`${m}-`));
+    });
+  t.deepEqual(stray, [], 'name a test file after the module it tests, or list it above with the reason');
+});
