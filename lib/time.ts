@@ -88,17 +88,6 @@ export function isPlausibleCameraTime(sec: number, nowCameraSec: number): boolea
   return Number.isFinite(sec) && sec >= MIN_PLAUSIBLE_CAMERA_SEC && sec <= nowCameraSec + MAX_FUTURE_SEC;
 }
 
-const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-
-/** "YYYY-MM-DD_HH-MM-SS" of camera seconds (UTC getters: the seconds already are local wall-clock time). */
-export function formatCameraTime(sec: number): string {
-  const d = new Date(Math.floor(sec) * 1000);
-  return (
-    `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}_` +
-    `${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`
-  );
-}
-
 /** "YYYY-MM-DD HH:MM:SS" for messages. */
 export function describeCameraTime(sec: number): string {
   const d = new Date(Math.floor(sec) * 1000);

@@ -290,4 +290,16 @@ test('every variable the deployment examples set is one hiksync reads (a typo th
   for (const name of [...composeVars, ...k8sVars]) t.true(ENV_NAMES.includes(name) || outside.includes(name), name);
   t.regex(compose, /^ {6}- \/volume1\/cameras:\/input:ro /m, 'the camera share is mounted read-only');
   t.regex(k8s, /readOnly: true/);
+  // A locally built image tagged :latest: Kubernetes' default for that tag is Always (a pull that fails).
+  const images = [...k8s.matchAll(/^( +)(?:- )?image: (\S+)$/gm)];
+  t.true(images.length > 0, 'the example names its image');
+  for (const m of images) {
+    const rest = k8s.slice(m.index + m[0].length).split('\n');
+    const policy = rest.find((l) => /^\s*imagePullPolicy:/.test(l) || /^\s*- name:/.test(l));
+    t.regex(
+      policy ?? '',
+      /imagePullPolicy: (IfNotPresent|Never)$/,
+      `${m[2]} has imagePullPolicy IfNotPresent or Never`,
+    );
+  }
 });

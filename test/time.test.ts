@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import {
   cameraLocalToUtcMs,
   cameraNowSec,
-  formatCameraTime,
   isPlausibleCameraTime,
   isValidTimeZone,
   MIN_PLAUSIBLE_CAMERA_SEC,
@@ -70,11 +69,6 @@ test('isPlausibleCameraTime', (t) => {
   t.true(isPlausibleCameraTime(now + 86_400, now));
   t.false(isPlausibleCameraTime(now + 86_401, now));
   t.false(isPlausibleCameraTime(NaN, now));
-});
-
-test('formatCameraTime uses UTC getters', (t) => {
-  t.is(formatCameraTime(sec('2024-03-05T07:08:09')), '2024-03-05_07-08-09');
-  t.is(formatCameraTime(0), '1970-01-01_00-00-00');
 });
 
 test('parseCameraDate: dates and date-times, camera-local', (t) => {

@@ -130,18 +130,3 @@ export class BitReader {
     return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
   }
 }
-
-/** NAL units of one Annex-B access unit: [offset, end) of each NAL payload (header included, start code excluded). */
-export function splitNals(au: Buffer): Array<{ start: number; end: number }> {
-  const out: Array<{ start: number; end: number }> = [];
-  let sc = findStartCode(au, 0);
-  while (sc >= 0) {
-    const start = sc + 3;
-    const next = findStartCode(au, start);
-    let end = next < 0 ? au.length : next;
-    while (end > start && au[end - 1] === 0) end--; // trailing zeros belong to the next start code
-    if (end > start) out.push({ start, end });
-    sc = next;
-  }
-  return out;
-}

@@ -35,16 +35,6 @@ export async function probeFileKind(file: string): Promise<FileKind> {
   }
 }
 
-/** Whether a file is a whole JPEG as hiksync copies them (SOI .. EOI). */
-export async function isCompleteJpeg(file: string): Promise<boolean> {
-  const fh = await fs.open(file, 'r');
-  try {
-    return await hasJpegEnds(fh, (await fh.stat()).size);
-  } finally {
-    await fh.close();
-  }
-}
-
 /** SOI (FF D8 FF) at the start and EOI (FF D9) at the end: a whole JPEG as hiksync copies them. */
 export async function hasJpegEnds(fh: fs.FileHandle, size: number): Promise<boolean> {
   if (size < 4) return false;

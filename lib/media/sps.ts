@@ -218,26 +218,6 @@ function hevcCodecString(p: ProfileTierLevel): string {
   return parts;
 }
 
-export interface HevcVps {
-  id: number;
-  maxSubLayers: number;
-}
-
-export function parseH265Vps(nal: Uint8Array): HevcVps {
-  if (nal.length < 6 || ((nal[0]! >> 1) & 0x3f) !== 32) throw new ParameterSetError('not an H.265 VPS NAL unit');
-  const r = new BitReader(unescapeRbsp(nal.subarray(2)));
-  try {
-    const id = r.u(4);
-    r.skip(2); // vps_base_layer_internal_flag, vps_base_layer_available_flag
-    r.skip(6); // vps_max_layers_minus1
-    const maxSubLayers = r.u(3) + 1;
-    return { id, maxSubLayers };
-  } catch (err) {
-    if (err instanceof BitstreamError) throw new ParameterSetError(`truncated H.265 VPS: ${err.message}`);
-    throw err;
-  }
-}
-
 export function parseH265Sps(nal: Uint8Array): VideoParams {
   if (nal.length < 6 || ((nal[0]! >> 1) & 0x3f) !== 33) throw new ParameterSetError('not an H.265 SPS NAL unit');
   try {

@@ -353,18 +353,3 @@ export async function acquireLock(lockPath: string, opts: AcquireOptions): Promi
   };
   return warning ? { info, warning, release } : { info, release };
 }
-
-/** Runs `fn` holding the lock; the lock is released however `fn` ends. */
-export async function withLock<T>(
-  lockPath: string,
-  opts: AcquireOptions & { onWarning?: (w: string) => void },
-  fn: (lock: HeldLock) => Promise<T>,
-): Promise<T> {
-  const lock = await acquireLock(lockPath, opts);
-  if (lock.warning) opts.onWarning?.(lock.warning);
-  try {
-    return await fn(lock);
-  } finally {
-    await lock.release();
-  }
-}

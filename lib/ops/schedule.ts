@@ -15,6 +15,8 @@ import { cameraNowSec, describeCameraTime } from '../time.js';
 export interface PassResult {
   exitCode: number;
   interrupted: boolean;
+  /** Why the pass stopped before its work was done, when the output volume stopped it (full, not writable). */
+  stopped?: string;
 }
 
 export interface Clock {

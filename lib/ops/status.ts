@@ -182,7 +182,8 @@ export function scheduleHooks(rec: StatusRecorder): {
         startedAt: r.startedAt,
         endedAt: r.endedAt,
         ...(r.result ? { exitCode: r.result.exitCode, interrupted: r.result.interrupted } : {}),
-        ...(r.error !== undefined ? { error: r.error } : {}),
+        // A pass the output volume stopped (full, not writable) did not complete: health names why.
+        ...(r.error !== undefined ? { error: r.error } : r.result?.stopped ? { error: r.result.stopped } : {}),
         ...(counts ? { counts } : {}),
         ...(r.nextAt !== undefined ? { nextAt: r.nextAt } : {}),
       });

@@ -277,9 +277,10 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
   const totalBytes = queue.reduce((n, q) => n + (q.task.recording.endOffset - q.task.recording.startOffset), 0);
 
   let interrupted = false;
+  let stopped: string | undefined;
   const tExtract = now();
   if (!opts.dryRun && queue.length > 0) {
-    interrupted = await dispatch(queue, totalBytes, opts, deps, nowCamera);
+    ({ interrupted, stopped } = await dispatch(queue, totalBytes, opts, deps, nowCamera));
   } else if (opts.dryRun) {
     for (const q of queue)
       log.info(
@@ -350,6 +351,7 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
       },
       nowCamera,
     ),
+    ...(stopped !== undefined ? { stopped } : {}),
     exitCode,
   };
 }
@@ -407,7 +409,7 @@ async function dispatch(
   opts: RunOptions,
   deps: RunDeps,
   nowCamera: number,
-): Promise<boolean> {
+): Promise<{ interrupted: boolean; stopped: string | undefined }> {
   const now = deps.now ?? Date.now;
   const ownPool = !deps.pool;
   const pool = deps.pool ?? (deps.createPool ?? (await import('./pool.js')).createPool)(opts.workers);
@@ -594,7 +596,7 @@ async function dispatch(
         ),
       );
   }
-  return deps.signal?.aborted ?? false;
+  return { interrupted: deps.signal?.aborted ?? false, stopped: outputProblem };
 }
 
 /** The signal of one file under a time limit: aborted when the limit runs out or when `stop` aborts. */

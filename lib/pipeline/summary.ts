@@ -66,6 +66,11 @@ export interface PassSummary {
   mbPerSec: number;
   /** One note per age limit that left recordings out (empty when none did). */
   tooOld: TooOldNote[];
+  /**
+   * Set when the output volume stopped the pass (full, read-only, permission denied): the message. Health does not
+   * count such a pass as completed and names the message (docs/operations.md).
+   */
+  stopped?: string;
   exitCode: number;
 }
 

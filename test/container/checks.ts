@@ -7,11 +7,11 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { isCompleteJpeg, mp4StructureProblem } from '../../lib/media/probe.js';
+import { mp4StructureProblem } from '../../lib/media/probe.js';
 import type { StatusFile } from '../../lib/ops/status.js';
 import type { PassSummary } from '../../lib/pipeline/summary.js';
 import { writeSyntheticShare, type GroundTruth, type SyntheticCamera } from '../../tools/synthetic/share-writer.js';
-import { doneEntries, listOutputTree } from '../helpers/output-tree.js';
+import { doneEntries, isCompleteJpeg, listOutputTree } from '../helpers/output-tree.js';
 import { docker, type Engine, type RunResult } from './engine.js';
 import type { Assert, Check } from './report.js';
 
@@ -285,7 +285,8 @@ export function checks(ctx: Context): Check[] {
         a.is(present.stdout.split('\n').filter(Boolean), [], `none of the ${devOnly.length} dev-only packages`);
         a.ok(devOnly.includes('node_modules/typescript'), 'the lockfile lists typescript as dev-only');
         const runtime = await ls('/app/node_modules');
-        for (const dep of ['mediabunny', 'piscina', 'clipanion']) a.ok(runtime.includes(dep), `${dep} is installed`);
+        for (const dep of ['opusscript', 'piscina', 'clipanion', 'sql.js'])
+          a.ok(runtime.includes(dep), `${dep} is installed`);
       },
     },
     {

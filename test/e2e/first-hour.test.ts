@@ -149,6 +149,22 @@ test('--camera nosuchcam is one line and exit 66; a CAMERA_TRANSLATION entry for
   }
 });
 
+test('a missing INPUT_DIR (share not mounted, a typo) is exit 66 and one line in run, scan and once mode, never 1', async (t) => {
+  const root = await tmp(t, 'hiksync-first-hour-');
+  const missing = path.join(root, 'no-such-share');
+  const output = path.join(root, 'out');
+  const line = `hiksync: cannot list the input folder ${missing}: ENOENT\n`;
+  for (const [args, env] of [
+    [['run', '--output', output], { INPUT_DIR: missing }],
+    [['run'], { INPUT_DIR: missing, OUTPUT_DIR: output, RUN_MODE: 'once' }],
+    [['scan'], { INPUT_DIR: missing }],
+  ] as Array<[string[], Record<string, string>]>) {
+    const r = runCli(args, env);
+    t.is(r.code, 66, `${args.join(' ')}: ${r.stderr}`);
+    t.is(r.stderr, line, args.join(' '));
+  }
+});
+
 test('one camera mounted as the input folder itself works; one line at start says how to name it', async (t) => {
   const s = await share(t, [{ name: 'input', codec: 'h264', events: 3, pictures: 1 }]);
   const input = path.join(s.input, 'input'); // what `-v /volume1/your-camera-path:/input` gives the container

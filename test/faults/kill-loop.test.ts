@@ -16,12 +16,12 @@ import { existsSync, readFileSync, statSync, watch } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { recordingId } from '../../lib/hikvision/recording.js';
-import { isCompleteJpeg, mp4StructureProblem } from '../../lib/media/probe.js';
+import { mp4StructureProblem } from '../../lib/media/probe.js';
 import { createRng, type Rng } from '../../tools/synthetic/rng.js';
 import { writeSyntheticShare } from '../../tools/synthetic/share-writer.js';
 import type { TruthRecording } from '../../tools/synthetic/truth-types.js';
 import { runCli, startCli, tmp } from '../helpers/cli.js';
-import { assertSoundOutputTree, doneEntries, listOutputTree } from '../helpers/output-tree.js';
+import { assertSoundOutputTree, doneEntries, isCompleteJpeg, listOutputTree } from '../helpers/output-tree.js';
 
 const KILLS = Number(process.env.KILL_LOOP_KILLS ?? 50);
 const SEED = 1009;

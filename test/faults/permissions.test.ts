@@ -13,11 +13,16 @@ import { doneEntries } from '../helpers/output-tree.js';
 
 const NOBODY = 65534;
 
-function runAs(uid: number, args: string[]): { code: number | null; stdout: string; stderr: string } {
+function runAs(
+  uid: number,
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(
     'setpriv',
     [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, CLI, ...args],
-    { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC' } },
+    // A generous bound: a service that does not stop on its own must fail the test, not hang it.
+    { encoding: 'utf8', env: { ...process.env, LOG_FORMAT: 'json', TZ: 'UTC', ...env }, timeout: 120_000 },
   );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -53,6 +58,19 @@ test('an output folder owned by root: exit 77 and one line naming the folder, th
   t.deepEqual(await fs.readdir(out), [], 'nothing written');
 });
 
+test('cron mode (the image default) with an output owned by root: exit 77 and the same one line at start, no pass', async (t) => {
+  const { root, share } = await setup(t);
+  const out = path.join(root, 'out');
+  await fs.mkdir(out, { mode: 0o755 });
+  const r = runAs(NOBODY, ['run', '--input', share, '--output', out], { RUN_MODE: 'cron', CRON_INTERVAL: '1' });
+  t.is(r.code, 77, r.stderr.slice(0, 300));
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('hiksync:'));
+  t.is(lines.length, 1, r.stderr);
+  t.regex(lines[0]!, new RegExp(`cannot write ${out} as uid ${NOBODY} \\(gid ${NOBODY}\\); it belongs to uid 0`));
+  t.notRegex(r.stderr, /pass failed|\n\s+at /, 'no pass was tried, no stack trace');
+  t.deepEqual(await fs.readdir(out), [], 'nothing written');
+});
+
 test('a camera share this user cannot read: exit 77 naming it', async (t) => {
   const { root, share } = await setup(t);
   await fs.chmod(share, 0o700);
@@ -75,6 +93,12 @@ test('a video folder that cannot be written stops the pass without counting atte
     const r = runAs(NOBODY, args);
     t.is(r.code, 1, `pass ${pass}: ${r.stderr.slice(0, 200)}`);
     t.regex(r.stdout + r.stderr, /an output folder cannot be written/);
+    const summary = JSON.parse(r.stdout) as { stopped?: string };
+    t.regex(
+      summary.stopped ?? '',
+      /^an output folder cannot be written .*: stopping this pass/,
+      'the summary says why',
+    );
   }
   const entries = await doneEntries(out);
   t.false(

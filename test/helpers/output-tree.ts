@@ -6,11 +6,21 @@
 import type { ExecutionContext } from 'ava';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { isCompleteJpeg, mp4StructureProblem } from '../../lib/media/probe.js';
+import { hasJpegEnds, mp4StructureProblem } from '../../lib/media/probe.js';
 import { doneManifestLines, lastManifestLines, listOutputTree, type ManifestLine } from '../../tools/output-tree.js';
 import { decodeErrors } from './media-tools.js';
 
 export { listOutputTree };
+
+/** Whether a file is a whole JPEG as hiksync copies them (SOI .. EOI). */
+export async function isCompleteJpeg(file: string): Promise<boolean> {
+  const fh = await fs.open(file, 'r');
+  try {
+    return await hasJpegEnds(fh, (await fh.stat()).size);
+  } finally {
+    await fh.close();
+  }
+}
 
 /** The live 'done' entries of every camera manifest (last line per id wins, removals forget). */
 export async function doneEntries(out: string): Promise<ManifestLine[]> {

@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { AccessUnitAssembler, MAX_ACCESS_UNIT_BYTES, type AccessUnit } from '../../lib/media/access-units.js';
-import { splitNals } from '../../lib/media/nal.js';
+import { splitNalUnits } from '../../tools/synthetic/es-reader.js';
 import { PsDemuxer } from '../../lib/media/ps-demux.js';
 import { PsMuxer, type AnnexBFrame, type AnnexBLayout } from '../../tools/synthetic/ps-writer.js';
 import { makeAnnexB, readFrames, tempDir, type Codec, type SourceFrame } from './test-streams.js';
@@ -110,10 +110,10 @@ for (const codec of ['h264', 'h265'] as const) {
     t.is(prefixed.length, frames.length);
     prefixed.forEach((au, i) => {
       const expected = Buffer.concat(
-        splitNals(annexB[i]!.data).flatMap(({ start, end }) => {
+        splitNalUnits(annexB[i]!.data).flatMap((nal) => {
           const len = Buffer.alloc(4);
-          len.writeUInt32BE(end - start);
-          return [len, annexB[i]!.data.subarray(start, end)];
+          len.writeUInt32BE(nal.length);
+          return [len, nal];
         }),
       );
       t.true(au.data.equals(expected), `frame ${i}`);

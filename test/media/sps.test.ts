@@ -1,7 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { BitReader, splitNals, unescapeRbsp } from '../../lib/media/nal.js';
-import { parseH264Sps, parseH265Sps, parseH265Vps, ParameterSetError } from '../../lib/media/sps.js';
+import { BitReader, unescapeRbsp } from '../../lib/media/nal.js';
+import { splitNalUnits } from '../../tools/synthetic/es-reader.js';
+import { parseH264Sps, parseH265Sps, ParameterSetError } from '../../lib/media/sps.js';
 import { ffprobe } from '../helpers/media-tools.js';
 import { makeAnnexB, tempDir } from './test-streams.js';
 
@@ -37,7 +38,7 @@ for (const c of cases) {
       return t.fail(`ffprobe printed no width, height or level: ${JSON.stringify(probe)}`);
     }
     const bytes = readFileSync(file);
-    const nals = splitNals(bytes).map(({ start, end }) => bytes.subarray(start, end));
+    const nals = splitNalUnits(bytes);
     if (c.codec === 'h264') {
       const sps = parseH264Sps(nals.find((n) => (n[0]! & 0x1f) === 7)!);
       t.is(sps.width, width);
@@ -48,8 +49,6 @@ for (const c of cases) {
       t.is(sps.codecString.slice(5, 7), sps.profileIdc.toString(16).toUpperCase().padStart(2, '0'));
       t.is(sps.codecString.slice(9), sps.levelIdc.toString(16).toUpperCase().padStart(2, '0'));
     } else {
-      const vps = parseH265Vps(nals.find((n) => ((n[0]! >> 1) & 0x3f) === 32)!);
-      t.is(vps.id, 0);
       const sps = parseH265Sps(nals.find((n) => ((n[0]! >> 1) & 0x3f) === 33)!);
       t.is(sps.width, width);
       t.is(sps.height, height);

@@ -129,6 +129,17 @@ test('passes that end in errors do not count as completed', async (t) => {
   t.is(st?.lastPass?.result, 'error');
 });
 
+test('no pass has completed and the last one failed: unhealthy with that error, not only "no pass has completed"', async (t) => {
+  const cfg = await setup();
+  const rec = recorder(cfg);
+  const now = Date.now();
+  const denied = Object.assign(new Error("EACCES: permission denied, mkdir '/output/.hiksync'"), { code: 'EACCES' });
+  await rec.passEnded({ startedAt: now - 2 * MIN, endedAt: now - MIN, error: denied });
+  const h = await checkHealth(cfg, now);
+  t.false(h.healthy);
+  t.is(h.reason, "no pass has completed yet; last pass error: EACCES: permission denied, mkdir '/output/.hiksync'");
+});
+
 test('no pass yet: unhealthy unless a fresh run holds the lock', async (t) => {
   const cfg = await setup();
   const h = await checkHealth(cfg, Date.now());
@@ -243,4 +254,27 @@ test('scheduleHooks write the status a real schedule produces', async (t) => {
   t.is(st?.nextPassAt, new Date(now - MIN + 10 * MIN).toISOString());
   t.is(st?.lastCompletedAt, st?.lastPass?.endedAt);
   t.true((await checkHealth(cfg, now)).healthy);
+});
+
+test('a pass the output volume stopped (full, not writable) does not count as completed: health names why', async (t) => {
+  const { scheduleHooks } = await import('../../lib/ops/status.js');
+  const cfg = await setup();
+  const file = statusFileFor(cfg.stateDir, cfg.shard);
+  const hooks = scheduleHooks(new StatusRecorder(file, { shard: cfg.shard, runMode: 'cron', intervalMin: 10 }));
+  const now = Date.now();
+  const ok = { exitCode: 0, interrupted: false };
+  await hooks.onPassEnd({ startedAt: now - 60 * MIN, endedAt: now - 59 * MIN, result: ok });
+  const stopped =
+    "an output folder cannot be written (read-only or permission denied) (EACCES: permission denied, open '/output/garden/video/x.mp4'): stopping this pass; nothing is counted against the recordings";
+  await hooks.onPassEnd({
+    startedAt: now - 2 * MIN,
+    endedAt: now - MIN,
+    result: { exitCode: 1, interrupted: false, stopped },
+  });
+  const st = await readStatus(file);
+  t.like(st?.lastPass, { result: 'error', exitCode: 1, error: stopped });
+  t.is(st?.lastCompletedAt, new Date(now - 59 * MIN).toISOString(), 'the stopped pass is not the last completed one');
+  const h = await checkHealth(cfg, now);
+  t.false(h.healthy);
+  t.true(h.reason.endsWith(`; last pass error: ${stopped}`), h.reason);
 });

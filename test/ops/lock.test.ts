@@ -12,7 +12,6 @@ import {
   OWNERLESS_GRACE_MS,
   ownerFileFor,
   selfIdentity,
-  withLock,
   type LockInfo,
 } from '../../lib/ops/lock.js';
 
@@ -181,20 +180,6 @@ test('an owner file that describes an older lock directory is not trusted', asyn
   t.is(state.owner, undefined);
   const err = await t.throwsAsync(acquireLock(lockPath, { onLost: noLost }), { instanceOf: LockHeldError });
   t.is(err.holder, undefined);
-});
-
-test('withLock releases when the work throws', async (t) => {
-  const lockPath = path.join(await tmpDir(), 'lock');
-  await t.throwsAsync(
-    withLock(lockPath, { onLost: noLost }, async () => {
-      t.true((await inspectLock(lockPath)).exists);
-      throw new Error('boom');
-    }),
-    { message: 'boom' },
-  );
-  t.false((await inspectLock(lockPath)).exists);
-  const again = await acquireLock(lockPath, { onLost: noLost });
-  await again.release();
 });
 
 test('a lock removed under us calls onLost from the refresh timer, never throws', async (t) => {

@@ -1,14 +1,14 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { moov, MOVIE_TIMESCALE, VIDEO_TIMESCALE } from '../../lib/media/mp4/boxes.js';
-import { TrackTables, U32List } from '../../lib/media/mp4/tables.js';
-import { Mp4FileWriter } from '../../lib/media/mp4/writer.js';
-import { mp4StructureProblem, readMp4Marker } from '../../lib/media/probe.js';
-import { remuxRange } from '../../lib/media/remux.js';
-import { PsMuxer } from '../../tools/synthetic/ps-writer.js';
-import { decodeErrors, ffprobe, frameMd5 } from '../helpers/media-tools.js';
-import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from './test-streams.js';
+import { moov, MOVIE_TIMESCALE, VIDEO_TIMESCALE } from '../../../lib/media/mp4/boxes.js';
+import { TrackTables, U32List } from '../../../lib/media/mp4/tables.js';
+import { Mp4FileWriter } from '../../../lib/media/mp4/writer.js';
+import { mp4StructureProblem, readMp4Marker } from '../../../lib/media/probe.js';
+import { remuxRange } from '../../../lib/media/remux.js';
+import { PsMuxer } from '../../../tools/synthetic/ps-writer.js';
+import { decodeErrors, ffprobe, frameMd5 } from '../../helpers/media-tools.js';
+import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from '../test-streams.js';
 
 const tmp = tempDir();
 test.after.always(() => tmp.cleanup());
