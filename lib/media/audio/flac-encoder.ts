@@ -174,6 +174,42 @@ class BitWriter {
     this.write((1 << k) | low, k + 1);
   }
 
+  /**
+   * Rice codes of u[start..end) with parameter k: the per-sample loop keeps the writer's state in locals (the longest
+   * codes, past 24 bits, take the general path).
+   */
+  riceRun(u: Uint32Array, start: number, end: number, k: number): void {
+    const buf = this.buf;
+    const mask = (1 << k) - 1;
+    let pos = this.pos;
+    let acc = this.acc;
+    let nbits = this.nbits;
+    for (let i = start; i < end; i++) {
+      const f = u[i]!;
+      const len = (f >>> k) + 1 + k;
+      if (len > 24) {
+        this.pos = pos;
+        this.acc = acc;
+        this.nbits = nbits;
+        this.rice(f >>> k, k, f & mask);
+        pos = this.pos;
+        acc = this.acc;
+        nbits = this.nbits;
+        continue;
+      }
+      acc = (acc << len) | (1 << k) | (f & mask);
+      nbits += len;
+      while (nbits >= 8) {
+        nbits -= 8;
+        buf[pos++] = acc >>> nbits;
+      }
+      acc &= (1 << nbits) - 1;
+    }
+    this.pos = pos;
+    this.acc = acc;
+    this.nbits = nbits;
+  }
+
   /** Pad with zero bits to the next byte. */
   align(): void {
     if (this.nbits > 0) this.write(0, 8 - this.nbits);
@@ -185,7 +221,9 @@ export class FlacEncoder {
   private readonly rate: { code: number; extra: number; extraBits: number };
   private readonly bits: BitWriter;
   /** One channel of the block being coded, its folded residual, per-partition sums and choices. */
-  private readonly x: Int32Array;
+  /** The channel being coded: a view of the input (mono) or deinterleaved into `channel` (stereo). */
+  private x: Int16Array;
+  private readonly channel: Int16Array;
   private readonly folded: Uint32Array;
   private readonly partSum = new Float64Array(1 << MAX_PARTITION_ORDER);
   private readonly partOr = new Uint32Array(1 << MAX_PARTITION_ORDER);
@@ -217,7 +255,8 @@ export class FlacEncoder {
       numberOfChannels: channels,
       description: flacDescription(sampleRate, channels, blockSize),
     };
-    this.x = new Int32Array(blockSize);
+    this.channel = new Int16Array(channels > 1 ? blockSize : 0);
+    this.x = this.channel;
     this.folded = new Uint32Array(blockSize);
     this.pending = new Int16Array(blockSize * channels);
     // Header (at most 16 bytes) + per channel a VERBATIM subframe (1 + 2 bytes a sample) + CRC-16 + slack.
@@ -259,9 +298,12 @@ export class FlacEncoder {
     w.reset();
     this.writeHeader(n);
     const ch = this.channels;
-    const x = this.x;
     for (let c = 0; c < ch; c++) {
-      for (let i = 0, j = offset + c; i < n; i++, j += ch) x[i] = src[j]!;
+      if (ch === 1) this.x = src.subarray(offset, offset + n);
+      else {
+        const x = (this.x = this.channel);
+        for (let i = 0, j = offset + c; i < n; i++, j += ch) x[i] = src[j]!;
+      }
       this.writeSubframe(n);
     }
     w.align();
@@ -447,11 +489,7 @@ export class FlacEncoder {
         if (width > 0) for (let i = start; i < end; i++) w.write((u[i]! >>> 1) ^ -(u[i]! & 1), width);
         continue;
       }
-      const mask = (1 << k) - 1;
-      for (let i = start; i < end; i++) {
-        const f = u[i]!;
-        w.rice(f >>> k, k, f & mask);
-      }
+      w.riceRun(u, start, end, k);
     }
   }
 }
@@ -460,7 +498,7 @@ export class FlacEncoder {
 const INV_POW2 = Float64Array.from({ length: MAX_RICE + 1 }, (_, k) => 2 ** -k);
 
 /** The residual of FIXED prediction of `order` for samples order..n-1, zigzag-folded (0, -1, 1, -2 ... -> 0, 1, 2 ...). */
-function foldResidual(x: Int32Array, u: Uint32Array, n: number, order: number): void {
+function foldResidual(x: Int16Array, u: Uint32Array, n: number, order: number): void {
   switch (order) {
     case 0:
       for (let i = 0; i < n; i++) {
@@ -495,7 +533,7 @@ function foldResidual(x: Int32Array, u: Uint32Array, n: number, order: number): 
 }
 
 /** The residual of FIXED prediction of `order` at sample i (i >= order). */
-function fixedResidual(x: Int32Array, i: number, order: number): number {
+function fixedResidual(x: Int16Array, i: number, order: number): number {
   switch (order) {
     case 0:
       return x[i]!;
