@@ -13,7 +13,7 @@ const TOOLS = {
   message: 'the product never imports tools, benchmarks, tests or the worker entry',
 };
 const MEDIA_BYTES = {
-  group: ['opusscript', '**/media/remux.js', '**/media/ps-demux.js', '**/media/access-units.js'],
+  group: ['**/media/audio/*.js', '**/media/remux.js', '**/media/ps-demux.js', '**/media/access-units.js'],
   message: 'the main thread never touches media bytes: remuxing runs in workers/ (lib/media/probe.js is the exception)',
 };
 const rule = (...groups) => ({ 'no-restricted-imports': ['error', { patterns: groups }] });

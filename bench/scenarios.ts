@@ -198,10 +198,10 @@ export function scanScenario(suite: Suite, sparse: Share): Scenario {
   };
 }
 
-/** Worker CPU per G.711 recording with the audio turned into Opus, and without audio: the cost of --audio auto. */
+/** Worker CPU per G.711 recording with the audio turned into FLAC, and without audio: the cost of --audio auto. */
 export const AUDIO_COST_SCENARIOS = {
   none: 'G.711 cameras, video only',
-  auto: 'G.711 cameras, G.711 -> Opus',
+  auto: 'G.711 cameras, G.711 -> FLAC',
 } as const;
 
 /**

@@ -18,7 +18,7 @@ export const RERUN_LIMIT_SEC = 1;
 /** "Only the used part": header + file records + the slots of every declared file, 10 % and 4 KiB of slack. */
 export const SCAN_USED_SLACK = 1.1;
 export const SCAN_EXTRA_BYTES = 4096;
-/** Issue 13: worker CPU per recording with G.711 turned into Opus within 10 % of the same recording without audio. */
+/** Issue 13: worker CPU per recording with G.711 turned into FLAC within 10 % of the same recording without audio. */
 export const AUDIO_CPU_TARGET = 1.1;
 
 function median0(r: ScenarioResult | undefined): Summary | undefined {
@@ -218,9 +218,9 @@ export function buildTargets(
     met:
       over === undefined || rchar === undefined || rcharBound === undefined ? null : over === 0 && rchar <= rcharBound,
   });
-  // Worker CPU of the G.711 cameras with the audio turned into Opus / without audio, paired per repetition.
+  // Worker CPU of the G.711 cameras with the audio turned into FLAC / without audio, paired per repetition.
   const none = get('G.711 cameras, video only');
-  const auto = get('G.711 cameras, G.711 -> Opus');
+  const auto = get('G.711 cameras, G.711 -> FLAC');
   const perRep: number[] = [];
   for (let i = 0; i < Math.min(none?.samples.length ?? 0, auto?.samples.length ?? 0); i++) {
     const a = auto!.samples[i]!.extra.workerCpuSec;
@@ -232,7 +232,7 @@ export function buildTargets(
     const cpuA = extraMedian(auto, 'workerCpuSec');
     const cpuN = extraMedian(none, 'workerCpuSec');
     ratios.push({
-      name: 'G.711 -> Opus / video only (worker CPU s)',
+      name: 'G.711 -> FLAC / video only (worker CPU s)',
       value: audioRatio,
       note:
         cpuA !== undefined && cpuN !== undefined
@@ -241,7 +241,7 @@ export function buildTargets(
     });
     targets.push({
       name: 'transcoded audio CPU',
-      goal: `worker CPU of the G.711 cameras with --audio auto (Opus) <= ${AUDIO_CPU_TARGET} x with --audio none (median of per-repetition ratios)`,
+      goal: `worker CPU of the G.711 cameras with --audio auto (FLAC) <= ${AUDIO_CPU_TARGET} x with --audio none (median of per-repetition ratios)`,
       measured: audioRatio === null ? 'not measured' : `${audioRatio.toFixed(3)} x`,
       met: audioRatio === null ? null : audioRatio <= AUDIO_CPU_TARGET,
     });

@@ -44,7 +44,7 @@ export interface Config {
   cameraTz: string;
   shard: Shard;
   container: 'mp4' | 'mov';
-  /** Audio: auto (AAC copied, speech codecs turned into Opus where needed), copy (as it is or dropped), none. */
+  /** Audio: auto (AAC copied, speech codecs turned into FLAC where needed), copy (as it is or dropped), none. */
   audio: 'auto' | 'copy' | 'none';
   maxAttempts: number;
   /** Retention deletes nothing when a pass would remove more than this share of a camera's files. */

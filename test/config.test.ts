@@ -130,7 +130,7 @@ const invalid: Array<[string, string, string]> = [
   ['SHARD', '1', 'expected K/N'],
   ['SHARD', '0/0', 'N must be'],
   ['CONTAINER', 'mkv', 'mp4, mov'],
-  ['AUDIO', 'opus', 'auto, copy, none'],
+  ['AUDIO', 'flac', 'auto, copy, none'],
   ['MAX_ATTEMPTS', '0', 'from 1 to 100'],
   ['RETENTION_MAX_SHARE', '0', 'greater than 0 and at most 1'],
   ['RETENTION_MAX_SHARE', '1.5', 'greater than 0 and at most 1'],

@@ -36,7 +36,7 @@ export const containerOption = () =>
 export const audioOption = () =>
   Option.String('--audio', {
     description:
-      'auto | copy | none: auto copies AAC and turns G.711/G.726 into Opus where the container needs it; copy keeps the codec or drops it; none = video only (AUDIO, default auto)',
+      'auto | copy | none: auto copies AAC and turns G.711/G.726 into FLAC (lossless) where the container needs it; copy keeps the codec or drops it; none = video only (AUDIO, default auto)',
   });
 
 export const logFormatOption = () =>

@@ -15,8 +15,9 @@ export interface VideoTrackConfig {
 }
 
 /**
- * An audio track. `codec`: 'mp4a.40.2' (AAC-LC; any 'mp4a.40.*'), 'mp3' (or 'mp4a.6b'), 'opus', 'alaw', 'ulaw'
- * (G.711: MOV only). `description`: AudioSpecificConfig for AAC, OpusHead for Opus (optional), none for the others.
+ * An audio track. `codec`: 'mp4a.40.2' (AAC-LC; any 'mp4a.40.*'), 'mp3' (or 'mp4a.6b'), 'flac', 'alaw', 'ulaw'
+ * (G.711: MOV only). `description`: AudioSpecificConfig for AAC; for FLAC the 'fLaC' signature and the metadata
+ * blocks, STREAMINFO first (WebCodecs' FLAC description, required); none for the others.
  */
 export interface AudioTrackConfig {
   codec: string;

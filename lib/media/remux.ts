@@ -22,7 +22,7 @@ import { H264, H265, nalType, type VideoCodec } from './nal.js';
 import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
-import { isSpeechCodec, SpeechTranscoder } from './audio/speech-transcoder.js';
+import { isSpeechCodec, speechDecoder, SpeechTranscoder } from './audio/speech-transcoder.js';
 import { removeQuietly } from '../files.js';
 import { pausePoint } from '../pause-points.js';
 import { createShareIo, type ShareIo } from '../share-io.js';
@@ -35,7 +35,7 @@ export interface RemuxOptions {
   container?: 'mp4' | 'mov';
   /**
    * What happens to the audio (default 'auto'): 'auto' copies AAC and turns the speech codecs (G.711, G.726) into
-   * Opus where the container cannot carry them as they are; 'copy' keeps the source codec where the container allows
+   * FLAC (lossless) where the container cannot carry them as they are; 'copy' keeps the source codec where the container allows
    * it and drops the track otherwise; 'none' writes the video only.
    */
   audio?: AudioMode;
@@ -66,7 +66,7 @@ export interface RemuxResult {
   audioCodec?: AudioCodecName;
   audioKept: boolean;
   audioDropReason?: string;
-  /** The codec the audio track was written in when it is not the source's (e.g. 'opus' for G.711 in MP4). */
+  /** The codec the audio track was written in when it is not the source's (e.g. 'flac' for G.711 in MP4). */
   audioTranscodedTo?: string;
   bytesRead: number;
   bytesWritten: number;
@@ -223,10 +223,12 @@ class RemuxSession {
   private audioPesSeen = false;
   /** Set when the audio cannot be carried whatever the container (e.g. an AAC profile other than LC). */
   private audioUnsupported: string | undefined;
-  /** Decodes a speech codec and encodes it to Opus (audio 'auto' where the container cannot carry the source). */
+  /** Decodes a speech codec and encodes it to FLAC (audio 'auto' where the container cannot carry the source). */
   private transcoder: SpeechTranscoder | null = null;
-  /** The Opus track's decoder configuration, kept when the transcoder stops early (its packets may be queued). */
-  private transcodedConfig: SpeechTranscoder['decoderConfig'] | null = null;
+  /** Set when the audio is transcoded (stays set when the transcoder stops early: its packets may be queued). */
+  private transcoding = false;
+  /** The FLAC track's decoder configuration, taken with the transcoder's first packet. */
+  private transcodedConfig: AudioTrackConfig | null = null;
 
   private out: MuxSink | null = null;
   private params: VideoParams | null = null;
@@ -285,8 +287,12 @@ class RemuxSession {
       this.audioId = id;
       this.audioCodec = this.audioCodecFor(id, piece.data);
       if (this.wantsTranscode(this.audioCodec)) {
-        this.transcoder = new SpeechTranscoder(this.audioCodec, (p) => this.onAudio(p));
-        this.transcodedConfig = this.transcoder.decoderConfig;
+        const t = new SpeechTranscoder(speechDecoder(this.audioCodec), this.audioCodec, (p) => {
+          this.transcodedConfig ??= t.decoderConfig;
+          this.onAudio(p);
+        });
+        this.transcoder = t;
+        this.transcoding = true;
       }
     }
     if (id !== this.audioId) return;
@@ -306,8 +312,8 @@ class RemuxSession {
   }
 
   /**
-   * Run a step of the transcoder. Its failure (the encoder refusing a frame, WebAssembly out of memory) stops the
-   * audio, never the file: the track ends there, or is dropped with the reason when it had not started.
+   * Run a step of the transcoder. Its failure (a decoder refusing its input, the stream changing its sample rate)
+   * stops the audio, never the file: the track ends there, or is dropped with the reason when it had not started.
    */
   private transcode(step: () => void): void {
     try {
@@ -316,11 +322,11 @@ class RemuxSession {
       this.transcoder?.close();
       this.transcoder = null;
       this.audioId = AUDIO_STOPPED;
-      this.audioUnsupported ??= `${this.audioCodec} -> Opus failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.audioUnsupported ??= `${this.audioCodec} -> FLAC failed: ${err instanceof Error ? err.message : String(err)}`;
     }
   }
 
-  /** 'auto': a speech codec the container cannot carry as it is (G.711 in MP4; G.726 anywhere) becomes Opus. */
+  /** 'auto': a speech codec the container cannot carry as it is (G.711 in MP4; G.726 anywhere) becomes FLAC. */
   private wantsTranscode(codec: string): codec is 'alaw' | 'ulaw' | 'g726' {
     if (this.audioMode !== 'auto' || !isSpeechCodec(codec)) return false;
     return codec === 'g726' || this.container === 'mp4';
@@ -445,7 +451,7 @@ class RemuxSession {
       this.audioDropReason = this.audioUnsupported;
       return;
     }
-    if (codec === 'aac' || this.transcodedConfig) {
+    if (codec === 'aac' || this.transcoding) {
       this.audioKept = true;
     } else if (codec === 'alaw' || codec === 'ulaw') {
       if (this.container === 'mov') this.audioKept = true;
@@ -454,7 +460,7 @@ class RemuxSession {
     } else {
       this.audioDropReason =
         codec === 'g726'
-          ? 'G.726 cannot be stored in MP4/MOV as it is (--audio auto turns it into Opus)'
+          ? 'G.726 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'
           : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
     }
   }
@@ -479,7 +485,7 @@ class RemuxSession {
     if (this.firstPts !== undefined) result.firstPts = this.firstPts;
     if (this.lastPts !== undefined) result.lastPts = this.lastPts;
     if (this.audioCodec !== undefined) result.audioCodec = this.audioCodec;
-    if (this.transcodedConfig && result.audioKept) result.audioTranscodedTo = 'opus';
+    if (this.transcoding && result.audioKept) result.audioTranscodedTo = 'flac';
     if (this.audioCodec !== undefined && !result.audioKept)
       result.audioDropReason = this.audioDropReason ?? 'no audio packet on the video timeline';
     return result;

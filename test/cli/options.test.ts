@@ -97,7 +97,7 @@ const SETTINGS: Record<string, SettingCase> = {
     why: 'folder:tag',
   },
   '--container': { valid: 'mov', read: (c) => c.container, expected: 'mov', invalid: 'mkv', why: 'mp4, mov' },
-  '--audio': { valid: 'none', read: (c) => c.audio, expected: 'none', invalid: 'opus', why: 'auto, copy, none' },
+  '--audio': { valid: 'none', read: (c) => c.audio, expected: 'none', invalid: 'flac', why: 'auto, copy, none' },
   '--retention-days': { valid: '30', read: (c) => c.retentionDays, expected: 30, invalid: '30d', why: 'from 0 to' },
   '--shard': { valid: '1/2', read: (c) => c.shard, expected: { index: 1, count: 2 }, invalid: '2/2', why: 'K must be' },
   '--lock-file': { valid: '/run/lock', read: (c) => c.lockFile, expected: '/run/lock', invalid: '', why: 'is empty' },

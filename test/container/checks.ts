@@ -285,7 +285,7 @@ export function checks(ctx: Context): Check[] {
         a.is(present.stdout.split('\n').filter(Boolean), [], `none of the ${devOnly.length} dev-only packages`);
         a.ok(devOnly.includes('node_modules/typescript'), 'the lockfile lists typescript as dev-only');
         const runtime = await ls('/app/node_modules');
-        for (const dep of ['opusscript', 'piscina', 'clipanion', 'sql.js'])
+        for (const dep of ['piscina', 'clipanion', 'sql.js'])
           a.ok(runtime.includes(dep), `${dep} is installed`);
       },
     },

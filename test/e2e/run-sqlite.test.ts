@@ -87,7 +87,7 @@ test('run on a share of binary-index and SQLite-index cameras extracts both comp
     const audio = probe.streams.find((s) => s.codec_type === 'audio');
     if (rec.audio === 'aac') t.is(audio?.codec_name, 'aac', `${rel}: AAC audio kept`);
     else if (rec.audio === 'none') t.is(audio, undefined, `${rel}: no audio`);
-    else t.is(audio?.codec_name, 'opus', `${rel}: ${rec.audio} turned into Opus (--audio auto)`);
+    else t.is(audio?.codec_name, 'flac', `${rel}: ${rec.audio} turned into FLAC (--audio auto)`);
     // The database keeps whole seconds: the index duration is known to a second only.
     const duration = Number(probe.format?.duration);
     t.true(Math.abs(duration - (rec.end.sec - rec.start.sec)) <= 1.2, `${rel}: duration ${duration}`);

@@ -108,8 +108,8 @@ test.serial(
       t.is(Number(video?.nb_read_frames), rec.frames, `${rel}: the source's frame count`);
       const audio = probe.streams.find((s) => s.codec_type === 'audio');
       if (rec.audio === 'aac') t.is(audio?.codec_name, 'aac', `${rel}: AAC audio kept`);
-      // Changed with --audio (default auto): G.711 is no longer dropped from MP4 but decoded and encoded to Opus.
-      else t.is(audio?.codec_name, 'opus', `${rel}: G.711 turned into Opus`);
+      // Changed with --audio (default auto): G.711 is no longer dropped from MP4 but decoded and encoded to FLAC.
+      else t.is(audio?.codec_name, 'flac', `${rel}: G.711 turned into FLAC`);
       const duration = Number(probe.format?.duration);
       const indexDuration = rec.end.sec - rec.start.sec + (rec.end.usec - rec.start.usec) / 1e6;
       t.true(Math.abs(duration - indexDuration) <= 0.2, `${rel}: duration ${duration} ~ index ${indexDuration}`);

@@ -1,8 +1,9 @@
 /**
  * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC copied, G.711 A-law /
- * mu-law and G.726 decoded and encoded to Opus (--audio auto). Per codec: the track is there, in the expected codec,
- * as long as the video within one audio frame, and its decode matches ffmpeg's decode of the source elementary
- * stream. Plus the --audio modes and a 10-minute recording for drift.
+ * mu-law and G.726 decoded and encoded to FLAC (--audio auto). Per codec: the track is there, in the expected codec,
+ * as long as the video within one audio frame (one FLAC block), and its decode matches ffmpeg's decode of the source
+ * elementary stream: sample for sample for the speech codecs (FLAC is lossless), by correlation for AAC. Plus the
+ * --audio modes and a 10-minute recording for drift.
  */
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,9 +31,9 @@ const SOURCE_FORMAT: Record<AudioCodec, string[]> = {
 /** What the MP4 carries with --audio auto, and the longest frame of that codec (seconds). */
 const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
   aac: { codec: 'aac', frameSec: 1024 / 16000 },
-  alaw: { codec: 'opus', frameSec: 0.06 },
-  ulaw: { codec: 'opus', frameSec: 0.06 },
-  g726: { codec: 'opus', frameSec: 0.06 },
+  alaw: { codec: 'flac', frameSec: 1024 / 8000 },
+  ulaw: { codec: 'flac', frameSec: 1024 / 8000 },
+  g726: { codec: 'flac', frameSec: 1024 / 8000 },
 };
 /** Samples of lag searched either side when comparing decoded audio with the source. */
 const MAX_LAG = 80;
@@ -77,10 +78,11 @@ async function psWith(codec: AudioCodec, repeat = 1, video: 'h264' | 'h265' = 'h
   return new PsMuxer({ video, audio: codec, maxPesPayload: 4096 }).annexBStream(frames, { audio });
 }
 
-/** The first audio track decoded by ffmpeg to 8 kHz mono 16-bit. */
-async function decodedTrack(file: string): Promise<Int16Array> {
+/** The first audio track decoded by ffmpeg to 16-bit (AAC resampled to 8 kHz mono; the FLAC tracks are 8 kHz mono). */
+async function decodedTrack(file: string, resample = false): Promise<Int16Array> {
   const out = path.join(tmp.dir, `dec-${n++}.s16`);
-  await ffmpeg('-loglevel', 'error', '-y', '-i', file, '-map', '0:a:0', '-ar', '8000', '-ac', '1', '-f', 's16le', out);
+  const to8k = resample ? ['-ar', '8000', '-ac', '1'] : [];
+  await ffmpeg('-loglevel', 'error', '-y', '-i', file, '-map', '0:a:0', ...to8k, '-f', 's16le', out);
   const b = readFileSync(out);
   return new Int16Array(b.buffer, b.byteOffset, b.length / 2);
 }
@@ -90,11 +92,11 @@ const CASES = [
   ...(['alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h265' as const })),
 ];
 for (const { codec, video } of CASES) {
-  test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that sounds like the source`, async (t) => {
+  test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that decodes to the source`, async (t) => {
     const { result, output } = await remux(await psWith(codec, 1, video));
     t.is(result.audioCodec, codec);
     t.true(result.audioKept, result.audioDropReason);
-    t.is(result.audioTranscodedTo, codec === 'aac' ? undefined : 'opus');
+    t.is(result.audioTranscodedTo, codec === 'aac' ? undefined : 'flac');
 
     const probe = await ffprobe('-show_streams', '-show_format', output);
     t.regex(probe.format?.format_name ?? '', /mp4/);
@@ -111,8 +113,18 @@ for (const { codec, video } of CASES) {
     const fixture = await loadAudioFixture(codec);
     const sourceBytes = readFileSync(path.join(fixturesDir(), fixture.info.file));
     const ref8k = await ffmpegDecode(sourceBytes, SOURCE_FORMAT[codec]);
-    const ours = await decodedTrack(output);
-    // The middle second: start and end hold the codecs' ramp-up and padding.
+    const ours = await decodedTrack(output, codec === 'aac');
+    if (codec !== 'aac') {
+      // Lossless: the track is the source's samples from its first one, exactly, for as long as the track lasts.
+      // Every source packet starts before the end of the video: all of them are in the track.
+      t.is(ours.length, ref8k.length, `${ours.length} samples of ${ref8k.length}`);
+      t.true(Math.abs(ours.length / 8000 - da) < 1e-3, `decoded ${ours.length} samples, track ${da} s`);
+      const firstDiff = ours.findIndex((v, i) => v !== ref8k[i]);
+      t.is(firstDiff, -1, `first sample off the source at ${firstDiff}`);
+      t.log(`${codec}: ${ours.length} samples equal the source's; audio ${da} s, video ${dv} s`);
+      return;
+    }
+    // AAC (copied): the middle second; start and end hold the codec's ramp-up and padding.
     const mid = ours.subarray(4000, 12000);
     const { r, lag } = bestCorrelation(mid, ref8k.subarray(4000 - MAX_LAG, 12000 + MAX_LAG), 2 * MAX_LAG);
     t.log(`${codec}: correlation ${r.toFixed(4)} at ${lag - MAX_LAG} samples; audio ${da} s, video ${dv} s`);
@@ -136,7 +148,7 @@ test('--audio copy keeps G.711 as it is in MOV and drops it from MP4 with the re
   t.is(a?.codec_name, 'pcm_alaw');
 });
 
-test('--audio copy drops G.726 (no container carries it as it is); --audio auto in MOV turns it into Opus', async (t) => {
+test('--audio copy drops G.726 (no container carries it as it is); --audio auto in MOV turns it into FLAC', async (t) => {
   const ps = await psWith('g726');
   const copy = await remux(ps, { audio: 'copy', container: 'mov' });
   t.false(copy.result.audioKept);
@@ -144,7 +156,7 @@ test('--audio copy drops G.726 (no container carries it as it is); --audio auto 
   const auto = await remux(ps, { container: 'mov' });
   t.true(auto.result.audioKept);
   const a = (await ffprobe('-show_streams', auto.output)).streams.find((s) => s.codec_type === 'audio');
-  t.is(a?.codec_name, 'opus');
+  t.is(a?.codec_name, 'flac');
 });
 
 test('--audio none writes the video only, whatever the source audio', async (t) => {
@@ -175,20 +187,25 @@ test('an audio codec without a decoder is dropped with its name, and the file is
   );
 });
 
-test('10-minute G.711 recording: the Opus track ends with the video, its samples match the PTS span', async (t) => {
+test("10-minute G.711 recording: the FLAC track ends with the video, its samples are the source's, no drift", async (t) => {
   const repeat = 300; // 300 x 2 s
   const { result, output } = await remux(await psWith('alaw', repeat));
   t.is(result.frames, 50 * repeat);
   const probe = await ffprobe('-show_streams', output);
   const dv = Number(probe.streams.find((s) => s.codec_type === 'video')?.duration);
   const da = Number(probe.streams.find((s) => s.codec_type === 'audio')?.duration);
-  const samples = (await decodedTrack(output)).length;
-  // The source audio spans 600 s of PTS (15000 packets of 40 ms), as the video does (15000 frames of 40 ms).
+  const decoded = await decodedTrack(output);
+  // The source audio spans 600 s of PTS (15000 packets of 40 ms), as the video does (15000 frames of 40 ms); it is
+  // the 2 s fixture 300 times over.
+  const fixture = await loadAudioFixture('alaw');
+  const ref = await ffmpegDecode(readFileSync(path.join(fixturesDir(), fixture.info.file)), SOURCE_FORMAT.alaw);
   const endDiffMs = Math.abs(da - dv) * 1000;
-  const sampleSpanMs = Math.abs(samples / 8000 - 600) * 1000;
   t.log(
-    `video ${dv} s, audio ${da} s (|diff| ${endDiffMs.toFixed(1)} ms); decoded ${samples} samples = ${samples / 8000} s for a 600 s PTS span`,
+    `video ${dv} s, audio ${da} s (|diff| ${endDiffMs.toFixed(1)} ms); decoded ${decoded.length} samples = ${decoded.length / 8000} s for a 600 s PTS span`,
   );
-  t.true(endDiffMs <= 60, `audio ends ${endDiffMs} ms off the video`);
-  t.true(sampleSpanMs <= 60, `decoded ${samples} samples for a 600 s PTS span`);
+  t.is(ref.length, 16000);
+  t.is(decoded.length, 600 * 8000, 'one sample per source sample, none added or lost');
+  t.true(endDiffMs < 1, `audio ends ${endDiffMs} ms off the video`);
+  const firstDiff = decoded.findIndex((v, i) => v !== ref[i % ref.length]);
+  t.is(firstDiff, -1, `decoded sample ${firstDiff} differs from the source`);
 });

@@ -100,7 +100,7 @@ for (const codec of ['h264', 'h265'] as const) {
   });
 }
 
-// Changed with --audio: by default (auto) G.711 goes into MP4 as Opus (test/media/remux-audio.test.ts); --audio copy
+// Changed with --audio: by default (auto) G.711 goes into MP4 as FLAC (test/media/remux-audio.test.ts); --audio copy
 // keeps the old behaviour tested here.
 test('--audio copy: G.711 A-law is dropped from MP4 (with a reason) and kept in MOV', async (t) => {
   const src = await source('h264');

@@ -137,7 +137,7 @@ test('EXTRACTION_TIMEOUT: a file that takes longer has its worker stopped and fa
   t.is(timers.length, 0);
 });
 
-test('--audio reaches the worker: none writes video-only files, auto turns G.711 and G.726 cameras into Opus', async (t) => {
+test('--audio reaches the worker: none writes video-only files, auto turns G.711 and G.726 cameras into FLAC', async (t) => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'hiksync-audio-'));
   t.teardown(() => fs.rm(root, { recursive: true, force: true }));
   const input = path.join(root, 'share');
@@ -182,6 +182,6 @@ test('--audio reaches the worker: none writes video-only files, auto turns G.711
   });
   t.deepEqual(await audioOf('auto'), {
     seen: ['auto'],
-    tracks: { alaw: ['opus'], ulaw: ['opus'], g726: ['opus'], aac: ['aac'] },
+    tracks: { alaw: ['flac'], ulaw: ['flac'], g726: ['flac'], aac: ['aac'] },
   });
 });

@@ -88,7 +88,7 @@ export class RunCommand extends BaseCommand {
         '$0 run --camera garden --since 2024-05-01 --until 2024-05-02 --retention-days 0',
       ],
       ['Run every 10 minutes', 'RUN_MODE=cron CRON_INTERVAL=10 $0 run'],
-      ['Keep G.711 audio as it is (MOV files; MP4 gets it as Opus by default)', '$0 run --container mov'],
+      ['Keep G.711 audio as it is (MOV files; MP4 gets it as FLAC by default)', '$0 run --container mov'],
       ['Video only, no sound', '$0 run --audio none'],
     ],
   });

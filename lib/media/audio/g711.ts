@@ -5,6 +5,7 @@
  * linear; mu-law: all bits inverted, bias 0x84) and give the same values as ffmpeg's pcm_alaw / pcm_mulaw decoders
  * (checked by test/media/audio/g711.test.ts against ffmpeg's decode of the same bytes).
  */
+import type { PcmDecoder } from './pcm-decoder.js';
 
 function alawToLinear(code: number): number {
   const a = code ^ 0x55;
@@ -37,4 +38,22 @@ export function decodeG711(
   const table = law === 'alaw' ? ALAW_TO_PCM : ULAW_TO_PCM;
   for (let i = 0; i < bytes.length; i++) out[i] = table[bytes[i]!]!;
   return out.subarray(0, bytes.length);
+}
+
+/** G.711 as the transcoder's PcmDecoder: 8 kHz mono, one sample per byte, nothing held between payloads. */
+export class G711Decoder implements PcmDecoder {
+  readonly sampleRate = 8000;
+  readonly channels = 1;
+  private out = new Int16Array(4096);
+
+  constructor(readonly law: 'alaw' | 'ulaw') {}
+
+  decode(bytes: Uint8Array): Int16Array {
+    if (this.out.length < bytes.length) this.out = new Int16Array(bytes.length);
+    return decodeG711(this.law, bytes, this.out);
+  }
+
+  flush(): Int16Array {
+    return this.out.subarray(0, 0);
+  }
 }

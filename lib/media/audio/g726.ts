@@ -13,6 +13,8 @@
  * significant bits, ffmpeg's g726).
  */
 
+import type { PcmDecoder } from './pcm-decoder.js';
+
 export type G726Bits = 2 | 3 | 4;
 export type G726Packing = 'le' | 'be';
 
@@ -63,7 +65,11 @@ function toFloat(mag: number, negative: boolean): number {
   return negative ? f - 0x400 : f;
 }
 
-export class G726Decoder {
+/** Also the transcoder's PcmDecoder (8 kHz mono; a payload's leftover bits, less than a code word, are dropped). */
+export class G726Decoder implements PcmDecoder {
+  readonly sampleRate = 8000;
+  readonly channels = 1;
+  private scratch = new Int16Array(0);
   private yl = 34816;
   private yu = 544;
   private dms = 0;
@@ -94,9 +100,16 @@ export class G726Decoder {
     return Math.floor((byteLength * 8) / this.bits);
   }
 
-  /** Decode packed code words; the bits left over at the end of `bytes` (less than one code word) are dropped. */
-  decode(bytes: Uint8Array, out: Int16Array = new Int16Array(this.samplesIn(bytes.length))): Int16Array {
+  /**
+   * Decode packed code words; the bits left over at the end of `bytes` (less than one code word) are dropped. Without
+   * `out`, into a buffer reused by the next call.
+   */
+  decode(bytes: Uint8Array, out?: Int16Array): Int16Array {
     const n = this.samplesIn(bytes.length);
+    if (!out) {
+      if (this.scratch.length < n) this.scratch = new Int16Array(Math.max(n, 4096));
+      out = this.scratch;
+    }
     if (out.length < n) throw new RangeError(`output holds ${out.length} samples, ${n} needed`);
     const bits = this.bits;
     let acc = 0;
@@ -123,6 +136,10 @@ export class G726Decoder {
       out[i] = this.decodeCode(code);
     }
     return out.subarray(0, n);
+  }
+
+  flush(): Int16Array {
+    return this.scratch.subarray(0, 0);
   }
 
   /** One code word to one 16-bit sample. */

@@ -1,7 +1,7 @@
 /**
  * ISO-BMFF boxes (ISO/IEC 14496-12) for exactly what hiksync writes: `ftyp`, the `mdat` header, and a `moov` with
- * one video track (avc1/hvc1) and at most one audio track (mp4a for AAC and MP3, Opus, and QuickTime's alaw/ulaw in
- * MOV), an edit list for a track that starts later than the movie, and the marker as a comment tag. Pure: values in,
+ * one video track (avc1/hvc1) and at most one audio track (mp4a for AAC and MP3, fLaC for FLAC, and QuickTime's
+ * alaw/ulaw in MOV), an edit list for a track that starts later than the movie, and the marker as a comment tag. Pure: values in,
  * bytes out.
  */
 import type { AudioTrackConfig, VideoTrackConfig } from '../mux-sink.js';
@@ -315,11 +315,11 @@ function visualSampleEntry(w: BoxWriter, v: VideoTrackConfig): void {
 }
 
 /** What an audio codec string means for the sample entry. */
-export function audioEntryKind(codec: string): 'aac' | 'mp3' | 'opus' | 'alaw' | 'ulaw' {
+export function audioEntryKind(codec: string): 'aac' | 'mp3' | 'flac' | 'alaw' | 'ulaw' {
   const c = codec.toLowerCase();
   if (c === 'mp3' || c === 'mp4a.6b' || c === 'mp4a.69') return 'mp3';
   if (c === 'aac' || c.startsWith('mp4a.40')) return 'aac';
-  if (c === 'opus') return 'opus';
+  if (c === 'flac') return 'flac';
   if (c === 'alaw' || c === 'ulaw') return c;
   throw new Mp4ConfigError(`audio codec ${codec} cannot be written`);
 }
@@ -338,12 +338,14 @@ function audioSampleEntry(w: BoxWriter, container: Container, a: AudioTrackConfi
     });
     return;
   }
-  w.box(kind === 'opus' ? 'Opus' : 'mp4a', () => {
+  // FLAC's metadata blocks are checked before anything is written.
+  const flacBlocks = kind === 'flac' ? flacMetadataBlocks(a.description) : undefined;
+  w.box(kind === 'flac' ? 'fLaC' : 'mp4a', () => {
     w.zeros(6).u16(1);
-    w.zeros(8); // version 0 (ISO AudioSampleEntry)
+    w.zeros(8); // version 0 (ISO AudioSampleEntry; in MOV the same bytes are a version 0 sound description)
     w.u16(a.numberOfChannels).u16(16).u16(0).u16(0);
-    w.u32(kind === 'opus' ? 48000 * 0x10000 : fixedRate(a.sampleRate));
-    if (kind === 'opus') dOps(w, a);
+    w.u32(fixedRate(a.sampleRate));
+    if (flacBlocks) w.fullBox('dfLa', 0, 0, () => w.bytes(flacBlocks));
     else esds(w, kind === 'aac' ? 0x40 : 0x6b, kind === 'aac' ? a.description : undefined);
   });
 }
@@ -376,21 +378,26 @@ function descriptor(w: BoxWriter, tag: number, length: number, body: () => void)
   body();
 }
 
-/** Opus Specific Box (Opus in ISO-BMFF 4.3.2) from an OpusHead (RFC 7845, little-endian) or defaults. */
-function dOps(w: BoxWriter, a: AudioTrackConfig): void {
-  const h = a.description;
-  const head = h && h.length >= 19 && Buffer.from(h.buffer, h.byteOffset, 8).toString('latin1') === 'OpusHead';
-  const b = head ? Buffer.from(h.buffer, h.byteOffset, h.length) : undefined;
-  w.box('dOps', () => {
-    const channels = b ? b[9]! : a.numberOfChannels;
-    w.u8(0).u8(channels);
-    w.u16(b ? b.readUInt16LE(10) : 0);
-    w.u32(b ? b.readUInt32LE(12) : a.sampleRate);
-    w.i16(b ? b.readInt16LE(16) : 0);
-    const family = b ? b[18]! : 0;
-    w.u8(family);
-    if (family !== 0 && b && b.length >= 21 + channels) w.bytes(b.subarray(19, 21 + channels));
-  });
+/**
+ * The metadata blocks for `dfLa` ("Encapsulation of FLAC in ISO Base Media File Format", xiph.org): a description in
+ * the WebCodecs shape ('fLaC' followed by the stream's metadata blocks) without its signature. STREAMINFO must come
+ * first and the last block must carry the last-block flag.
+ */
+export function flacMetadataBlocks(description: Uint8Array | undefined): Uint8Array {
+  const d = description;
+  if (!d || d.length < 8 + 34 || Buffer.from(d.buffer, d.byteOffset, 4).toString('latin1') !== 'fLaC')
+    throw new Mp4ConfigError('FLAC needs its description: the fLaC signature and a STREAMINFO block');
+  if ((d[4]! & 0x7f) !== 0) throw new Mp4ConfigError('FLAC: the first metadata block is not STREAMINFO');
+  let pos = 4;
+  for (;;) {
+    const last = (d[pos]! & 0x80) !== 0;
+    const end = pos + 4 + ((d[pos + 1]! << 16) | (d[pos + 2]! << 8) | d[pos + 3]!);
+    if (end > d.length) throw new Mp4ConfigError('FLAC: a metadata block runs past the description');
+    pos = end;
+    if (last) break;
+    if (pos + 4 > d.length) throw new Mp4ConfigError('FLAC: no metadata block is marked last');
+  }
+  return d.subarray(4, pos);
 }
 
 function udta(w: BoxWriter, container: Container, marker: string): void {

@@ -12,6 +12,7 @@ import type { AudioSample, AudioTrackConfig, MuxSink, VideoSample, VideoTrackCon
 import { PTS_HZ } from '../timestamps.js';
 import {
   audioEntryKind,
+  flacMetadataBlocks,
   ftyp,
   MDAT_HEADER_SIZE,
   mdatHeader,
@@ -66,6 +67,7 @@ export class Mp4FileWriter implements MuxSink {
     const kind = audioEntryKind(config.codec);
     const pcm = kind === 'alaw' || kind === 'ulaw';
     if (pcm && this.opts.container !== 'mov') throw new Mp4ConfigError(`G.711 ${kind} needs the mov container`);
+    if (kind === 'flac') flacMetadataBlocks(config.description); // throws on a missing or malformed STREAMINFO
     if (!(config.sampleRate > 0) || !(config.numberOfChannels > 0))
       throw new Mp4ConfigError(`audio ${config.sampleRate} Hz, ${config.numberOfChannels} channels`);
     const channels = config.numberOfChannels;

@@ -7,7 +7,9 @@ import { Mp4FileWriter } from '../../../lib/media/mp4/writer.js';
 import { mp4StructureProblem, readMp4Marker } from '../../../lib/media/probe.js';
 import { remuxRange } from '../../../lib/media/remux.js';
 import { PsMuxer } from '../../../tools/synthetic/ps-writer.js';
-import { decodeErrors, ffprobe, frameMd5 } from '../../helpers/media-tools.js';
+import { FlacEncoder, type EncodedAudioFrame } from '../../../lib/media/audio/flac-encoder.js';
+import { decodeErrors, ffmpeg, ffprobe, frameMd5 } from '../../helpers/media-tools.js';
+import { testSignal } from '../audio/ffmpeg-pcm.js';
 import { adtsPackets, makeAac, makeAnnexB, readFrames, tempDir } from '../test-streams.js';
 
 const tmp = tempDir();
@@ -40,7 +42,7 @@ function boxes(b: Buffer, start = 0, end = b.length): Box[] {
 }
 const children = (b: Buffer, box: Box, skip = 0) => boxes(b, box.start + box.header + skip, box.start + box.size);
 /** Bytes between a box's header and its first child (full-box fields, sample entry fields). */
-const FIELDS: Record<string, number> = { stsd: 8, meta: 4, avc1: 78, hvc1: 78, mp4a: 28, Opus: 28, alaw: 44, ulaw: 44 };
+const FIELDS: Record<string, number> = { stsd: 8, meta: 4, avc1: 78, hvc1: 78, mp4a: 28, fLaC: 28, alaw: 44, ulaw: 44 };
 /** The box at `route` ('moov/trak[1]/mdia'); index in brackets for repeated types. */
 function find(b: Buffer, route: string, within?: Box): Box {
   let parent = within;
@@ -267,7 +269,7 @@ test('mov variant: qt brand, G.711 sample entry, QuickTime comment; PCM chunks o
   t.true(Math.abs(Number(a?.duration) - 0.2) < 0.01, `duration ${a?.duration}`);
 });
 
-test('G.711 is refused in MP4; the audio config is generic (MP3 and Opus sample entries)', async (t) => {
+test('G.711 is refused in MP4; the audio config is generic (MP3 sample entry)', async (t) => {
   const w = new Mp4FileWriter(path.join(tmp.dir, 'refused.mp4'), { container: 'mp4' });
   await w.open({ codec: 'h264', width: 16, height: 16, description: new Uint8Array(7) });
   await t.throwsAsync(
@@ -279,29 +281,93 @@ test('G.711 is refused in MP4; the audio config is generic (MP3 and Opus sample 
   );
   await w.abandon();
 
-  for (const [codec, entry] of [
-    ['mp3', 'mp4a'],
-    ['opus', 'Opus'],
-  ] as const) {
-    const file = path.join(tmp.dir, `${codec}.mp4`);
-    const x = new Mp4FileWriter(file, { container: 'mp4' });
-    await x.open({ codec: 'h264', width: 16, height: 16, description: new Uint8Array(7) });
-    const head = Buffer.from('4f707573486561640102380180bb0000000000', 'hex'); // OpusHead: 2 ch, pre-skip 312, 48 kHz
-    await x.addAudio(
-      { data: Buffer.alloc(8), ticks: 0, durationTicks: 1800 },
-      { codec, sampleRate: 48000, numberOfChannels: 2, ...(codec === 'opus' ? { description: head } : {}) },
-    );
-    await x.addVideo([{ parts: [Buffer.from([0, 0, 0, 1, 0x65])], size: 5, key: true, ticks: 0 }]);
-    await x.finish(3600);
-    const b = readFileSync(file);
-    const e = find(b, `moov/trak[1]/mdia/minf/stbl/stsd/${entry}`);
-    if (codec === 'mp3') {
-      const esds = body(b, find(b, 'esds', e));
-      t.is(esds[4 + 2 + 3 + 2], 0x6b, 'MPEG-1 audio object type');
-    } else {
-      const dops = body(b, find(b, 'dOps', e));
-      t.deepEqual([...dops.subarray(0, 4)], [0, 2, 0x01, 0x38], 'version, channels, pre-skip 312');
-      t.is(dops.readUInt32BE(4), 48000);
+  const file = path.join(tmp.dir, 'mp3.mp4');
+  const x = new Mp4FileWriter(file, { container: 'mp4' });
+  await x.open({ codec: 'h264', width: 16, height: 16, description: new Uint8Array(7) });
+  await x.addAudio(
+    { data: Buffer.alloc(8), ticks: 0, durationTicks: 1800 },
+    { codec: 'mp3', sampleRate: 48000, numberOfChannels: 2 },
+  );
+  await x.addVideo([{ parts: [Buffer.from([0, 0, 0, 1, 0x65])], size: 5, key: true, ticks: 0 }]);
+  await x.finish(3600);
+  const b = readFileSync(file);
+  const esds = body(b, find(b, 'esds', find(b, 'moov/trak[1]/mdia/minf/stbl/stsd/mp4a')));
+  t.is(esds[4 + 2 + 3 + 2], 0x6b, 'MPEG-1 audio object type');
+});
+
+/** Real FLAC frames of `pcm` (one frame = one sample) through the writer, after one video frame. */
+async function flacFile(container: 'mp4' | 'mov', pcm: Int16Array, rate: number, channels: number) {
+  const enc = new FlacEncoder(rate, channels);
+  const frames: EncodedAudioFrame[] = [];
+  enc.encode(pcm, (f) => frames.push(f));
+  enc.flush((f) => frames.push(f));
+  const file = path.join(tmp.dir, `flac-${rate}-${channels}.${container}`);
+  const w = new Mp4FileWriter(file, { container });
+  await w.open({ codec: 'h264', width: 16, height: 16, description: new Uint8Array(7) });
+  let ticks = 0;
+  for (const [i, f] of frames.entries()) {
+    const durationTicks = (f.samples * 90000) / rate;
+    await w.addAudio({ data: f.data, ticks, durationTicks }, i === 0 ? enc.decoderConfig : undefined);
+    ticks += durationTicks;
+  }
+  await w.addVideo([{ parts: [Buffer.from([0, 0, 0, 1, 0x65])], size: 5, key: true, ticks: 0 }]);
+  await w.finish(3600);
+  return { file, enc, frames };
+}
+
+for (const container of ['mp4', 'mov'] as const) {
+  test(`FLAC in ${container}: fLaC sample entry, dfLa with STREAMINFO (last block); ffmpeg decodes it losslessly`, async (t) => {
+    for (const [rate, channels] of [
+      [8000, 1],
+      [16000, 2],
+    ] as const) {
+      const pcm = testSignal(rate * channels * 1.3 + channels, rate);
+      const { file, enc, frames } = await flacFile(container, pcm, rate, channels);
+      const b = readFileSync(file);
+      const entry = find(b, 'moov/trak[1]/mdia/minf/stbl/stsd/fLaC');
+      const fields = body(b, entry);
+      t.is(fields.readUInt16BE(6), 1, 'data reference index');
+      t.is(fields.readUInt16BE(16), channels);
+      t.is(fields.readUInt16BE(18), 16, 'sample size');
+      t.is(fields.readUInt32BE(24), rate * 0x10000);
+      const dfla = body(b, find(b, 'dfLa', entry));
+      t.deepEqual([...dfla.subarray(0, 4)], [0, 0, 0, 0], 'version 0, flags 0');
+      t.deepEqual([...dfla.subarray(4, 8)], [0x80, 0, 0, 34], 'STREAMINFO, the last metadata block, 34 bytes');
+      t.deepEqual([...dfla.subarray(8)], [...enc.decoderConfig.description!.subarray(8)]);
+      t.is(find(b, 'moov/trak[1]/mdia/mdhd').type, 'mdhd');
+      t.is(body(b, find(b, 'moov/trak[1]/mdia/minf/stbl/stsz')).readUInt32BE(8), frames.length, 'one frame a sample');
+
+      const probe = await ffprobe('-show_streams', file);
+      const a = probe.streams.find((s) => s.codec_type === 'audio');
+      t.is(a?.codec_name, 'flac');
+      t.is(a?.sample_rate, String(rate));
+      const out = path.join(tmp.dir, `flac-${container}-${rate}.s16`);
+      await ffmpeg('-loglevel', 'error', '-y', '-i', file, '-map', '0:a:0', '-f', 's16le', out);
+      const decoded = readFileSync(out);
+      t.deepEqual(
+        Array.from(new Int16Array(decoded.buffer, decoded.byteOffset, decoded.length / 2)),
+        Array.from(pcm.subarray(0, pcm.length - (pcm.length % channels))),
+        `${container} ${rate} Hz x ${channels}: exact`,
+      );
     }
+  });
+}
+
+test('FLAC without its STREAMINFO description is refused before anything is written', async (t) => {
+  for (const description of [
+    undefined,
+    new Uint8Array(42),
+    new FlacEncoder(8000, 1).decoderConfig.description!.slice(0, 20),
+  ]) {
+    const w = new Mp4FileWriter(path.join(tmp.dir, 'flac-refused.mp4'), { container: 'mp4' });
+    await w.open({ codec: 'h264', width: 16, height: 16, description: new Uint8Array(7) });
+    await t.throwsAsync(
+      w.addAudio(
+        { data: Buffer.alloc(8), ticks: 0, durationTicks: 90 },
+        { codec: 'flac', sampleRate: 8000, numberOfChannels: 1, ...(description ? { description } : {}) },
+      ),
+      { name: 'Mp4ConfigError' },
+    );
+    await w.abandon();
   }
 });
