@@ -2,7 +2,7 @@
  * The seam between the remux session (demux, access units, timelines) and the container writer. The session hands
  * over finished samples; the sink owns the file. Shapes follow what the session has at hand: video samples as lists
  * of byte views (length fields and NAL payloads, never joined), audio packets with the decoder configuration of the
- * first packet in the shape WebCodecs (and mediabunny) take it: `{ codec, sampleRate, numberOfChannels, description? }`.
+ * first packet in the shape WebCodecs takes it: `{ codec, sampleRate, numberOfChannels, description? }`.
  */
 
 export interface VideoTrackConfig {

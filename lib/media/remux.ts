@@ -328,7 +328,7 @@ class RemuxSession {
 
   private onAudio(packet: QueuedAudio): void {
     if (packet.aac && packet.aac.objectType !== 2) {
-      // ADTS can only signal object types 1..4; of those MP4 players (and mediabunny) take AAC-LC only.
+      // ADTS can only signal object types 1..4; of those MP4 players take AAC-LC only.
       this.audioUnsupported ??= `AAC object type ${packet.aac.objectType} (only AAC-LC is carried)`;
       return;
     }
