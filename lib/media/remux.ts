@@ -19,7 +19,7 @@ import { AccessUnitAssembler, type AccessUnit } from './access-units.js';
 import { AdtsFramer, audioSpecificConfig, type AacFrame } from './adts.js';
 import { AbortError, BadContentError, NoVideoError, TruncatedSourceError, UnsupportedCodecError } from '../errors.js';
 import { H264, H265, nalType, type VideoCodec } from './nal.js';
-import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
+import { packHeaderAt, PsDemuxer } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
 import { isSpeechCodec, SpeechTranscoder } from './audio/speech-transcoder.js';
@@ -248,7 +248,9 @@ class RemuxSession {
     private readonly makeSink: () => MuxSink,
     private readonly audioMode: AudioMode = 'auto',
   ) {
-    this.demuxer = new PsDemuxer({ payload: (p) => this.onPayload(p) });
+    this.demuxer = new PsDemuxer({
+      pes: (id, _start, pts, dts, data) => this.onPes(id, pts, dts, data),
+    });
   }
 
   push(chunk: Uint8Array): void {
@@ -264,26 +266,27 @@ class RemuxSession {
     this.assembler?.end({ lastComplete: !this.demuxer.stats.truncatedTail });
   }
 
-  private onPayload(piece: PesPiece): void {
-    const id = piece.streamId;
+  /** One piece of PES payload (a view valid during the call); pts/dts -1 when absent or not the packet's start. */
+  private onPes(id: number, ptsOrNone: number, dtsOrNone: number, data: Uint8Array): void {
+    const pts = ptsOrNone >= 0 ? ptsOrNone : undefined;
     if (id >= 0xe0) {
       if (this.videoId < 0) this.videoId = id;
       if (id !== this.videoId) return;
       if (!this.assembler) {
-        const codec = this.videoCodecFor(id, piece.data);
+        const codec = this.videoCodecFor(id, data);
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
         this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
           views: true,
           buffer: takeBuffer(),
         });
       }
-      this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
+      this.assembler.push(data, pts, dtsOrNone >= 0 ? dtsOrNone : undefined);
       return;
     }
     if (this.audioMode === 'none') return;
     if (this.audioId < 0) {
       this.audioId = id;
-      this.audioCodec = this.audioCodecFor(id, piece.data);
+      this.audioCodec = this.audioCodecFor(id, data);
       if (this.wantsTranscode(this.audioCodec)) {
         this.transcoder = new SpeechTranscoder(this.audioCodec, (p) => this.onAudio(p));
         this.transcodedConfig = this.transcoder.decoderConfig;
@@ -291,17 +294,16 @@ class RemuxSession {
     }
     if (id !== this.audioId) return;
     this.audioPesSeen = true;
-    const pts = piece.start ? piece.pts : undefined;
     if (this.audioCodec === 'aac') {
       this.adts ??= new AdtsFramer((f) =>
         this.onAudio({ data: f.data, pts: f.pts, durationTicks: (f.samples * PTS_HZ) / f.sampleRate, aac: f }),
       );
-      this.adts.push(piece.data, pts);
+      this.adts.push(data, pts);
     } else if (this.transcoder) {
       const t = this.transcoder;
-      this.transcode(() => t.push(piece.data, pts));
+      this.transcode(() => t.push(data, pts));
     } else if (this.audioCodec === 'alaw' || this.audioCodec === 'ulaw') {
-      this.onAudio({ data: Buffer.from(piece.data), pts, durationTicks: (piece.data.length * PTS_HZ) / G711_RATE });
+      this.onAudio({ data: Buffer.from(data), pts, durationTicks: (data.length * PTS_HZ) / G711_RATE });
     }
   }
 

@@ -77,11 +77,27 @@ export class Mp4FileWriter implements MuxSink {
     if (!v || !this.fh) throw new Error('Mp4FileWriter: addVideo() before open()');
     const iov: Uint8Array[] = [];
     let bytes = 0;
+    // Parts that follow each other in memory (the assembler lays the frames of a chunk out back to back, length
+    // fields in place) become one iov entry: a chunk is usually a handful of writev buffers, not one per NAL.
+    let run: Uint8Array | null = null;
+    let runEnd = 0;
+    let runLength = 0;
     for (const s of samples) {
-      for (const p of s.parts) iov.push(p);
+      for (const p of s.parts) {
+        if (run && p.buffer === run.buffer && p.byteOffset === runEnd) {
+          runEnd += p.length;
+          runLength += p.length;
+          continue;
+        }
+        if (run) iov.push(runLength === run.length ? run : new Uint8Array(run.buffer, run.byteOffset, runLength));
+        run = p;
+        runEnd = p.byteOffset + p.length;
+        runLength = p.length;
+      }
       v.tables.add(s.size, s.ticks, s.key);
       bytes += s.size;
     }
+    if (run) iov.push(runLength === run.length ? run : new Uint8Array(run.buffer, run.byteOffset, runLength));
     const at = this.pos;
     v.tables.addChunk(at, samples.length);
     this.pos += bytes;
