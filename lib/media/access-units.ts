@@ -207,9 +207,11 @@ export class AccessUnitAssembler {
 
   private scan(): void {
     const buf = this.buf;
+    // One view bounded by len per scan (not one per start code searched): indexOf has no end bound.
+    const filled = this.len === buf.length ? buf : buf.subarray(0, this.len);
     const hdr = nalHeaderLength(this.codec);
     for (;;) {
-      const sc = findStartCode(buf, this.scanPos, this.len);
+      const sc = findStartCode(filled, this.scanPos);
       if (sc < 0) {
         this.scanPos = Math.max(this.scanPos, this.len - 2);
         break;

@@ -214,6 +214,9 @@ type Queued = { kind: 'video'; au: AccessUnit } | { kind: 'audio'; packet: Queue
 class RemuxSession {
   private readonly demuxer: PsDemuxer;
   private queue: Queued[] = [];
+  /** The queue's other array (reused: drain swaps them), and the samples array handed to the sink. */
+  private spareQueue: Queued[] = [];
+  private readonly samples: VideoSample[] = [];
   private videoId = -1;
   private assembler: AccessUnitAssembler | null = null;
   private audioId = -1;
@@ -363,32 +366,43 @@ class RemuxSession {
    * in the order the packets were demuxed (audio is placed through the latest video frame).
    */
   async drain(): Promise<void> {
+    // Synchronous per item: an await per frame or packet (and a for-of iterator across awaits) was the largest
+    // allocator of the worker (a promise and an async frame per item). Only opening the file and the sink's
+    // occasional writes are awaited.
     while (this.queue.length > 0) {
       const batch = this.queue;
-      this.queue = [];
-      const samples: VideoSample[] = [];
-      for (const item of batch) {
+      this.queue = this.spareQueue;
+      const samples = this.samples;
+      samples.length = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i]!;
         if (item.kind === 'video') {
-          const sample = await this.videoSample(item.au);
-          samples.push(sample);
+          if (!this.out) await this.open(item.au);
+          samples.push(this.videoSample(item.au));
           if (this.frames === 1) {
             // The audio that came before the first frame goes on the timeline right after it.
             const early = this.earlyAudio;
             this.earlyAudio = [];
-            for (const a of early) await this.addAudio(a);
+            for (let j = 0; j < early.length; j++) {
+              const written = this.addAudio(early[j]!);
+              if (written) await written;
+            }
           }
         } else {
-          await this.addAudio(item.packet);
+          const written = this.addAudio(item.packet);
+          if (written) await written;
         }
       }
+      batch.length = 0;
+      this.spareQueue = batch;
       if (samples.length > 0) await this.out!.addVideo(samples);
+      samples.length = 0;
     }
     // Every access unit handed out is written: the assembler may reuse its bytes.
     this.assembler?.release();
   }
 
-  private async videoSample(au: AccessUnit): Promise<VideoSample> {
-    if (!this.out) await this.open(au);
+  private videoSample(au: AccessUnit): VideoSample {
     if (au.pts !== undefined) {
       this.firstPts ??= au.pts;
       this.lastPts = au.pts;
@@ -399,10 +413,11 @@ class RemuxSession {
     return { parts: au.parts ?? [au.data], size: au.size, key: au.key, ticks };
   }
 
-  private async addAudio(a: QueuedAudio): Promise<void> {
-    if (!this.audioKept || !this.out) return;
+  /** Hands a packet to the sink; returns the sink's promise when it writes (rarely), else undefined. */
+  private addAudio(a: QueuedAudio): Promise<void> | undefined {
+    if (!this.audioKept || !this.out) return undefined;
     const ticks = this.audioTimeline.next(a.pts, a.durationTicks);
-    if (ticks === null) return;
+    if (ticks === null) return undefined;
     const packet = { data: a.data, ticks, durationTicks: a.durationTicks };
     if (!this.audioStarted) {
       this.audioStarted = true;
@@ -416,10 +431,9 @@ class RemuxSession {
               description: audioSpecificConfig(a.aac.objectType, a.aac.sampleRate, a.aac.channels),
             }
           : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
-      await this.out.addAudio(packet, decoderConfig);
-      return;
+      return this.out.addAudio(packet, decoderConfig);
     }
-    await this.out.addAudio(packet);
+    return this.out.addAudio(packet);
   }
 
   /** Create the output at the first key frame: its parameter sets give the codec string and picture size. */

@@ -75,7 +75,9 @@ export class VideoTimeline {
   private noteStep(step: number): void {
     this.recentSteps.push(step);
     if (this.recentSteps.length > 8) this.recentSteps.shift();
-    this.frameTicks = Math.min(...this.recentSteps);
+    let min = this.recentSteps[0]!;
+    for (let i = 1; i < this.recentSteps.length; i++) min = Math.min(min, this.recentSteps[i]!);
+    this.frameTicks = min;
   }
 
   /**

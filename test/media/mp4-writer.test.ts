@@ -274,7 +274,7 @@ test('G.711 is refused in MP4; the audio config is generic (MP3 and Opus sample 
     w.addAudio(
       { data: Buffer.alloc(8), ticks: 0, durationTicks: 90 },
       { codec: 'alaw', sampleRate: 8000, numberOfChannels: 1 },
-    ),
+    ) as Promise<void>,
     { name: 'Mp4ConfigError' },
   );
   await w.abandon();

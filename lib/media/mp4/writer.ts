@@ -82,8 +82,11 @@ export class Mp4FileWriter implements MuxSink {
     let run: Uint8Array | null = null;
     let runEnd = 0;
     let runLength = 0;
-    for (const s of samples) {
-      for (const p of s.parts) {
+    // Index loops: for-of over typed and plain arrays allocated an iterator result per element in this async method.
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i]!;
+      for (let j = 0; j < s.parts.length; j++) {
+        const p = s.parts[j]!;
         if (run && p.buffer === run.buffer && p.byteOffset === runEnd) {
           runEnd += p.length;
           runLength += p.length;
@@ -110,14 +113,23 @@ export class Mp4FileWriter implements MuxSink {
     const a = this.audio;
     if (!a || this.pendingAudio.length === 0) return;
     a.tables.addChunk(this.pos, this.pendingAudioSamples);
-    for (const d of this.pendingAudio) iov.push(d);
+    for (let i = 0; i < this.pendingAudio.length; i++) iov.push(this.pendingAudio[i]!);
     this.pos += this.pendingAudioBytes;
     this.pendingAudio = [];
     this.pendingAudioBytes = 0;
     this.pendingAudioSamples = 0;
   }
 
-  async addAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> {
+  /** Queues the packet; a promise only when it writes (see MuxSink). A refused config is a rejected promise. */
+  addAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> | undefined {
+    try {
+      return this.queueAudio(packet, config);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private queueAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> | undefined {
     if (!this.audio) {
       if (!config) throw new Error('Mp4FileWriter: the first audio packet needs its decoder config');
       this.declareAudio(config);
@@ -127,7 +139,7 @@ export class Mp4FileWriter implements MuxSink {
     const time = Math.round((packet.ticks * rate) / PTS_HZ);
     if (a.tables.fixedSize) {
       const n = Math.floor(packet.data.length / a.channels);
-      if (n === 0) return;
+      if (n === 0) return undefined;
       a.tables.addFixed(n, time);
       this.pendingAudioSamples += n;
       this.pushPending(packet.data.subarray(0, n * a.channels));
@@ -141,8 +153,9 @@ export class Mp4FileWriter implements MuxSink {
       const iov: Uint8Array[] = [];
       const at = this.pos;
       this.takeAudio(iov);
-      await this.writeAll(iov, at);
+      return this.writeAll(iov, at);
     }
+    return undefined;
   }
 
   private pushPending(data: Uint8Array): void {
