@@ -6,8 +6,9 @@
  * chunk are written as one chunk of the mdat before the next chunk is demuxed: backpressure).
  * The muxer is behind a small seam (lib/media/mux-sink.ts): the session hands over samples as views, the sink
  * (lib/media/mp4/writer.ts) writes them with writev. Each video byte is copied once on the way, from the read
- * buffer into the assembler's buffer where frame boundaries are found; the Annex-B start codes are replaced by
- * separate 4-byte length fields, no frame is joined into a buffer of its own.
+ * buffer into the assembler's buffer where frame boundaries are found; the Annex-B start codes are overwritten in
+ * place by the 4-byte length fields (a separate field only after a 3-byte start code), no frame is joined into a
+ * buffer of its own.
  * Why moov at the end: a front moov needs the tables before the samples (a bound on the sample count fails when a
  * smart codec varies the frame rate); moov-at-end plays everywhere that matters for files.
  */

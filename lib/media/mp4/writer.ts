@@ -1,8 +1,8 @@
 /**
  * The MP4/MOV file writer behind the remux session's sink seam: `ftyp`, then a streaming `mdat` (64-bit size
  * reserved at the start and patched at the end), then `moov`. Sample bytes are handed to `writev` as the views they
- * arrive as (NAL payloads and their separate 4-byte length fields): nothing is joined or copied on the way to the
- * file, and only the sample tables stay in memory (typed arrays, lib/media/mp4/tables.ts).
+ * arrive as (length-prefixed NAL units; views that touch in memory merged into one entry): nothing is joined or copied
+ * on the way to the file, and only the sample tables stay in memory (typed arrays, lib/media/mp4/tables.ts).
  *
  * Each addVideo() is one chunk of video samples, followed by one chunk of the audio packets received since (so
  * audio and video are interleaved at the read size, ~1 MiB). Writes are positional: the file position is ours.
