@@ -207,9 +207,11 @@ export class AccessUnitAssembler {
 
   private scan(): void {
     const buf = this.buf;
+    // One view bounded by len per scan (not one per start code searched): indexOf has no end bound.
+    const filled = this.len === buf.length ? buf : buf.subarray(0, this.len);
     const hdr = nalHeaderLength(this.codec);
     for (;;) {
-      const sc = findStartCode(buf, this.scanPos, this.len);
+      const sc = findStartCode(filled, this.scanPos);
       if (sc < 0) {
         this.scanPos = Math.max(this.scanPos, this.len - 2);
         break;
@@ -303,23 +305,44 @@ export class AccessUnitAssembler {
     return out;
   }
 
-  /** views mode: length fields and payload views of the current access unit (as lengthPrefixedCopy lays it out). */
+  /**
+   * views mode: the current access unit laid out as lengthPrefixedCopy lays it out, as views. A NAL whose start code
+   * has a zero byte before it (a 4-byte start code, or a trailing zero of the previous NAL: either way a byte no sample
+   * holds, as trailing zeros are cut) gets its length field written IN PLACE over those 4 bytes, so the NALs of a frame
+   * (and the frames of a chunk) are one contiguous run of the buffer: one view, and nothing allocated per NAL. A NAL
+   * after a 3-byte start code (or at the buffer's first byte) gets a separate 4-byte length field.
+   * The bytes overwritten were scanned already and belong to no sample handed out: views are not disturbed.
+   */
   private lengthPrefixedViews(end: number): { parts: Uint8Array[]; size: number } {
     const buf = this.buf;
     const nals = this.curNals;
-    const lengths = Buffer.allocUnsafe(4 * nals.length);
     const parts: Uint8Array[] = [];
     let size = 0;
+    let runFrom = -1;
+    let runTo = -1;
     for (let i = 0; i < nals.length; i++) {
       const from = nals[i]! + 3;
       let to = i + 1 < nals.length ? nals[i + 1]! : end;
       while (to > from && buf[to - 1] === 0) to--; // trailing zeros belong to the next start code
       if (to <= from) continue;
-      const len = lengths.subarray(4 * i, 4 * i + 4);
-      len.writeUInt32BE(to - from, 0);
-      parts.push(len, buf.subarray(from, to));
+      const lengthAt = from - 4;
+      if (lengthAt >= 0 && buf[lengthAt] === 0) {
+        buf.writeUInt32BE(to - from, lengthAt);
+        if (runTo !== lengthAt) {
+          if (runFrom >= 0) parts.push(buf.subarray(runFrom, runTo));
+          runFrom = lengthAt;
+        }
+      } else {
+        if (runFrom >= 0) parts.push(buf.subarray(runFrom, runTo));
+        const length = Buffer.allocUnsafe(4);
+        length.writeUInt32BE(to - from, 0);
+        parts.push(length);
+        runFrom = from;
+      }
+      runTo = to;
       size += 4 + (to - from);
     }
+    if (runFrom >= 0) parts.push(buf.subarray(runFrom, runTo));
     return { parts, size };
   }
 

@@ -37,10 +37,12 @@ export interface AdtsStats {
 }
 
 const MAX_BUFFER = 1 << 20;
+const EMPTY = Buffer.alloc(0);
 
 export class AdtsFramer {
   readonly stats: AdtsStats = { frames: 0, garbageBytes: 0, unsupportedFrames: 0 };
-  private buf = Buffer.alloc(0);
+  /** An unfinished frame carried over from the previous push (copied: pushed bytes are the caller's views). */
+  private buf: Buffer = EMPTY;
   private base = 0;
   private marks: Array<{ pos: number; pts: number }> = [];
 
@@ -48,9 +50,12 @@ export class AdtsFramer {
 
   push(data: Uint8Array, pts?: number): void {
     if (pts !== undefined) this.marks.push({ pos: this.base + this.buf.length, pts });
-    this.buf = this.buf.length === 0 ? Buffer.from(data) : Buffer.concat([this.buf, data]);
+    // Parse the pushed bytes where they are; only a frame that straddles two pushes is joined (copied).
+    const b =
+      this.buf.length === 0
+        ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+        : Buffer.concat([this.buf, data]);
     let pos = 0;
-    const b = this.buf;
     while (pos + 7 <= b.length) {
       if (b[pos] !== 0xff || (b[pos + 1]! & 0xf6) !== 0xf0) {
         pos++;
@@ -91,7 +96,7 @@ export class AdtsFramer {
       pos = b.length;
     }
     this.base += pos;
-    this.buf = pos === b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
+    this.buf = pos === b.length ? EMPTY : Buffer.from(b.subarray(pos));
     // The next frame starts at or after base and takes the latest mark up to its start: of the marks up to base only
     // the last can still be used. Without this, audio without sync words grew the list by one mark per PES.
     let dead = 0;

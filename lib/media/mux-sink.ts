@@ -2,7 +2,7 @@
  * The seam between the remux session (demux, access units, timelines) and the container writer. The session hands
  * over finished samples; the sink owns the file. Shapes follow what the session has at hand: video samples as lists
  * of byte views (length fields and NAL payloads, never joined), audio packets with the decoder configuration of the
- * first packet in the shape WebCodecs (and mediabunny) take it: `{ codec, sampleRate, numberOfChannels, description? }`.
+ * first packet in the shape WebCodecs takes it: `{ codec, sampleRate, numberOfChannels, description? }`.
  */
 
 export interface VideoTrackConfig {
@@ -49,8 +49,11 @@ export interface MuxSink {
   open(video: VideoTrackConfig, audio?: AudioTrackConfig): Promise<void>;
   /** Writes the samples (one chunk) before it settles: their views may point into buffers reused afterwards. */
   addVideo(samples: VideoSample[]): Promise<void>;
-  /** `config` with the first packet when open() had none. */
-  addAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void>;
+  /**
+   * `config` with the first packet when open() had none. Usually only queues the packet (returns undefined: no
+   * promise per packet); returns a promise when it writes.
+   */
+  addAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> | undefined;
   /** Writes what is pending and the tables; `lastVideoDurationTicks` is the last frame's duration. Returns the file size. */
   finish(lastVideoDurationTicks: number): Promise<number>;
   /** After a failure: closes the file (the caller removes it). */

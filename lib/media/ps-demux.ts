@@ -33,7 +33,13 @@ export interface PesPiece {
 }
 
 export interface PsDemuxSink {
-  payload(piece: PesPiece): void;
+  /** Called for each piece unless `pes` is given. */
+  payload?(piece: PesPiece): void;
+  /**
+   * The same pieces without an object per piece (the remux's path: one call per PES packet on the hot path):
+   * `pts`/`dts` are -1 when absent (and always on a piece that is not the start of its packet).
+   */
+  pes?: (streamId: number, start: boolean, pts: number, dts: number, data: Uint8Array) => void;
   streamMap?(map: StreamMap): void;
 }
 
@@ -238,13 +244,20 @@ export class PsDemuxer {
   }
 
   private emit(bytes: Uint8Array): void {
+    const pes = this.sink.pes;
+    if (pes) {
+      const start = this.pendingStart;
+      this.pendingStart = false;
+      pes(this.streamId, start, start ? (this.pendingPts ?? -1) : -1, start ? (this.pendingDts ?? -1) : -1, bytes);
+      return;
+    }
     const piece: PesPiece = { streamId: this.streamId, start: this.pendingStart, data: bytes };
     if (this.pendingStart) {
       if (this.pendingPts !== undefined) piece.pts = this.pendingPts;
       if (this.pendingDts !== undefined) piece.dts = this.pendingDts;
       this.pendingStart = false;
     }
-    this.sink.payload(piece);
+    this.sink.payload?.(piece);
   }
 
   private start(data: Buffer, pos: number): number {

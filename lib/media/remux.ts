@@ -6,8 +6,9 @@
  * chunk are written as one chunk of the mdat before the next chunk is demuxed: backpressure).
  * The muxer is behind a small seam (lib/media/mux-sink.ts): the session hands over samples as views, the sink
  * (lib/media/mp4/writer.ts) writes them with writev. Each video byte is copied once on the way, from the read
- * buffer into the assembler's buffer where frame boundaries are found; the Annex-B start codes are replaced by
- * separate 4-byte length fields, no frame is joined into a buffer of its own.
+ * buffer into the assembler's buffer where frame boundaries are found; the Annex-B start codes are overwritten in
+ * place by the 4-byte length fields (a separate field only after a 3-byte start code), no frame is joined into a
+ * buffer of its own.
  * Why moov at the end: a front moov needs the tables before the samples (a bound on the sample count fails when a
  * smart codec varies the frame rate); moov-at-end plays everywhere that matters for files.
  */
@@ -19,7 +20,7 @@ import { AccessUnitAssembler, type AccessUnit } from './access-units.js';
 import { AdtsFramer, audioSpecificConfig, type AacFrame } from './adts.js';
 import { AbortError, BadContentError, NoVideoError, TruncatedSourceError, UnsupportedCodecError } from '../errors.js';
 import { H264, H265, nalType, type VideoCodec } from './nal.js';
-import { packHeaderAt, PsDemuxer, type PesPiece } from './ps-demux.js';
+import { packHeaderAt, PsDemuxer } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
 import { isSpeechCodec, speechDecoder, SpeechTranscoder } from './audio/speech-transcoder.js';
@@ -214,6 +215,9 @@ type Queued = { kind: 'video'; au: AccessUnit } | { kind: 'audio'; packet: Queue
 class RemuxSession {
   private readonly demuxer: PsDemuxer;
   private queue: Queued[] = [];
+  /** The queue's other array (reused: drain swaps them), and the samples array handed to the sink. */
+  private spareQueue: Queued[] = [];
+  private readonly samples: VideoSample[] = [];
   private videoId = -1;
   private assembler: AccessUnitAssembler | null = null;
   private audioId = -1;
@@ -250,7 +254,9 @@ class RemuxSession {
     private readonly makeSink: () => MuxSink,
     private readonly audioMode: AudioMode = 'auto',
   ) {
-    this.demuxer = new PsDemuxer({ payload: (p) => this.onPayload(p) });
+    this.demuxer = new PsDemuxer({
+      pes: (id, _start, pts, dts, data) => this.onPes(id, pts, dts, data),
+    });
   }
 
   push(chunk: Uint8Array): void {
@@ -266,26 +272,27 @@ class RemuxSession {
     this.assembler?.end({ lastComplete: !this.demuxer.stats.truncatedTail });
   }
 
-  private onPayload(piece: PesPiece): void {
-    const id = piece.streamId;
+  /** One piece of PES payload (a view valid during the call); pts/dts -1 when absent or not the packet's start. */
+  private onPes(id: number, ptsOrNone: number, dtsOrNone: number, data: Uint8Array): void {
+    const pts = ptsOrNone >= 0 ? ptsOrNone : undefined;
     if (id >= 0xe0) {
       if (this.videoId < 0) this.videoId = id;
       if (id !== this.videoId) return;
       if (!this.assembler) {
-        const codec = this.videoCodecFor(id, piece.data);
+        const codec = this.videoCodecFor(id, data);
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
         this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
           views: true,
           buffer: takeBuffer(),
         });
       }
-      this.assembler.push(piece.data, piece.start ? piece.pts : undefined, piece.start ? piece.dts : undefined);
+      this.assembler.push(data, pts, dtsOrNone >= 0 ? dtsOrNone : undefined);
       return;
     }
     if (this.audioMode === 'none') return;
     if (this.audioId < 0) {
       this.audioId = id;
-      this.audioCodec = this.audioCodecFor(id, piece.data);
+      this.audioCodec = this.audioCodecFor(id, data);
       if (this.wantsTranscode(this.audioCodec)) {
         const t = new SpeechTranscoder(speechDecoder(this.audioCodec), this.audioCodec, (p) => {
           this.transcodedConfig ??= t.decoderConfig;
@@ -297,17 +304,16 @@ class RemuxSession {
     }
     if (id !== this.audioId) return;
     this.audioPesSeen = true;
-    const pts = piece.start ? piece.pts : undefined;
     if (this.audioCodec === 'aac') {
       this.adts ??= new AdtsFramer((f) =>
         this.onAudio({ data: f.data, pts: f.pts, durationTicks: (f.samples * PTS_HZ) / f.sampleRate, aac: f }),
       );
-      this.adts.push(piece.data, pts);
+      this.adts.push(data, pts);
     } else if (this.transcoder) {
       const t = this.transcoder;
-      this.transcode(() => t.push(piece.data, pts));
+      this.transcode(() => t.push(data, pts));
     } else if (this.audioCodec === 'alaw' || this.audioCodec === 'ulaw') {
-      this.onAudio({ data: Buffer.from(piece.data), pts, durationTicks: (piece.data.length * PTS_HZ) / G711_RATE });
+      this.onAudio({ data: Buffer.from(data), pts, durationTicks: (data.length * PTS_HZ) / G711_RATE });
     }
   }
 
@@ -334,7 +340,7 @@ class RemuxSession {
 
   private onAudio(packet: QueuedAudio): void {
     if (packet.aac && packet.aac.objectType !== 2) {
-      // ADTS can only signal object types 1..4; of those MP4 players (and mediabunny) take AAC-LC only.
+      // ADTS can only signal object types 1..4; of those MP4 players take AAC-LC only.
       this.audioUnsupported ??= `AAC object type ${packet.aac.objectType} (only AAC-LC is carried)`;
       return;
     }
@@ -367,32 +373,43 @@ class RemuxSession {
    * in the order the packets were demuxed (audio is placed through the latest video frame).
    */
   async drain(): Promise<void> {
+    // Synchronous per item: an await per frame or packet (and a for-of iterator across awaits) was the largest
+    // allocator of the worker (a promise and an async frame per item). Only opening the file and the sink's
+    // occasional writes are awaited.
     while (this.queue.length > 0) {
       const batch = this.queue;
-      this.queue = [];
-      const samples: VideoSample[] = [];
-      for (const item of batch) {
+      this.queue = this.spareQueue;
+      const samples = this.samples;
+      samples.length = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i]!;
         if (item.kind === 'video') {
-          const sample = await this.videoSample(item.au);
-          samples.push(sample);
+          if (!this.out) await this.open(item.au);
+          samples.push(this.videoSample(item.au));
           if (this.frames === 1) {
             // The audio that came before the first frame goes on the timeline right after it.
             const early = this.earlyAudio;
             this.earlyAudio = [];
-            for (const a of early) await this.addAudio(a);
+            for (let j = 0; j < early.length; j++) {
+              const written = this.addAudio(early[j]!);
+              if (written) await written;
+            }
           }
         } else {
-          await this.addAudio(item.packet);
+          const written = this.addAudio(item.packet);
+          if (written) await written;
         }
       }
+      batch.length = 0;
+      this.spareQueue = batch;
       if (samples.length > 0) await this.out!.addVideo(samples);
+      samples.length = 0;
     }
     // Every access unit handed out is written: the assembler may reuse its bytes.
     this.assembler?.release();
   }
 
-  private async videoSample(au: AccessUnit): Promise<VideoSample> {
-    if (!this.out) await this.open(au);
+  private videoSample(au: AccessUnit): VideoSample {
     if (au.pts !== undefined) {
       this.firstPts ??= au.pts;
       this.lastPts = au.pts;
@@ -403,10 +420,11 @@ class RemuxSession {
     return { parts: au.parts ?? [au.data], size: au.size, key: au.key, ticks };
   }
 
-  private async addAudio(a: QueuedAudio): Promise<void> {
-    if (!this.audioKept || !this.out) return;
+  /** Hands a packet to the sink; returns the sink's promise when it writes (rarely), else undefined. */
+  private addAudio(a: QueuedAudio): Promise<void> | undefined {
+    if (!this.audioKept || !this.out) return undefined;
     const ticks = this.audioTimeline.next(a.pts, a.durationTicks);
-    if (ticks === null) return;
+    if (ticks === null) return undefined;
     const packet = { data: a.data, ticks, durationTicks: a.durationTicks };
     if (!this.audioStarted) {
       this.audioStarted = true;
@@ -420,10 +438,9 @@ class RemuxSession {
               description: audioSpecificConfig(a.aac.objectType, a.aac.sampleRate, a.aac.channels),
             }
           : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
-      await this.out.addAudio(packet, decoderConfig);
-      return;
+      return this.out.addAudio(packet, decoderConfig);
     }
-    await this.out.addAudio(packet);
+    return this.out.addAudio(packet);
   }
 
   /** Create the output at the first key frame: its parameter sets give the codec string and picture size. */

@@ -2,7 +2,7 @@
  * 90 kHz PES timestamps -> monotonic output timestamps (90 kHz ticks, first video frame at 0).
  *
  * Camera PTS wrap at 2^33 (every ~26.5 h) and jump when the camera's clock is set. MP4 needs monotonic time
- * (mediabunny refuses a timestamp below the previous GOP's maximum), so any backward step, any forward jump larger
+ * (a decode time may not step back, and players mis-seek over huge gaps), so any backward step, any forward jump larger
  * than `maxJumpTicks` and any missing PTS continue from the previous frame plus the nominal frame duration.
  * Streams are assumed to have no B-frames (camera encoders do not use them), so PTS order is decode order.
  */
@@ -75,7 +75,9 @@ export class VideoTimeline {
   private noteStep(step: number): void {
     this.recentSteps.push(step);
     if (this.recentSteps.length > 8) this.recentSteps.shift();
-    this.frameTicks = Math.min(...this.recentSteps);
+    let min = this.recentSteps[0]!;
+    for (let i = 1; i < this.recentSteps.length; i++) min = Math.min(min, this.recentSteps[i]!);
+    this.frameTicks = min;
   }
 
   /**

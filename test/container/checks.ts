@@ -284,9 +284,18 @@ export function checks(ctx: Context): Check[] {
         });
         a.is(present.stdout.split('\n').filter(Boolean), [], `none of the ${devOnly.length} dev-only packages`);
         a.ok(devOnly.includes('node_modules/typescript'), 'the lockfile lists typescript as dev-only');
+        // Every runtime dependency of package.json is installed (a scoped name lives in its @scope folder).
+        const pkg = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+          dependencies: Record<string, string>;
+        };
+        const deps = Object.keys(pkg.dependencies);
+        a.ok(deps.includes('piscina') && deps.includes('clipanion'), 'package.json lists the runtime dependencies');
         const runtime = await ls('/app/node_modules');
-        for (const dep of ['piscina', 'clipanion', 'sql.js'])
-          a.ok(runtime.includes(dep), `${dep} is installed`);
+        for (const dep of deps) {
+          const [scope, name] = dep.startsWith('@') ? dep.split('/') : [undefined, dep];
+          const installed = scope ? (await ls(`/app/node_modules/${scope}`)).includes(name) : runtime.includes(dep);
+          a.ok(installed, `${dep} is installed`);
+        }
       },
     },
     {

@@ -294,3 +294,52 @@ test('views mode: access units handed out as views stay intact until release(), 
   drain();
   t.is(checked, expected.length);
 });
+
+test('views mode: length fields are written in place over 4-byte start codes, so a frame (and the frames after it) is one contiguous view; 3-byte start codes and extra zeros still give the exact length-prefixed bytes', (t) => {
+  const nal = (first: number, n: number, fill: number) => {
+    const b = Buffer.alloc(n, fill);
+    b[0] = first;
+    b[1] = 0x80 | fill; // first_mb_in_slice = 0
+    return b;
+  };
+  const prefixed = (nals: Buffer[]) =>
+    Buffer.concat(
+      nals.flatMap((n) => {
+        const len = Buffer.alloc(4);
+        len.writeUInt32BE(n.length);
+        return [len, n];
+      }),
+    );
+  // Frame 0: SPS, PPS, IDR; frames 1-3: one slice each. `sc` = the bytes before each NAL of a frame.
+  const frames = [
+    [nal(0x67, 10, 0x11), nal(0x68, 4, 0x12), nal(0x65, 3000, 0x13)],
+    [nal(0x41, 2000, 0x21)],
+    [nal(0x41, 1500, 0x22)],
+    [nal(0x41, 1700, 0x23)],
+    [nal(0x41, 900, 0x24)],
+  ];
+  const run = (startCodes: (frame: number, nalIndex: number) => number[]) => {
+    const es = Buffer.concat(frames.flatMap((f, i) => f.flatMap((n, j) => [Buffer.from(startCodes(i, j)), n])));
+    const got: AccessUnit[] = [];
+    const asm = new AccessUnitAssembler('h264', (au) => got.push(au), { views: true });
+    for (let pos = 0; pos < es.length; pos += 777) asm.push(es.subarray(pos, Math.min(pos + 777, es.length)));
+    asm.end({ lastComplete: true });
+    t.is(got.length, frames.length);
+    got.forEach((au, i) => t.true(Buffer.concat(au.parts!).equals(prefixed(frames[i]!)), `frame ${i} bytes`));
+    return got;
+  };
+  // 4-byte start codes everywhere: after the stream's first byte every frame is ONE view, right after the previous.
+  const four = run(() => [0, 0, 0, 1]);
+  for (let i = 1; i < four.length; i++) {
+    t.is(four[i]!.parts!.length, 1, `frame ${i}: one view`);
+    const prev = four[i - 1]!.parts!.at(-1)!;
+    t.is(four[i]!.parts![0]!.byteOffset, prev.byteOffset + prev.length, `frame ${i} follows frame ${i - 1}`);
+  }
+  // 3-byte start codes: a separate length field before each NAL.
+  const three = run(() => [0, 0, 1]);
+  t.is(three[1]!.parts!.length, 2);
+  t.is(three[1]!.parts![0]!.length, 4);
+  // Extra zero bytes before a start code (x265's trailing_zero_8bits): not part of any sample.
+  const zeros = run((i, j) => (j === 0 && i % 2 === 1 ? [0, 0, 0, 0, 0, 1] : [0, 0, 0, 1]));
+  t.is(zeros.length, frames.length);
+});

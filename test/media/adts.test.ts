@@ -46,3 +46,25 @@ test('audio without sync words keeps one PTS mark, not one per PES; the next fra
   );
   t.is(f.stats.garbageBytes, 10_000 * 16);
 });
+
+test('pushed bytes are parsed in place but never kept: frames and a straddling tail survive the reuse of the input buffer', (t) => {
+  const frames: AacFrame[] = [];
+  const f = new AdtsFramer((a) => frames.push(a));
+  const stream = Buffer.concat([adtsFrame(100), adtsFrame(50), adtsFrame(70), adtsFrame(30)]);
+  const want = [100, 50, 70, 30].map((n) => Buffer.alloc(n, 0x21));
+  const reused = Buffer.alloc(stream.length);
+  // Whole frames in the first push (parsed where they are), then a frame cut across two pushes.
+  for (const [from, to] of [
+    [0, 157],
+    [157, 200],
+    [200, stream.length],
+  ] as const) {
+    stream.copy(reused, 0, from, to);
+    f.push(reused.subarray(0, to - from));
+    reused.fill(0xee); // a framer that kept a view would now hand out 0xee bytes
+  }
+  t.deepEqual(
+    frames.map((a) => a.data),
+    want,
+  );
+});

@@ -173,3 +173,23 @@ test('every single split point of a small stream', (t) => {
     t.deepEqual(r.pts, whole.pts, `cut at ${cut}`);
   }
 });
+
+test('the scalar sink (pes) gets exactly the pieces payload gets: stream, start, pts/dts (-1 when absent), bytes', (t) => {
+  const bytes = sample();
+  for (const chunk of [bytes.length, 7, 61]) {
+    const viaPayload: string[] = [];
+    const viaPes: string[] = [];
+    const key = (id: number, start: boolean, pts: number, dts: number, data: Uint8Array) =>
+      `${id}:${start}:${pts}:${dts}:${Buffer.from(data).toString('hex')}`;
+    const a = new PsDemuxer({
+      payload: (p) => viaPayload.push(key(p.streamId, p.start, p.pts ?? -1, p.dts ?? -1, p.data)),
+    });
+    const b = new PsDemuxer({ pes: (id, start, pts, dts, data) => viaPes.push(key(id, start, pts, dts, data)) });
+    for (let pos = 0; pos < bytes.length; pos += chunk) {
+      a.push(bytes.subarray(pos, pos + chunk));
+      b.push(bytes.subarray(pos, pos + chunk));
+    }
+    t.true(viaPayload.length > 3);
+    t.deepEqual(viaPes, viaPayload, `chunks of ${chunk}`);
+  }
+});

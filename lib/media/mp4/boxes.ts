@@ -275,7 +275,7 @@ function stbl(w: BoxWriter, container: Container, t: MovieTrack): void {
       const sync = tb.sync.view();
       w.fullBox('stss', 0, 0, () => {
         w.u32(sync.length);
-        for (const s of sync) w.u32(s);
+        for (let i = 0; i < sync.length; i++) w.u32(sync[i]!);
       });
     }
     w.fullBox('stsc', 0, 0, () => {
@@ -289,7 +289,7 @@ function stbl(w: BoxWriter, container: Container, t: MovieTrack): void {
       }
       const sizes = tb.sizes.view();
       w.u32(0).u32(sizes.length);
-      for (const s of sizes) w.u32(s);
+      for (let i = 0; i < sizes.length; i++) w.u32(sizes[i]!);
     });
     const co64 = tb.needsCo64();
     w.fullBox(co64 ? 'co64' : 'stco', 0, 0, () => {

@@ -1,8 +1,8 @@
 /**
  * The MP4/MOV file writer behind the remux session's sink seam: `ftyp`, then a streaming `mdat` (64-bit size
  * reserved at the start and patched at the end), then `moov`. Sample bytes are handed to `writev` as the views they
- * arrive as (NAL payloads and their separate 4-byte length fields): nothing is joined or copied on the way to the
- * file, and only the sample tables stay in memory (typed arrays, lib/media/mp4/tables.ts).
+ * arrive as (length-prefixed NAL units; views that touch in memory merged into one entry): nothing is joined or copied
+ * on the way to the file, and only the sample tables stay in memory (typed arrays, lib/media/mp4/tables.ts).
  *
  * Each addVideo() is one chunk of video samples, followed by one chunk of the audio packets received since (so
  * audio and video are interleaved at the read size, ~1 MiB). Writes are positional: the file position is ours.
@@ -79,11 +79,30 @@ export class Mp4FileWriter implements MuxSink {
     if (!v || !this.fh) throw new Error('Mp4FileWriter: addVideo() before open()');
     const iov: Uint8Array[] = [];
     let bytes = 0;
-    for (const s of samples) {
-      for (const p of s.parts) iov.push(p);
+    // Parts that follow each other in memory (the assembler lays the frames of a chunk out back to back, length
+    // fields in place) become one iov entry: a chunk is usually a handful of writev buffers, not one per NAL.
+    let run: Uint8Array | null = null;
+    let runEnd = 0;
+    let runLength = 0;
+    // Index loops: for-of over typed and plain arrays allocated an iterator result per element in this async method.
+    for (let i = 0; i < samples.length; i++) {
+      const s = samples[i]!;
+      for (let j = 0; j < s.parts.length; j++) {
+        const p = s.parts[j]!;
+        if (run && p.buffer === run.buffer && p.byteOffset === runEnd) {
+          runEnd += p.length;
+          runLength += p.length;
+          continue;
+        }
+        if (run) iov.push(runLength === run.length ? run : new Uint8Array(run.buffer, run.byteOffset, runLength));
+        run = p;
+        runEnd = p.byteOffset + p.length;
+        runLength = p.length;
+      }
       v.tables.add(s.size, s.ticks, s.key);
       bytes += s.size;
     }
+    if (run) iov.push(runLength === run.length ? run : new Uint8Array(run.buffer, run.byteOffset, runLength));
     const at = this.pos;
     v.tables.addChunk(at, samples.length);
     this.pos += bytes;
@@ -96,14 +115,23 @@ export class Mp4FileWriter implements MuxSink {
     const a = this.audio;
     if (!a || this.pendingAudio.length === 0) return;
     a.tables.addChunk(this.pos, this.pendingAudioSamples);
-    for (const d of this.pendingAudio) iov.push(d);
+    for (let i = 0; i < this.pendingAudio.length; i++) iov.push(this.pendingAudio[i]!);
     this.pos += this.pendingAudioBytes;
     this.pendingAudio = [];
     this.pendingAudioBytes = 0;
     this.pendingAudioSamples = 0;
   }
 
-  async addAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> {
+  /** Queues the packet; a promise only when it writes (see MuxSink). A refused config is a rejected promise. */
+  addAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> | undefined {
+    try {
+      return this.queueAudio(packet, config);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private queueAudio(packet: AudioSample, config?: AudioTrackConfig): Promise<void> | undefined {
     if (!this.audio) {
       if (!config) throw new Error('Mp4FileWriter: the first audio packet needs its decoder config');
       this.declareAudio(config);
@@ -113,7 +141,7 @@ export class Mp4FileWriter implements MuxSink {
     const time = Math.round((packet.ticks * rate) / PTS_HZ);
     if (a.tables.fixedSize) {
       const n = Math.floor(packet.data.length / a.channels);
-      if (n === 0) return;
+      if (n === 0) return undefined;
       a.tables.addFixed(n, time);
       this.pendingAudioSamples += n;
       this.pushPending(packet.data.subarray(0, n * a.channels));
@@ -127,8 +155,9 @@ export class Mp4FileWriter implements MuxSink {
       const iov: Uint8Array[] = [];
       const at = this.pos;
       this.takeAudio(iov);
-      await this.writeAll(iov, at);
+      return this.writeAll(iov, at);
     }
+    return undefined;
   }
 
   private pushPending(data: Uint8Array): void {

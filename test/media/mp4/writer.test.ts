@@ -276,7 +276,7 @@ test('G.711 is refused in MP4; the audio config is generic (MP3 sample entry)', 
     w.addAudio(
       { data: Buffer.alloc(8), ticks: 0, durationTicks: 90 },
       { codec: 'alaw', sampleRate: 8000, numberOfChannels: 1 },
-    ),
+    ) as Promise<void>,
     { name: 'Mp4ConfigError' },
   );
   await w.abandon();
@@ -365,7 +365,7 @@ test('FLAC without its STREAMINFO description is refused before anything is writ
       w.addAudio(
         { data: Buffer.alloc(8), ticks: 0, durationTicks: 90 },
         { codec: 'flac', sampleRate: 8000, numberOfChannels: 1, ...(description ? { description } : {}) },
-      ),
+      ) as Promise<void>,
       { name: 'Mp4ConfigError' },
     );
     await w.abandon();
