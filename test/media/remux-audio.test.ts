@@ -1,6 +1,6 @@
 /**
- * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC copied, G.711 A-law /
- * mu-law and G.726 decoded and encoded to Opus (--audio auto). Per codec: the track is there, in the expected codec,
+ * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC and MP3 copied, G.711
+ * A-law / mu-law and G.726 decoded and encoded to Opus (--audio auto), MP2 and PCM dropped with the reason. Per codec: the track is there, in the expected codec,
  * as long as the video within one audio frame, and its decode matches ffmpeg's decode of the source elementary
  * stream. Plus the --audio modes and a 10-minute recording for drift.
  */
@@ -26,13 +26,17 @@ const SOURCE_FORMAT: Record<AudioCodec, string[]> = {
   alaw: ['-f', 'alaw', '-ar', '8000', '-ac', '1'],
   ulaw: ['-f', 'mulaw', '-ar', '8000', '-ac', '1'],
   g726: ['-f', 'g726le', '-code_size', '2', '-ar', '8000'],
+  mp2: ['-f', 'mp3'],
+  mp3: ['-f', 'mp3'],
+  pcm: ['-f', 's16le', '-ar', '8000', '-ac', '1'],
 };
 /** What the MP4 carries with --audio auto, and the longest frame of that codec (seconds). */
-const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
+const EXPECTED: Record<Exclude<AudioCodec, 'mp2' | 'pcm'>, { codec: string; frameSec: number }> = {
   aac: { codec: 'aac', frameSec: 1024 / 16000 },
   alaw: { codec: 'opus', frameSec: 0.06 },
   ulaw: { codec: 'opus', frameSec: 0.06 },
   g726: { codec: 'opus', frameSec: 0.06 },
+  mp3: { codec: 'mp3', frameSec: 576 / 16000 },
 };
 /** Samples of lag searched either side when comparing decoded audio with the source. */
 const MAX_LAG = 80;
@@ -86,15 +90,15 @@ async function decodedTrack(file: string): Promise<Int16Array> {
 }
 
 const CASES = [
-  ...(['aac', 'alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h264' as const })),
-  ...(['alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h265' as const })),
+  ...(['aac', 'alaw', 'ulaw', 'g726', 'mp3'] as const).map((codec) => ({ codec, video: 'h264' as const })),
+  ...(['alaw', 'ulaw', 'g726', 'mp3'] as const).map((codec) => ({ codec, video: 'h265' as const })),
 ];
 for (const { codec, video } of CASES) {
   test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that sounds like the source`, async (t) => {
     const { result, output } = await remux(await psWith(codec, 1, video));
     t.is(result.audioCodec, codec);
     t.true(result.audioKept, result.audioDropReason);
-    t.is(result.audioTranscodedTo, codec === 'aac' ? undefined : 'opus');
+    t.is(result.audioTranscodedTo, codec === 'aac' || codec === 'mp3' ? undefined : 'opus');
 
     const probe = await ffprobe('-show_streams', '-show_format', output);
     t.regex(probe.format?.format_name ?? '', /mp4/);
@@ -145,6 +149,58 @@ test('--audio copy drops G.726 (no container carries it as it is); --audio auto 
   t.true(auto.result.audioKept);
   const a = (await ffprobe('-show_streams', auto.output)).streams.find((s) => s.codec_type === 'audio');
   t.is(a?.codec_name, 'opus');
+});
+
+test('MP3 is copied frame for frame: one sample per frame, each 576 samples long at 16 kHz', async (t) => {
+  const { result, output } = await remux(await psWith('mp3'));
+  t.true(result.audioKept);
+  const { audio } = await loadAudioFixture('mp3');
+  const packets = await ffprobe('-select_streams', 'a:0', '-show_packets', '-show_streams', output);
+  const a = packets.streams[0];
+  t.is(a?.sample_rate, '16000');
+  t.is(a?.channels, 1);
+  const sizes = (packets.packets ?? []).map((p) => Number(p.size));
+  // The packets a camera sends for 2 s of video: frames that start before the end.
+  t.deepEqual(
+    sizes,
+    audio.frames.slice(0, sizes.length).map((f) => f.length),
+  );
+  t.true(sizes.length >= Math.floor(2 / (576 / 16000)));
+  const durations = new Set((packets.packets ?? []).map((p) => p.duration));
+  t.deepEqual([...durations], [576], [...durations].join(' '));
+});
+
+test('MP3 and AAC without a program stream map are recognised by their frame headers', async (t) => {
+  for (const codec of ['mp3', 'aac'] as const) {
+    const ps = await psWith(codec);
+    // Turn every program stream map into a padding packet (same length field): the codec must come from the bytes.
+    for (let at = ps.indexOf(Buffer.from([0, 0, 1, 0xbc])); at >= 0; at = ps.indexOf(Buffer.from([0, 0, 1, 0xbc]), at))
+      ps[at + 3] = 0xbe;
+    const { result } = await remux(ps);
+    t.is(result.audioCodec, codec);
+    t.true(result.audioKept, result.audioDropReason);
+  }
+});
+
+test('MP2 and PCM are dropped with the reason (auto and copy); MP3 is kept under copy and in MOV', async (t) => {
+  for (const codec of ['mp2', 'pcm'] as const) {
+    for (const audio of ['auto', 'copy'] as const) {
+      const { result, output } = await remux(await psWith(codec), { audio });
+      t.is(result.audioCodec, codec);
+      t.false(result.audioKept);
+      t.regex(result.audioDropReason ?? '', codec === 'mp2' ? /layer II/ : /PCM/);
+      t.deepEqual(
+        (await ffprobe('-show_streams', output)).streams.map((s) => s.codec_type),
+        ['video'],
+      );
+    }
+  }
+  for (const container of ['mp4', 'mov'] as const) {
+    const { result, output } = await remux(await psWith('mp3'), { audio: 'copy', container });
+    t.true(result.audioKept);
+    const a = (await ffprobe('-show_streams', output)).streams.find((s) => s.codec_type === 'audio');
+    t.is(a?.codec_name, 'mp3');
+  }
 });
 
 test('--audio none writes the video only, whatever the source audio', async (t) => {
