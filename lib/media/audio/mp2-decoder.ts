@@ -186,7 +186,8 @@ export class Mp2Decoder implements PcmDecoder {
   private readonly pcm = new Float64Array(SAMPLES_PER_FRAME * MAX_CHANNELS);
 
   constructor() {
-    this.framer = new MpegAudioFramer((f) => this.onFrame(f));
+    // One decode() call is one PES payload: a frame filling it is decoded at once (its samples belong to that PES).
+    this.framer = new MpegAudioFramer((f) => this.onFrame(f), { pesAligned: true });
   }
 
   decode(bytes: Uint8Array): Int16Array {

@@ -143,6 +143,11 @@ export interface MpegAudioStats {
  * (assigned by stream position, as AdtsFramer does). Sync is taken only on a header followed by a second header of the
  * same stream; once in sync each frame that follows where the last one ended is taken until a header fails (then it
  * searches again). The first stream seen (version, layer, rate) is the stream: frames of another are garbage.
+ *
+ * `pesAligned`: each push() is one whole PES payload, and a frame that ends exactly where the payload ends is taken
+ * without waiting for the next header (cameras put one frame per PES: without this the first frame would come out
+ * one PES late, which a decoder timing its samples by the PES it is fed would misplace). Then the frames found depend
+ * on where the payloads end; without it they do not.
  */
 export class MpegAudioFramer {
   readonly stats: MpegAudioStats = { frames: 0, garbageBytes: 0 };
@@ -152,7 +157,10 @@ export class MpegAudioFramer {
   private locked = false;
   private stream: MpegAudioHeader | null = null;
 
-  constructor(private readonly onFrame: (frame: MpegAudioFrame) => void) {}
+  constructor(
+    private readonly onFrame: (frame: MpegAudioFrame) => void,
+    private readonly options: { pesAligned?: boolean } = {},
+  ) {}
 
   push(data: Uint8Array, pts?: number): void {
     if (pts !== undefined) this.marks.push({ pos: this.base + this.buf.length, pts });
@@ -185,7 +193,7 @@ export class MpegAudioFramer {
       if (!this.locked) {
         // A candidate: it counts only when a header of the same stream follows it (or the stream ends with it).
         if (end + 4 > b.length) {
-          if (!atEnd) break;
+          if (!atEnd && !(this.options.pesAligned && end === b.length)) break;
           if (end !== b.length) {
             pos++;
             this.stats.garbageBytes++;

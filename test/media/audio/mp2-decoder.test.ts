@@ -137,3 +137,12 @@ test('layer III frames are skipped by the MP2 decoder, not decoded as layer II',
   t.true(d.stats.skippedFrames > 10);
   t.is(d.stats.frames, 0);
 });
+
+test('one frame per PES, as cameras write it: each decode() returns the 1152 samples of its frame', async (t) => {
+  const bytes = new Uint8Array(await fs.readFile(path.join(fixturesDir(), 'audio-mp2-16k.mp2')));
+  const d = new Mp2Decoder();
+  const counts: number[] = [];
+  for (let at = 0; at < bytes.length; at += 576) counts.push(d.decode(bytes.subarray(at, at + 576)).length);
+  t.deepEqual(counts, Array<number>(28).fill(1152));
+  t.is(d.flush().length, 0);
+});

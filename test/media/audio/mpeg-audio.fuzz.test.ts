@@ -76,6 +76,29 @@ test('framer: random bytes, sync-rich bytes, damaged MP2 and MP3: frames are inp
   t.pass();
 });
 
+test('framer with pesAligned: frames are still input bytes with valid headers, each PTS once', (t) => {
+  const aligned = (input: Buffer, cuts: readonly number[]): boolean => {
+    const got: MpegAudioFrame[] = [];
+    const f = new MpegAudioFramer((x) => got.push(x), { pesAligned: true });
+    let k = 0;
+    pushChunked(input, cuts, (chunk) => f.push(chunk, k++));
+    f.end();
+    const pts = got.flatMap((x) => (x.pts === undefined ? [] : [x.pts]));
+    return (
+      piecesComeFrom(
+        input,
+        got.map((x) => x.data),
+      ) &&
+      got.every((x) => parseMpegAudioHeader(x.data, 0)?.frameLength === x.data.length) &&
+      new Set(pts).size === pts.length
+    );
+  };
+  for (const input of [bytes, syncy, mutated(MP2)]) {
+    fc.assert(fc.property(input, sizes, withDeadline(aligned)), fuzzParams(0.5));
+  }
+  t.pass();
+});
+
 test('MP2 decoder: random, sync-rich and damaged input never throws and gives 1152 samples per decoded frame', (t) => {
   for (const input of [bytes, syncy, mutated(MP2), mutated(MP3)]) {
     fc.assert(fc.property(input, sizes, withDeadline(decodes)), fuzzParams(0.25));

@@ -107,3 +107,22 @@ test('each frame gets the PTS of the PES it starts in; one frame per PES as came
     Array.from({ length: 28 }, (_, k) => 1000 + k * 6480),
   );
 });
+
+test('pesAligned: a frame filling its PES is delivered with that PES, not one PES later', async (t) => {
+  const bytes = await read('audio-mp2-16k.mp2');
+  for (const pesAligned of [false, true]) {
+    const frames: MpegAudioFrame[] = [];
+    const f = new MpegAudioFramer((x) => frames.push(x), { pesAligned });
+    const after: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      f.push(bytes.subarray(k * 576, (k + 1) * 576), k);
+      after.push(frames.length);
+    }
+    t.deepEqual(after, pesAligned ? [1, 2, 3] : [0, 2, 3]);
+  }
+  // A lone header whose frame does not end with the PES is still not taken.
+  const frames: MpegAudioFrame[] = [];
+  const f = new MpegAudioFramer((x) => frames.push(x), { pesAligned: true });
+  f.push(Buffer.concat([bytes.subarray(0, 576), Buffer.alloc(10, 0x55)]));
+  t.is(frames.length, 0);
+});
