@@ -89,6 +89,9 @@ export function codecOfStreamType(streamType: number): string {
     // on a real recording, see docs/audio.md).
     case 0x96:
       return 'g726';
+    // PCM: no public value either; 0x9A is hiksync's guess, unverified (docs/audio.md).
+    case 0x9a:
+      return 'pcm';
     case 0x10:
       return 'mpeg4-visual';
     case 0x01:

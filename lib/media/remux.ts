@@ -23,7 +23,14 @@ import { H264, H265, nalType, type VideoCodec } from './nal.js';
 import { packHeaderAt, PsDemuxer } from './ps-demux.js';
 import { parseH264Sps, parseH265Sps, ParameterSetError, type VideoParams } from './sps.js';
 import { AudioTimeline, PTS_HZ, VideoTimeline } from './timestamps.js';
-import { isSpeechCodec, speechDecoder, SpeechTranscoder } from './audio/speech-transcoder.js';
+import { isSpeechCodec, speechDecoder, SpeechTranscoder, type SpeechCodec } from './audio/speech-transcoder.js';
+import {
+  mpegAudioCodec,
+  MpegAudioFramer,
+  parseMpegAudioHeader,
+  sniffMpegAudio,
+  type MpegAudioHeader,
+} from './audio/mpeg-audio.js';
 import { removeQuietly } from '../files.js';
 import { pausePoint } from '../pause-points.js';
 import { createShareIo, type ShareIo } from '../share-io.js';
@@ -207,6 +214,8 @@ interface QueuedAudio {
   pts: number | undefined;
   durationTicks: number;
   aac?: AacFrame;
+  /** An MP3 frame copied as it is (its header gives the track's rate and channels). */
+  mpeg?: MpegAudioHeader;
 }
 
 type Queued = { kind: 'video'; au: AccessUnit } | { kind: 'audio'; packet: QueuedAudio };
@@ -223,6 +232,7 @@ class RemuxSession {
   private audioId = -1;
   private audioCodec: AudioCodecName | undefined;
   private adts: AdtsFramer | null = null;
+  private mpegFramer: MpegAudioFramer | null = null;
   private earlyAudio: QueuedAudio[] = [];
   private audioPesSeen = false;
   /** Set when the audio cannot be carried whatever the container (e.g. an AAC profile other than LC). */
@@ -265,6 +275,7 @@ class RemuxSession {
 
   end(): void {
     this.demuxer.end();
+    this.mpegFramer?.end();
     this.transcode(() => this.transcoder?.flush());
     // A closed segment's range ends where the camera finished writing it, on a frame boundary: its last frame is
     // complete unless the last PES packet itself is cut (a range that ends early, a file shorter than the index
@@ -309,6 +320,16 @@ class RemuxSession {
         this.onAudio({ data: f.data, pts: f.pts, durationTicks: (f.samples * PTS_HZ) / f.sampleRate, aac: f }),
       );
       this.adts.push(data, pts);
+    } else if (this.audioCodec === 'mp3') {
+      this.mpegFramer ??= new MpegAudioFramer((f) =>
+        this.onAudio({
+          data: f.data,
+          pts: f.pts,
+          durationTicks: (f.header.samples * PTS_HZ) / f.header.sampleRate,
+          mpeg: f.header,
+        }),
+      );
+      this.mpegFramer.push(data, pts);
     } else if (this.transcoder) {
       const t = this.transcoder;
       this.transcode(() => t.push(data, pts));
@@ -332,10 +353,13 @@ class RemuxSession {
     }
   }
 
-  /** 'auto': a speech codec the container cannot carry as it is (G.711 in MP4; G.726 anywhere) becomes FLAC. */
-  private wantsTranscode(codec: string): codec is 'alaw' | 'ulaw' | 'g726' {
+  /**
+   * 'auto': a codec the container cannot carry as it is, or browsers do not play from it, becomes FLAC: G.711 in MP4;
+   * G.726, MP2 (layer II) and raw PCM anywhere.
+   */
+  private wantsTranscode(codec: string): codec is SpeechCodec {
     if (this.audioMode !== 'auto' || !isSpeechCodec(codec)) return false;
-    return codec === 'g726' || this.container === 'mp4';
+    return (codec !== 'alaw' && codec !== 'ulaw') || this.container === 'mp4';
   }
 
   private onAudio(packet: QueuedAudio): void {
@@ -363,9 +387,13 @@ class RemuxSession {
 
   private audioCodecFor(id: number, data: Uint8Array): string {
     const entry = this.demuxer.streamMap?.entries.find((e) => e.streamId === id);
-    if (entry) return entry.codec;
-    // No program stream map: ADTS has a recognisable sync word; anything else stays unknown (and is dropped).
-    return data.length >= 2 && data[0] === 0xff && (data[1]! & 0xf6) === 0xf0 ? 'aac' : 'unknown';
+    // MPEG audio (stream types 0x03 / 0x04) names no layer: the first frame header says MP1, MP2 or MP3.
+    if (entry) return entry.codec === 'mpeg-audio' ? (mpegLayerOf(data) ?? entry.codec) : entry.codec;
+    // No program stream map: ADTS has a recognisable sync word, MPEG audio a frame header followed by another (or
+    // filling the PES); raw G.711 / G.726 / PCM bytes have neither and stay unknown (and are dropped).
+    if (data.length >= 2 && data[0] === 0xff && (data[1]! & 0xf6) === 0xf0) return 'aac';
+    const mpeg = sniffMpegAudio(data);
+    return mpeg ? mpegAudioCodec(mpeg.layer) : 'unknown';
   }
 
   /**
@@ -437,7 +465,10 @@ class RemuxSession {
               numberOfChannels: a.aac.channels,
               description: audioSpecificConfig(a.aac.objectType, a.aac.sampleRate, a.aac.channels),
             }
-          : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
+          : a.mpeg
+            ? // MP3 as it is: MPEG-4 systems object type 0x6B (the sample entry's esds), what browsers take.
+              { codec: 'mp3', sampleRate: a.mpeg.sampleRate, numberOfChannels: a.mpeg.channels }
+            : { codec: this.audioCodec!, sampleRate: G711_RATE, numberOfChannels: 1 };
       return this.out.addAudio(packet, decoderConfig);
     }
     return this.out.addAudio(packet);
@@ -468,7 +499,7 @@ class RemuxSession {
       this.audioDropReason = this.audioUnsupported;
       return;
     }
-    if (codec === 'aac' || this.transcoding) {
+    if (codec === 'aac' || codec === 'mp3' || this.transcoding) {
       this.audioKept = true;
     } else if (codec === 'alaw' || codec === 'ulaw') {
       if (this.container === 'mov') this.audioKept = true;
@@ -478,7 +509,11 @@ class RemuxSession {
       this.audioDropReason =
         codec === 'g726'
           ? 'G.726 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'
-          : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
+          : codec === 'mp2'
+            ? 'MPEG audio layer II (MP2) is not played by browsers from MP4 (--audio auto turns it into FLAC)'
+            : codec === 'pcm'
+              ? '16-bit PCM is not played by browsers from MP4 (--audio auto turns it into FLAC)'
+              : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
     }
   }
 
@@ -562,3 +597,14 @@ export function sniffVideoCodec(data: Uint8Array): VideoCodec | null {
   return null;
 }
 const START3 = Buffer.from([0, 0, 1]);
+
+/** The MPEG audio layer of the first frame header in the first audio payload ('mp1' | 'mp2' | 'mp3'). */
+function mpegLayerOf(data: Uint8Array): string | undefined {
+  // The payload should start with a frame; a camera that cut one across PES packets starts with its tail.
+  const limit = Math.min(data.length - 4, 4096);
+  for (let at = 0; at <= limit; at++) {
+    const h = parseMpegAudioHeader(data, at);
+    if (h) return mpegAudioCodec(h.layer);
+  }
+  return undefined;
+}

@@ -11,12 +11,18 @@ import type { ServedRequest } from './range-server.js';
 /**
  * The e2e share: H.264 and H.265, with and without sound, small and large frames. The default length mix gives
  * 8 recording lengths (a 0.48 s clip up to 90 s; some recordings continue in the next hiv file), so one camera
- * covers the odd durations. Today AAC stays in the MP4 and G.711 is dropped; when G.711 is kept (transcoded), the
- * h264-alaw outputs have an audio stream and are held to the same audio checks, with no change here.
+ * covers the odd durations. One camera per audio codec the PS carries that hiksync keeps: AAC and MP3 stay in the MP4
+ * as they are; G.711 A-law / mu-law, G.726, MP2 and PCM become FLAC. Every output with an audio stream is held to the
+ * same audio checks, whatever its codec.
  */
 export const CAMERAS: SyntheticCamera[] = [
   { name: 'h264-aac', codec: 'h264', audio: 'aac', events: 8, pictures: 2 },
   { name: 'h264-alaw', codec: 'h264', audio: 'alaw', sdLayout: true, events: 3, pictures: 1 },
+  { name: 'h264-mp3', codec: 'h264', audio: 'mp3', events: 2 },
+  { name: 'h264-ulaw', codec: 'h264', audio: 'ulaw', events: 1 },
+  { name: 'h264-g726', codec: 'h264', audio: 'g726', events: 1 },
+  { name: 'h264-mp2', codec: 'h264', audio: 'mp2', events: 2 },
+  { name: 'h264-pcm', codec: 'h264', audio: 'pcm', events: 1 },
   { name: 'h264-none-large', codec: 'h264', audio: 'none', fixture: 'large', events: 2 },
   { name: 'h265-aac', codec: 'h265', audio: 'aac', events: 2 },
   { name: 'h265-none-large', codec: 'h265', audio: 'none', fixture: 'large', events: 1, pictures: 1 },

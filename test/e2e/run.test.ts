@@ -22,9 +22,14 @@ const CAMERAS = [
     pictures: 5,
   },
   { name: 'Camera-Oprit', codec: 'h264' as const, audio: 'alaw' as const, sdLayout: true, events: 14, pictures: 3 },
+  { name: 'Camera-Achter', codec: 'h264' as const, audio: 'mp3' as const, events: 4, pictures: 1 },
 ];
-const TAGS: Record<string, string> = { 'Camera-Tuin': 'garden', 'Camera-Oprit': 'driveway' };
-const TRANSLATION = 'Camera-Tuin:garden,Camera-Oprit:driveway';
+const TAGS: Record<string, string> = {
+  'Camera-Tuin': 'garden',
+  'Camera-Oprit': 'driveway',
+  'Camera-Achter': 'backyard',
+};
+const TRANSLATION = 'Camera-Tuin:garden,Camera-Oprit:driveway,Camera-Achter:backyard';
 
 function runArgs(share: string, out: string, extra: string[] = []): string[] {
   return [
@@ -108,6 +113,7 @@ test.serial(
       t.is(Number(video?.nb_read_frames), rec.frames, `${rel}: the source's frame count`);
       const audio = probe.streams.find((s) => s.codec_type === 'audio');
       if (rec.audio === 'aac') t.is(audio?.codec_name, 'aac', `${rel}: AAC audio kept`);
+      else if (rec.audio === 'mp3') t.is(audio?.codec_name, 'mp3', `${rel}: MP3 audio kept`);
       // Changed with --audio (default auto): G.711 is no longer dropped from MP4 but decoded and encoded to FLAC.
       else t.is(audio?.codec_name, 'flac', `${rel}: G.711 turned into FLAC`);
       const duration = Number(probe.format?.duration);

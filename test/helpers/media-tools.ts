@@ -61,6 +61,7 @@ export interface ProbeStream {
   width?: number;
   height?: number;
   sample_rate?: string;
+  channels?: number;
   duration?: string;
   nb_frames?: string;
   /** With -count_frames. */
@@ -80,6 +81,8 @@ export interface ProbePacket {
   dts_time?: string;
   pos?: string;
   size?: string;
+  /** In the stream's time base (ffprobe prints it as a number). */
+  duration?: number;
   /** "K_" for a key frame, "__" otherwise (further letters for discard / corrupt). */
   flags?: string;
 }

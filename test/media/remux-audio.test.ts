@@ -1,9 +1,9 @@
 /**
- * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC copied, G.711 A-law /
- * mu-law and G.726 decoded and encoded to FLAC (--audio auto). Per codec: the track is there, in the expected codec,
- * as long as the video within one audio frame (one FLAC block), and its decode matches ffmpeg's decode of the source
- * elementary stream: sample for sample for the speech codecs (FLAC is lossless), by correlation for AAC. Plus the
- * --audio modes and a 10-minute recording for drift.
+ * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC and MP3 copied; G.711
+ * A-law / mu-law, G.726, MP2 and 16-bit PCM decoded and encoded to FLAC (--audio auto). Per codec: the track is there,
+ * in the expected codec, as long as the video within one audio frame (one FLAC block), and its decode matches
+ * ffmpeg's decode of the source elementary stream: sample for sample where the decoder is exact (FLAC is lossless),
+ * by correlation for AAC, MP3 and MP2. Plus the --audio modes and a 10-minute recording for drift.
  */
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,9 @@ const SOURCE_FORMAT: Record<AudioCodec, string[]> = {
   alaw: ['-f', 'alaw', '-ar', '8000', '-ac', '1'],
   ulaw: ['-f', 'mulaw', '-ar', '8000', '-ac', '1'],
   g726: ['-f', 'g726le', '-code_size', '2', '-ar', '8000'],
+  mp2: ['-f', 'mp3'],
+  mp3: ['-f', 'mp3'],
+  pcm: ['-f', 's16le', '-ar', '8000', '-ac', '1'],
 };
 /** What the MP4 carries with --audio auto, and the longest frame of that codec (seconds). */
 const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
@@ -34,6 +37,9 @@ const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
   alaw: { codec: 'flac', frameSec: 1024 / 8000 },
   ulaw: { codec: 'flac', frameSec: 1024 / 8000 },
   g726: { codec: 'flac', frameSec: 1024 / 8000 },
+  mp3: { codec: 'mp3', frameSec: 576 / 16000 },
+  mp2: { codec: 'flac', frameSec: 2048 / 16000 },
+  pcm: { codec: 'flac', frameSec: 1024 / 8000 },
 };
 /** Samples of lag searched either side when comparing decoded audio with the source. */
 const MAX_LAG = 80;
@@ -88,15 +94,18 @@ async function decodedTrack(file: string, resample = false): Promise<Int16Array>
 }
 
 const CASES = [
-  ...(['aac', 'alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h264' as const })),
-  ...(['alaw', 'ulaw', 'g726'] as const).map((codec) => ({ codec, video: 'h265' as const })),
+  ...(['aac', 'alaw', 'ulaw', 'g726', 'mp3', 'mp2', 'pcm'] as const).map((codec) => ({
+    codec,
+    video: 'h264' as const,
+  })),
+  ...(['alaw', 'ulaw', 'g726', 'mp3', 'mp2', 'pcm'] as const).map((codec) => ({ codec, video: 'h265' as const })),
 ];
 for (const { codec, video } of CASES) {
   test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that decodes to the source`, async (t) => {
     const { result, output } = await remux(await psWith(codec, 1, video));
     t.is(result.audioCodec, codec);
     t.true(result.audioKept, result.audioDropReason);
-    t.is(result.audioTranscodedTo, codec === 'aac' ? undefined : 'flac');
+    t.is(result.audioTranscodedTo, codec === 'aac' || codec === 'mp3' ? undefined : 'flac');
 
     const probe = await ffprobe('-show_streams', '-show_format', output);
     t.regex(probe.format?.format_name ?? '', /mp4/);
@@ -113,7 +122,24 @@ for (const { codec, video } of CASES) {
     const fixture = await loadAudioFixture(codec);
     const sourceBytes = readFileSync(path.join(fixturesDir(), fixture.info.file));
     const ref8k = await ffmpegDecode(sourceBytes, SOURCE_FORMAT[codec]);
-    const ours = await decodedTrack(output, codec === 'aac');
+    const mpeg = codec === 'mp2' || codec === 'mp3';
+    const ours = await decodedTrack(output, codec === 'aac' || mpeg);
+    if (mpeg) {
+      // 16 kHz MPEG audio, both decodes resampled to 8 kHz by ffmpeg. The track holds the frames that start before
+      // the end of the video (the fixture runs a little longer): the source's decode from its first sample, as far as
+      // the track goes; the resampler's last few samples see different futures and are left out. MP3 is copied
+      // (ffmpeg decodes the same frames); MP2 is our layer II decoder against ffmpeg's (within 1 LSB before
+      // resampling). The rest of the samples: within 2 LSB.
+      t.is(Number(a?.sample_rate), 16000);
+      t.true(ours.length <= ref8k.length && ours.length >= ref8k.length - 1200, `${ours.length} of ${ref8k.length}`);
+      t.true(Math.abs(ours.length / 8000 - da) < 0.01, `decoded ${ours.length} samples, track ${da} s`);
+      const compared = ours.length - 64;
+      let worst = 0;
+      for (let i = 0; i < compared; i++) worst = Math.max(worst, Math.abs(ours[i]! - ref8k[i]!));
+      t.true(worst <= 2, `largest difference from the source's decode: ${worst}`);
+      t.log(`${codec}: ${compared} samples within ${worst} LSB of the source's; audio ${da} s, video ${dv} s`);
+      return;
+    }
     if (codec !== 'aac') {
       // Lossless: the track is the source's samples from its first one, exactly, for as long as the track lasts.
       // Every source packet starts before the end of the video: all of them are in the track.
@@ -157,6 +183,58 @@ test('--audio copy drops G.726 (no container carries it as it is); --audio auto 
   t.true(auto.result.audioKept);
   const a = (await ffprobe('-show_streams', auto.output)).streams.find((s) => s.codec_type === 'audio');
   t.is(a?.codec_name, 'flac');
+});
+
+test('MP3 is copied frame for frame: one sample per frame, each 576 samples long at 16 kHz', async (t) => {
+  const { result, output } = await remux(await psWith('mp3'));
+  t.true(result.audioKept);
+  const { audio } = await loadAudioFixture('mp3');
+  const packets = await ffprobe('-select_streams', 'a:0', '-show_packets', '-show_streams', output);
+  const a = packets.streams[0];
+  t.is(a?.sample_rate, '16000');
+  t.is(a?.channels, 1);
+  const sizes = (packets.packets ?? []).map((p) => Number(p.size));
+  // The packets a camera sends for 2 s of video: frames that start before the end.
+  t.deepEqual(
+    sizes,
+    audio.frames.slice(0, sizes.length).map((f) => f.length),
+  );
+  t.true(sizes.length >= Math.floor(2 / (576 / 16000)));
+  const durations = new Set((packets.packets ?? []).map((p) => p.duration));
+  t.deepEqual([...durations], [576], [...durations].join(' '));
+});
+
+test('MP3 and AAC without a program stream map are recognised by their frame headers', async (t) => {
+  for (const codec of ['mp3', 'aac'] as const) {
+    const ps = await psWith(codec);
+    // Turn every program stream map into a padding packet (same length field): the codec must come from the bytes.
+    for (let at = ps.indexOf(Buffer.from([0, 0, 1, 0xbc])); at >= 0; at = ps.indexOf(Buffer.from([0, 0, 1, 0xbc]), at))
+      ps[at + 3] = 0xbe;
+    const { result } = await remux(ps);
+    t.is(result.audioCodec, codec);
+    t.true(result.audioKept, result.audioDropReason);
+  }
+});
+
+test('--audio copy drops MP2 and PCM with the reason (auto turns them into FLAC); MP3 is kept under copy and in MOV', async (t) => {
+  for (const codec of ['mp2', 'pcm'] as const) {
+    for (const audio of ['copy'] as const) {
+      const { result, output } = await remux(await psWith(codec), { audio });
+      t.is(result.audioCodec, codec);
+      t.false(result.audioKept);
+      t.regex(result.audioDropReason ?? '', codec === 'mp2' ? /layer II.*auto turns it into FLAC/ : /PCM.*FLAC/);
+      t.deepEqual(
+        (await ffprobe('-show_streams', output)).streams.map((s) => s.codec_type),
+        ['video'],
+      );
+    }
+  }
+  for (const container of ['mp4', 'mov'] as const) {
+    const { result, output } = await remux(await psWith('mp3'), { audio: 'copy', container });
+    t.true(result.audioKept);
+    const a = (await ffprobe('-show_streams', output)).streams.find((s) => s.codec_type === 'audio');
+    t.is(a?.codec_name, 'mp3');
+  }
 });
 
 test('--audio none writes the video only, whatever the source audio', async (t) => {

@@ -6,7 +6,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { splitAdtsFrames, splitSpeechBlocks, type AudioCodec, type AudioFrames } from './audio-frames.js';
+import {
+  splitAdtsFrames,
+  splitMpegAudioFrames,
+  splitSpeechBlocks,
+  type AudioCodec,
+  type AudioFrames,
+} from './audio-frames.js';
 import { splitAccessUnits, type AccessUnit, type VideoCodec } from './es-reader.js';
 import { FixtureError } from './errors.js';
 
@@ -125,7 +131,12 @@ export async function loadAudioFixture(codec: AudioCodec, dir = fixturesDir()): 
   const info = catalog.audio.find((a) => a.codec === codec);
   if (!info) throw new FixtureError(`no ${codec} audio fixture in fixtures.json`);
   const bytes = await readFile(path.join(dir, info.file));
-  const audio = codec === 'aac' ? splitAdtsFrames(bytes) : splitSpeechBlocks(codec, bytes, info.sampleRate);
+  const audio =
+    codec === 'aac'
+      ? splitAdtsFrames(bytes)
+      : codec === 'mp2' || codec === 'mp3'
+        ? splitMpegAudioFrames(codec, bytes)
+        : splitSpeechBlocks(codec, bytes, info.sampleRate);
   return { info, audio };
 }
 

@@ -34,7 +34,19 @@ export const STREAM_TYPE: Readonly<Record<VideoCodec | AudioCodec, number>> = {
   ulaw: 0x91,
   // No public document names G.726's value; 0x96 is what hiksync's reader takes for it (docs/audio.md).
   g726: 0x96,
+  // MPEG audio: 0x03 is ISO/IEC 11172-3 (MPEG-1 rates), 0x04 ISO/IEC 13818-3 (the low rates of the fixtures, 16 kHz);
+  // encodeProgramStreamMap picks by the sample rate.
+  mp2: 0x04,
+  mp3: 0x04,
+  // No public document names a PS stream type for Hikvision's PCM; 0x9A is hiksync's guess (docs/audio.md).
+  pcm: 0x9a,
 };
+
+/** The stream type of an audio codec at a rate: MPEG audio at 32 kHz and up is MPEG-1 (0x03). */
+export function audioStreamType(codec: AudioCodec, sampleRate: number | undefined): number {
+  if ((codec === 'mp2' || codec === 'mp3') && (sampleRate ?? 0) >= 32000) return 0x03;
+  return STREAM_TYPE[codec];
+}
 
 /** Largest PES payload the 16-bit PES_packet_length allows with our longest header (3 + 5 PTS + 8 stuffing). */
 export const MAX_PES_PAYLOAD = 0xffff - 16;
@@ -196,7 +208,8 @@ export function encodeProgramStreamMap(opts: StreamMapOptions, version = 0): Buf
     audioDesc.writeUInt16BE(opts.audio === 'aac' ? 0xfe00 : 0x9000, 2);
     audioDesc.writeUInt32BE(opts.sampleRate ?? 8000, 4);
     audioDesc.writeUInt16BE(0x03ff, 8);
-    entries.push({ streamType: STREAM_TYPE[opts.audio], streamId: AUDIO_STREAM_ID, info: descriptor(0x43, audioDesc) });
+    const streamType = audioStreamType(opts.audio, opts.sampleRate);
+    entries.push({ streamType, streamId: AUDIO_STREAM_ID, info: descriptor(0x43, audioDesc) });
   }
   return encodeStreamMap(entries, hikvisionProgramInfo(), version);
 }

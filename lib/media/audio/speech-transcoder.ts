@@ -8,9 +8,12 @@
 import { FlacEncoder, type AudioDecoderConfigShape, type EncodedAudioFrame } from './flac-encoder.js';
 import { G711Decoder } from './g711.js';
 import { G726Decoder, type G726Bits } from './g726.js';
+import { Mp2Decoder } from './mp2-decoder.js';
+import { PcmS16Decoder } from './pcm.js';
 import type { PcmDecoder } from './pcm-decoder.js';
 
-export type SpeechCodec = 'alaw' | 'ulaw' | 'g726';
+/** The codecs decoded here and re-encoded as FLAC: the speech codecs, MPEG audio layer II and raw 16-bit PCM. */
+export type SpeechCodec = 'alaw' | 'ulaw' | 'g726' | 'mp2' | 'pcm';
 
 export interface TranscodedPacket {
   data: Uint8Array;
@@ -41,7 +44,7 @@ const MAX_HELD_PACKETS = 64;
 export const DEFAULT_G726_BITS: G726Bits = 2;
 
 export function isSpeechCodec(codec: string | undefined): codec is SpeechCodec {
-  return codec === 'alaw' || codec === 'ulaw' || codec === 'g726';
+  return codec === 'alaw' || codec === 'ulaw' || codec === 'g726' || codec === 'mp2' || codec === 'pcm';
 }
 
 /** G.726 code word size from bytes per second (2000, 3000, 4000 for 16, 24, 32 kbit/s), or undefined. */
@@ -70,6 +73,8 @@ export const g726RateGuess: PendingDecoder = {
 
 /** The decoder of a speech codec (G.726: its bit rate guessed from the stream unless given). */
 export function speechDecoder(codec: SpeechCodec, options: { g726Bits?: G726Bits } = {}): PcmDecoder | PendingDecoder {
+  if (codec === 'mp2') return new Mp2Decoder();
+  if (codec === 'pcm') return new PcmS16Decoder();
   if (codec !== 'g726') return new G711Decoder(codec);
   return options.g726Bits ? new G726Decoder(options.g726Bits, 'le') : g726RateGuess;
 }

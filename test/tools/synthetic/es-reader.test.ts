@@ -2,8 +2,14 @@ import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { splitAccessUnits, splitNalUnits, nalType } from '../../../tools/synthetic/es-reader.js';
-import { splitAdtsFrames, splitAlawBlocks } from '../../../tools/synthetic/audio-frames.js';
-import { findPackageRoot, fixturesDir, loadCatalog, loadVideoFixture } from '../../../tools/synthetic/fixtures.js';
+import { splitAdtsFrames, splitAlawBlocks, splitMpegAudioFrames } from '../../../tools/synthetic/audio-frames.js';
+import {
+  findPackageRoot,
+  fixturesDir,
+  loadAudioFixture,
+  loadCatalog,
+  loadVideoFixture,
+} from '../../../tools/synthetic/fixtures.js';
 import { ElementaryStreamError } from '../../../tools/synthetic/errors.js';
 
 const nal = (...bytes: number[]) => Buffer.from(bytes);
@@ -115,6 +121,26 @@ test('audio fixtures split into whole packets', async (t) => {
   t.throws(() => splitAdtsFrames(Buffer.from([0xff, 0xf1, 0x60, 0x40, 0xff, 0xff, 0xfc])), {
     instanceOf: ElementaryStreamError,
   });
+});
+
+test('MPEG audio fixtures split into one frame per packet; PCM into 40 ms blocks', async (t) => {
+  const mp2 = await loadAudioFixture('mp2');
+  t.is(mp2.audio.frames.length, 28);
+  t.true(mp2.audio.frames.every((f) => f.length === 576));
+  t.is(mp2.audio.ticks90k, 6480);
+  const mp3 = await loadAudioFixture('mp3');
+  t.is(mp3.audio.ticks90k, 3240);
+  t.is(
+    mp3.audio.frames.reduce((n, f) => n + f.length, 0),
+    mp3.info.bytes,
+  );
+  const pcm = await loadAudioFixture('pcm');
+  t.is(pcm.audio.frames.length, 50);
+  t.true(pcm.audio.frames.every((f) => f.length === 640));
+  t.is(pcm.audio.ticks90k, 3600);
+  const bytes = await readFile(path.join(fixturesDir(), mp2.info.file));
+  t.throws(() => splitMpegAudioFrames('mp3', bytes), { instanceOf: ElementaryStreamError });
+  t.throws(() => splitMpegAudioFrames('mp2', bytes.subarray(0, 1000)), { instanceOf: ElementaryStreamError });
 });
 
 test('findPackageRoot works from a dist/ location (compiled code)', (t) => {
