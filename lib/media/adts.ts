@@ -2,6 +2,7 @@
  * Streaming ADTS framer: AAC audio elementary-stream bytes (any split) -> raw AAC frames with their stream
  * parameters, PTS assigned to the first frame that starts in the PES that carried it.
  */
+import { PtsMarks } from './pts-marks.js';
 
 export interface AacFrame {
   /** Raw AAC frame (ADTS header removed), owned. */
@@ -44,12 +45,12 @@ export class AdtsFramer {
   /** An unfinished frame carried over from the previous push (copied: pushed bytes are the caller's views). */
   private buf: Buffer = EMPTY;
   private base = 0;
-  private marks: Array<{ pos: number; pts: number }> = [];
+  private readonly marks = new PtsMarks();
 
   constructor(private readonly onFrame: (frame: AacFrame) => void) {}
 
   push(data: Uint8Array, pts?: number): void {
-    if (pts !== undefined) this.marks.push({ pos: this.base + this.buf.length, pts });
+    if (pts !== undefined) this.marks.add(this.base + this.buf.length, pts);
     // Parse the pushed bytes where they are; only a frame that straddles two pushes is joined (copied).
     const b =
       this.buf.length === 0
@@ -74,7 +75,7 @@ export class AdtsFramer {
       const sampleRate = AAC_SAMPLE_RATES[(b[pos + 2]! >> 2) & 0x0f];
       const channels = ((b[pos + 2]! & 0x01) << 2) | (b[pos + 3]! >> 6);
       const blocks = (b[pos + 6]! & 0x03) + 1;
-      const pts = this.takeMark(this.base + pos);
+      const pts = this.marks.take(this.base + pos);
       if (sampleRate === undefined || channels === 0 || blocks !== 1) {
         this.stats.unsupportedFrames++;
       } else {
@@ -97,19 +98,6 @@ export class AdtsFramer {
     }
     this.base += pos;
     this.buf = pos === b.length ? EMPTY : Buffer.from(b.subarray(pos));
-    // The next frame starts at or after base and takes the latest mark up to its start: of the marks up to base only
-    // the last can still be used. Without this, audio without sync words grew the list by one mark per PES.
-    let dead = 0;
-    while (dead + 1 < this.marks.length && this.marks[dead + 1]!.pos <= this.base) dead++;
-    if (dead > 0) this.marks.splice(0, dead);
-  }
-
-  private takeMark(start: number): number | undefined {
-    let taken = 0;
-    while (taken < this.marks.length && this.marks[taken]!.pos <= start) taken++;
-    if (taken === 0) return undefined;
-    const pts = this.marks[taken - 1]!.pts;
-    this.marks.splice(0, taken);
-    return pts;
+    this.marks.forgetBefore(this.base);
   }
 }

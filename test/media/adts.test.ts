@@ -1,5 +1,6 @@
 import test from 'ava';
 import { AdtsFramer, type AacFrame } from '../../lib/media/adts.js';
+import type { PtsMarks } from '../../lib/media/pts-marks.js';
 
 /** One AAC-LC 16 kHz mono ADTS frame (7-byte header, no CRC) with `payload` bytes. */
 function adtsFrame(payload: number): Buffer {
@@ -37,7 +38,7 @@ test('audio without sync words keeps one PTS mark, not one per PES; the next fra
   const f = new AdtsFramer((a) => frames.push(a));
   const junk = Buffer.alloc(16, 0x21);
   for (let i = 0; i < 10_000; i++) f.push(junk, 1000 + i * 1920);
-  const marks = (f as unknown as { marks: unknown[] }).marks.length;
+  const marks = (f as unknown as { marks: PtsMarks }).marks.size;
   t.true(marks <= 2, `${marks} marks pending`);
   f.push(adtsFrame(20));
   t.deepEqual(

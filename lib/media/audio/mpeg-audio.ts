@@ -3,6 +3,7 @@
  * streaming framer over PES payloads (any split, garbage between frames), and content detection for a stream whose
  * program stream map is missing. Pure: bytes in, values out. The framer throws nothing: damage is counted in stats.
  */
+import { PtsMarks } from '../pts-marks.js';
 
 export type MpegVersion = 1 | 2 | 2.5;
 export type MpegLayer = 1 | 2 | 3;
@@ -153,7 +154,7 @@ export class MpegAudioFramer {
   readonly stats: MpegAudioStats = { frames: 0, garbageBytes: 0 };
   private buf = Buffer.alloc(0);
   private base = 0;
-  private marks: Array<{ pos: number; pts: number }> = [];
+  private readonly marks = new PtsMarks();
   private locked = false;
   private stream: MpegAudioHeader | null = null;
 
@@ -163,7 +164,7 @@ export class MpegAudioFramer {
   ) {}
 
   push(data: Uint8Array, pts?: number): void {
-    if (pts !== undefined) this.marks.push({ pos: this.base + this.buf.length, pts });
+    if (pts !== undefined) this.marks.add(this.base + this.buf.length, pts);
     this.buf = this.buf.length === 0 ? Buffer.from(data) : Buffer.concat([this.buf, data]);
     this.scan(false);
   }
@@ -174,7 +175,7 @@ export class MpegAudioFramer {
     this.stats.garbageBytes += this.buf.length;
     this.base += this.buf.length;
     this.buf = Buffer.alloc(0);
-    this.marks = [];
+    this.marks.clear();
   }
 
   private scan(atEnd: boolean): void {
@@ -211,7 +212,7 @@ export class MpegAudioFramer {
         this.stream ??= h;
       }
       const frame: MpegAudioFrame = { data: Buffer.from(b.subarray(pos, end)), header: h };
-      const pts = this.takeMark(this.base + pos);
+      const pts = this.marks.take(this.base + pos);
       if (pts !== undefined) frame.pts = pts;
       this.stats.frames++;
       this.onFrame(frame);
@@ -219,17 +220,6 @@ export class MpegAudioFramer {
     }
     this.base += pos;
     this.buf = pos === b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
-    let dead = 0;
-    while (dead + 1 < this.marks.length && this.marks[dead + 1]!.pos <= this.base) dead++;
-    if (dead > 0) this.marks.splice(0, dead);
-  }
-
-  private takeMark(start: number): number | undefined {
-    let taken = 0;
-    while (taken < this.marks.length && this.marks[taken]!.pos <= start) taken++;
-    if (taken === 0) return undefined;
-    const pts = this.marks[taken - 1]!.pts;
-    this.marks.splice(0, taken);
-    return pts;
+    this.marks.forgetBefore(this.base);
   }
 }
