@@ -157,7 +157,10 @@ test('the main thread never loads the remux code: the CLI reaches no demuxer, re
   t.deepEqual(media, ['lib/media/jpeg.ts', 'lib/media/probe.ts'], 'the media modules the main thread loads');
   t.false(mainThread.has('lib/media/audio/flac-encoder.ts'), 'no audio codec');
   const worker = closure('workers/extract.ts', false);
-  t.true(worker.has('lib/media/remux.ts') && worker.has('lib/media/audio/flac-encoder.ts'), 'the worker does load them');
+  t.true(
+    worker.has('lib/media/remux.ts') && worker.has('lib/media/audio/flac-encoder.ts'),
+    'the worker does load them',
+  );
 });
 
 test('the runtime dependencies are exactly the packages lib/ and workers/ import', (t) => {
