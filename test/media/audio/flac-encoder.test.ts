@@ -55,6 +55,10 @@ const SIGNALS: Array<[string, Int16Array]> = [
   ['full-scale square', square(8000)],
   ['alternating extremes', Int16Array.from({ length: 4096 }, (_, i) => (i % 2 ? 32767 : -32768))],
   ['one sample', Int16Array.of(-5)],
+  // Wasted bits: every sample a multiple of 8 (decoded A-law), of 2^14, and only 0 / -32768 (15 wasted bits).
+  ['A-law-like, multiples of 8', testSignal(8000).map((v) => v & ~7)],
+  ['multiples of 2^14', Int16Array.from({ length: 3000 }, (_, i) => ((i % 5) - 2) * 16384)],
+  ['0 and -32768 only', Int16Array.from({ length: 3000 }, (_, i) => (i % 3 ? 0 : -32768))],
   ['empty', new Int16Array(0)],
 ];
 
@@ -91,6 +95,12 @@ test('sizes: FIXED prediction and Rice coding pay on tonal audio; noise costs at
   t.true(bytes(new Int16Array(n)) < 8 * 20); // CONSTANT subframes: a few bytes a block
   // 16-bit noise: VERBATIM (2 bytes a sample) plus at most 20 header bytes a block.
   t.true(bytes(noise(n)) <= n * 2 + Math.ceil(n / 1024) * 20);
+  // Wasted bits: 3 zero low bits in every sample save about 3 bits a sample (the shifted signal codes as the
+  // signal divided by 8 would, plus the unary field), VERBATIM noise included.
+  const speech = testSignal(n);
+  const shifted = speech.map((v) => v >> 3);
+  t.true(bytes(speech.map((v) => v & ~7)) <= bytes(shifted) + Math.ceil(n / 1024));
+  t.true(bytes(noise(n).map((v) => v & ~7)) <= n * 2 * (13 / 16) + Math.ceil(n / 1024) * 20);
 });
 
 test('tiny blocks and short last blocks (1-3 samples) of every block size code', (t) => {
@@ -166,6 +176,13 @@ test('property: any samples, block size, channel count and feeding round-trip ex
           let v = 0;
           return d.map((x) => (v = Math.max(-32768, Math.min(32767, v * 0.99 + x * 700))) | 0);
         }),
+        // Low bits zero in every sample (wasted bits, 1-15).
+        fc
+          .tuple(
+            fc.integer({ min: 1, max: 15 }),
+            fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 3000 }),
+          )
+          .map(([shift, v]) => v.map((x) => (x >> shift) << shift)),
       ),
       withDeadline((channels: number, blockSize: number, chunk: number, values: number[]) => {
         const pcm = Int16Array.from(values.slice(0, values.length - (values.length % channels)));
@@ -196,6 +213,8 @@ test('ffmpeg decodes the frames to exactly the input (mono 8 kHz, stereo 16 kHz,
   t.deepEqual(Array.from(await ffmpegDecodeFlac(speech, 8000, 1)), Array.from(speech));
   const stereo = Int16Array.from({ length: 2 * 9001 }, (_, i) => (i % 2 ? speech[i >> 1]! : -speech[i >> 1]! >> 1));
   t.deepEqual(Array.from(await ffmpegDecodeFlac(stereo, 16000, 2)), Array.from(stereo));
+  const alaw = speech.map((v) => v & ~7); // wasted bits, as decoded A-law has
+  t.deepEqual(Array.from(await ffmpegDecodeFlac(alaw, 8000, 1)), Array.from(alaw));
   const odd = sine(7777, 20000, 1000, 11025);
   t.deepEqual(Array.from(await ffmpegDecodeFlac(odd, 11025, 1)), Array.from(odd));
 });
