@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { BenchUsageError, parseSize } from './units.js';
 
-export const SCENARIO_GROUPS = ['copy', 'hiksync', 'ffmpeg', 'rerun', 'scan', 'memory', 'audio'] as const;
+export const SCENARIO_GROUPS = ['copy', 'hiksync', 'scaling', 'ffmpeg', 'rerun', 'scan', 'memory', 'audio'] as const;
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
 
 export interface BenchArgs {

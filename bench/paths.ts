@@ -12,4 +12,9 @@ export const cliPath = path.join(repoRoot, 'dist', 'lib', 'cli', 'main.js');
 export const dataDir = path.join(repoRoot, 'bench', 'data');
 /** Every scenario writes here; deleted before and after each run. */
 export const outRoot = path.join(dataDir, 'out');
+/**
+ * The 'scaling' scenarios write here instead: a tmpfs (RAM), so no disk write or fsync bounds the run and the
+ * workers' CPU is what is measured (issue #12: "x2 / x1 >= 1.8 for a CPU-bound share").
+ */
+export const tmpfsOutRoot = '/dev/shm/hiksync-bench-out';
 export const resultsDir = path.join(repoRoot, 'bench', 'results');

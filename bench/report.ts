@@ -81,7 +81,8 @@ export interface BenchReport {
   machine: MachineInfo;
   cache: { cold: boolean; statement: string };
   /** CPU used outside the measured process trees during the runs, as a share of all cores. */
-  outsideCpu: { median: number; max: number };
+  /** repeated: repetitions of wall-time scenarios run again because other load took over 10 % of the machine. */
+  outsideCpu: { median: number; max: number; repeated?: number };
   dataset: {
     dir: string;
     size: number;
@@ -265,6 +266,9 @@ export function resultsMarkdown(report: BenchReport): string {
       `worst ${(100 * report.outsideCpu.max).toFixed(0)} % of the machine` +
       (report.outsideCpu.median > 0.1
         ? '. The machine was not quiet: absolute numbers are noisy; the per-repetition ratios are the steadier figures'
+        : '') +
+      (report.outsideCpu.repeated
+        ? `. ${report.outsideCpu.repeated} tries of wall-time scenarios (copy, hiksync, scaling) were repeated because other load took over 10 % of the machine (up to 2 more tries each, the quietest kept)`
         : ''),
     '',
     '## Data',

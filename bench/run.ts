@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs, type ScenarioGroup } from './args.js';
 import { ensureMainShare, ensureMultiShare, ensureSparseShare, mainRecipe, MULTI_FACTOR } from './dataset.js';
 import { gnuTimeAvailable } from './measure.js';
-import { cliPath, dataDir, repoRoot, resultsDir } from './paths.js';
+import { cliPath, dataDir, repoRoot, resultsDir, tmpfsOutRoot } from './paths.js';
 import { lengthMix, scanRanges, totalBytes, writeRanges, type ByteRange } from './ranges.js';
 import {
   ratioLines,
@@ -35,19 +35,45 @@ import {
   copyScenario,
   ffmpegScenario,
   hiksyncScenario,
+  hiksyncTmpfsScenario,
   multiUnit,
   profileHiksync,
   scanScenario,
 } from './scenarios.js';
 import { childEnv, clearOutputs, findFfmpeg, log, Suite, type Unit } from './suite.js';
-import { dropCaches, machineInfo } from './system.js';
-import { buildTargets, GC_LIMIT } from './targets.js';
+import { dropCaches, freeBytes, machineInfo } from './system.js';
+import { buildTargets, GC_LIMIT, QUIET_GROUPS, QUIET_OTHER_SHARE, QUIET_RETRIES } from './targets.js';
 import { BenchUsageError, formatSize, median } from './units.js';
 
 /**
  * How much of the machine other work took while the scenarios ran: CPU seconds outside the measured process
  * trees per wall second, as a share of all cores (median and worst over every measured run).
  */
+/** The share of the machine's cores that other work used while `s` ran (0 when not measured). */
+function otherShare(s: Sample, cores: number): number {
+  const o = s.extra.outsideCpuSec;
+  return typeof o === 'number' && s.wallSec > 0 ? o / s.wallSec / cores : 0;
+}
+
+async function runOnce(sc: { run(): Promise<Sample> }): Promise<Sample> {
+  try {
+    return await sc.run();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'BENCH_DISK') throw err;
+    return {
+      wallSec: NaN,
+      cpuSec: NaN,
+      peakRssBytes: NaN,
+      bytes: 0,
+      files: 0,
+      failed: 1,
+      exitCode: null,
+      extra: {},
+      note: `harness error: ${(err as Error).message}`,
+    };
+  }
+}
+
 function outsideCpuShare(suite: Suite, cores: number): { median: number; max: number } {
   const shares: number[] = [];
   for (const r of suite.results.values()) {
@@ -125,6 +151,22 @@ async function main(): Promise<number> {
   if (want('copy')) units.push([copyScenario(suite, rangesFile, sourceBytes, maxWorkers, 'warm')]);
   if (want('hiksync'))
     for (let w = 1; w <= maxWorkers; w++) units.push([hiksyncScenario(suite, main, sourceBytes, w, 'warm')]);
+  if (want('scaling')) {
+    // One unit: x1 .. xN back to back, so the ratio compares runs under the same outside load.
+    const room = await freeBytes('/dev/shm').catch(() => 0);
+    if (room >= sourceBytes * 1.2) {
+      units.push(Array.from({ length: maxWorkers }, (_, i) => hiksyncTmpfsScenario(suite, main, i + 1)));
+      suite.notes.push(
+        `scaling: the same hiksync runs with --output ${tmpfsOutRoot} (tmpfs: writes and fsync cost no disk), so the workers' CPU bounds them.`,
+      );
+    } else {
+      for (let w = 1; w <= maxWorkers; w++)
+        suite.skip(
+          { name: `hiksync x${w}, outputs on tmpfs`, group: 'scaling', cache: 'warm', workers: w, data: '1x' },
+          `/dev/shm missing or below ${formatSize(sourceBytes * 1.2)} free`,
+        );
+    }
+  }
   if (want('ffmpeg')) {
     const ff = findFfmpeg();
     if (ff) {
@@ -171,22 +213,22 @@ async function main(): Promise<number> {
     for (const unit of order) {
       for (const sc of unit) {
         log(`rep ${rep + 1}/${args.repeat}: ${sc.name} (${sc.data}, ${sc.cache}) ...`);
-        let sample: Sample;
-        try {
-          sample = await sc.run();
-        } catch (err) {
-          sample = {
-            wallSec: NaN,
-            cpuSec: NaN,
-            peakRssBytes: NaN,
-            bytes: 0,
-            files: 0,
-            failed: 1,
-            exitCode: null,
-            extra: {},
-            note: `harness error: ${(err as Error).message}`,
-          };
-          if ((err as { code?: string }).code === 'BENCH_DISK') throw err;
+        let sample = await runOnce(sc);
+        // Wall-time targets want a quiet machine (issue #12: other load under 10 %): a repetition of a wall-time
+        // scenario that ran beside more is repeated, and the quietest try is kept (the report notes it).
+        if (QUIET_GROUPS.has(sc.group)) {
+          for (
+            let retry = 1;
+            retry <= QUIET_RETRIES && otherShare(sample, machine.cores) > QUIET_OTHER_SHARE;
+            retry++
+          ) {
+            log(
+              `  other load ${(100 * otherShare(sample, machine.cores)).toFixed(0)} % of the machine (> ${100 * QUIET_OTHER_SHARE} %): repeated (${retry}/${QUIET_RETRIES})`,
+            );
+            const again = await runOnce(sc);
+            suite.repeatedForLoad++;
+            if (otherShare(again, machine.cores) < otherShare(sample, machine.cores)) sample = again;
+          }
         }
         suite.record(sc, sample);
         const mbs = sample.bytes / 1e6 / sample.wallSec;
@@ -219,7 +261,7 @@ async function main(): Promise<number> {
     command,
     machine,
     cache: { cold: suite.coldPossible, statement: cacheStatement },
-    outsideCpu: outsideCpuShare(suite, machine.cores),
+    outsideCpu: { ...outsideCpuShare(suite, machine.cores), repeated: suite.repeatedForLoad },
     dataset: {
       dir: path.relative(repoRoot, main.dir),
       size: args.size,

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Share } from './dataset.js';
 import { measure } from './measure.js';
 import { summariseProfiles } from './profile.js';
-import { cliPath, dataDir, distBench, outRoot, repoRoot } from './paths.js';
+import { cliPath, dataDir, distBench, outRoot, repoRoot, tmpfsOutRoot } from './paths.js';
 import type { BenchReport, CacheState, Sample } from './report.js';
 import type { ScanProbeResult } from './scan-probe.js';
 import {
@@ -78,6 +78,26 @@ export function hiksyncScenario(
       await suite.prepareCache(cache);
       const m = await suite.hiksync(share.dir, workers);
       await clearOutputs();
+      return hiksyncSample(m);
+    },
+  };
+}
+
+/**
+ * `hiksync run` with its outputs on a tmpfs: the same share and flags as hiksyncScenario, but no disk write or fsync
+ * in the way, so the run is bound by the workers' CPU (the scaling group: x2 / x1 on a CPU-bound share).
+ */
+export function hiksyncTmpfsScenario(suite: Suite, share: Share, workers: number): Scenario {
+  return {
+    name: `hiksync x${workers}, outputs on tmpfs`,
+    group: 'scaling',
+    cache: 'warm',
+    workers,
+    data: '1x',
+    run: async (): Promise<Sample> => {
+      await suite.prepareCache('warm');
+      const m = await suite.hiksync(share.dir, workers, false, [], tmpfsOutRoot);
+      await clearOutputs(tmpfsOutRoot);
       return hiksyncSample(m);
     },
   };

@@ -136,15 +136,17 @@ export function hiksyncSample(m: Measured): Sample {
   );
 }
 
-export async function clearOutputs(): Promise<void> {
-  await fs.rm(outRoot, { recursive: true, force: true });
-  await fs.mkdir(outRoot, { recursive: true });
+export async function clearOutputs(dir: string = outRoot): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
 }
 
 export class Suite {
   readonly results = new Map<string, ScenarioResult>();
   readonly notes: string[] = [];
   coldPossible = false;
+  /** Repetitions run again because other load exceeded QUIET_OTHER_SHARE (run.ts). */
+  repeatedForLoad = 0;
   private warmList: string[] = [];
 
   constructor(
@@ -196,8 +198,14 @@ export class Suite {
     this.resultFor(sc).skipped = reason;
   }
 
-  async hiksync(input: string, workers: number, keepOutput = false, extraNodeArgs: string[] = []): Promise<Measured> {
-    if (!keepOutput) await clearOutputs();
+  async hiksync(
+    input: string,
+    workers: number,
+    keepOutput = false,
+    extraNodeArgs: string[] = [],
+    output: string = outRoot,
+  ): Promise<Measured> {
+    if (!keepOutput) await clearOutputs(output);
     return measure(
       process.execPath,
       [
@@ -207,7 +215,7 @@ export class Suite {
         '--input',
         input,
         '--output',
-        outRoot,
+        output,
         '--workers',
         String(workers),
         '--json',
