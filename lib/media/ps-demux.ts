@@ -78,7 +78,7 @@ export function codecOfStreamType(streamType: number): string {
     // The other speech codecs of GB/T 28181 program streams (the PS profile Hikvision's follows): named so that a
     // dropped track says which codec it was.
     case 0x92:
-      return 'g722.1';
+      return 'g7221';
     case 0x93:
       return 'g723.1';
     case 0x99:

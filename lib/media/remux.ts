@@ -355,7 +355,7 @@ class RemuxSession {
 
   /**
    * 'auto': a codec the container cannot carry as it is, or browsers do not play from it, becomes FLAC: G.711 in MP4;
-   * G.726, MP2 (layer II) and raw PCM anywhere.
+   * G.726, G.722.1, MP2 (layer II) and raw PCM anywhere.
    */
   private wantsTranscode(codec: string): codec is SpeechCodec {
     if (this.audioMode !== 'auto' || !isSpeechCodec(codec)) return false;
@@ -513,7 +513,9 @@ class RemuxSession {
             ? 'MPEG audio layer II (MP2) is not played by browsers from MP4 (--audio auto turns it into FLAC)'
             : codec === 'pcm'
               ? '16-bit PCM is not played by browsers from MP4 (--audio auto turns it into FLAC)'
-              : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
+              : codec === 'g7221'
+                ? 'G.722.1 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'
+                : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
     }
   }
 

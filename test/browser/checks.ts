@@ -12,7 +12,7 @@ import type { ServedRequest } from './range-server.js';
  * The e2e share: H.264 and H.265, with and without sound, small and large frames. The default length mix gives
  * 8 recording lengths (a 0.48 s clip up to 90 s; some recordings continue in the next hiv file), so one camera
  * covers the odd durations. One camera per audio codec the PS carries that hiksync keeps: AAC and MP3 stay in the MP4
- * as they are; G.711 A-law / mu-law, G.726, MP2 and PCM become FLAC. Every output with an audio stream is held to the
+ * as they are; G.711 A-law / mu-law, G.726, G.722.1, MP2 and PCM become FLAC. Every output with an audio stream is held to the
  * same audio checks, whatever its codec.
  */
 export const CAMERAS: SyntheticCamera[] = [
@@ -23,6 +23,7 @@ export const CAMERAS: SyntheticCamera[] = [
   { name: 'h264-g726', codec: 'h264', audio: 'g726', events: 1 },
   { name: 'h264-mp2', codec: 'h264', audio: 'mp2', events: 2 },
   { name: 'h264-pcm', codec: 'h264', audio: 'pcm', events: 1 },
+  { name: 'h264-g7221', codec: 'h264', audio: 'g7221', events: 1 },
   { name: 'h264-none-large', codec: 'h264', audio: 'none', fixture: 'large', events: 2 },
   { name: 'h265-aac', codec: 'h265', audio: 'aac', events: 2 },
   { name: 'h265-none-large', codec: 'h265', audio: 'none', fixture: 'large', events: 1, pictures: 1 },

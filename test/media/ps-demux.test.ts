@@ -106,7 +106,7 @@ test('stream types: H.264, AAC and private speech codecs', (t) => {
   const r = demux(Buffer.concat([encodePackHeader(0, DEFAULT_MUX_RATE, 0), map]));
   t.deepEqual(
     r.maps[0]!.entries.map((e) => e.codec),
-    ['h264', 'aac', 'g722.1', 'g726', 'stream-type-0x97'],
+    ['h264', 'aac', 'g7221', 'g726', 'stream-type-0x97'],
   );
 });
 

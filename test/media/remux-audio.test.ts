@@ -1,13 +1,16 @@
 /**
  * Every audio codec a Hikvision program stream carries, through remuxRange into MP4: AAC and MP3 copied; G.711
- * A-law / mu-law, G.726, MP2 and 16-bit PCM decoded and encoded to FLAC (--audio auto). Per codec: the track is there,
- * in the expected codec, as long as the video within one audio frame (one FLAC block), and its decode matches
- * ffmpeg's decode of the source elementary stream: sample for sample where the decoder is exact (FLAC is lossless),
- * by correlation for AAC, MP3 and MP2. Plus the --audio modes and a 10-minute recording for drift.
+ * A-law / mu-law, G.726, G.722.1, MP2 and 16-bit PCM decoded and encoded to FLAC (--audio auto). Per codec: the track
+ * is there, in the expected codec, as long as the video within one audio frame (one FLAC block), and its decode
+ * matches ffmpeg's decode of the source elementary stream: sample for sample where the decoder is exact (FLAC is
+ * lossless), by correlation for AAC, MP3 and MP2. G.722.1 (no decoder in the npm ffmpeg): the track equals our
+ * decoder's decode of the source (held to FFmpeg's siren in g7221-decoder.test.ts) and correlates with the signal.
+ * Plus the --audio modes and a 10-minute recording for drift.
  */
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { G7221Decoder } from '../../lib/media/audio/g7221-decoder.js';
 import { remuxRange, type RemuxOptions } from '../../lib/media/remux.js';
 import type { AudioCodec } from '../../tools/synthetic/audio-frames.js';
 import { fixturesDir, loadAudioFixture, loadVideoFixture } from '../../tools/synthetic/fixtures.js';
@@ -27,6 +30,7 @@ const SOURCE_FORMAT: Record<AudioCodec, string[]> = {
   alaw: ['-f', 'alaw', '-ar', '8000', '-ac', '1'],
   ulaw: ['-f', 'mulaw', '-ar', '8000', '-ac', '1'],
   g726: ['-f', 'g726le', '-code_size', '2', '-ar', '8000'],
+  g7221: [], // not read by ffmpeg: the test decodes it with G7221Decoder
   mp2: ['-f', 'mp3'],
   mp3: ['-f', 'mp3'],
   pcm: ['-f', 's16le', '-ar', '8000', '-ac', '1'],
@@ -37,6 +41,7 @@ const EXPECTED: Record<AudioCodec, { codec: string; frameSec: number }> = {
   alaw: { codec: 'flac', frameSec: 1024 / 8000 },
   ulaw: { codec: 'flac', frameSec: 1024 / 8000 },
   g726: { codec: 'flac', frameSec: 1024 / 8000 },
+  g7221: { codec: 'flac', frameSec: 2048 / 16000 },
   mp3: { codec: 'mp3', frameSec: 576 / 16000 },
   mp2: { codec: 'flac', frameSec: 2048 / 16000 },
   pcm: { codec: 'flac', frameSec: 1024 / 8000 },
@@ -94,11 +99,14 @@ async function decodedTrack(file: string, resample = false): Promise<Int16Array>
 }
 
 const CASES = [
-  ...(['aac', 'alaw', 'ulaw', 'g726', 'mp3', 'mp2', 'pcm'] as const).map((codec) => ({
+  ...(['aac', 'alaw', 'ulaw', 'g726', 'g7221', 'mp3', 'mp2', 'pcm'] as const).map((codec) => ({
     codec,
     video: 'h264' as const,
   })),
-  ...(['alaw', 'ulaw', 'g726', 'mp3', 'mp2', 'pcm'] as const).map((codec) => ({ codec, video: 'h265' as const })),
+  ...(['alaw', 'ulaw', 'g726', 'g7221', 'mp3', 'mp2', 'pcm'] as const).map((codec) => ({
+    codec,
+    video: 'h265' as const,
+  })),
 ];
 for (const { codec, video } of CASES) {
   test(`${video} + ${codec} in the PS -> MP4 with a ${EXPECTED[codec].codec} track that decodes to the source`, async (t) => {
@@ -121,6 +129,44 @@ for (const { codec, video } of CASES) {
     // The decoded track against ffmpeg's decode of the source elementary stream (both at 8 kHz).
     const fixture = await loadAudioFixture(codec);
     const sourceBytes = readFileSync(path.join(fixturesDir(), fixture.info.file));
+    if (codec === 'g7221') {
+      // Lossless FLAC of our decode: the track is G7221Decoder's decode of the source, sample for sample (16 kHz), and
+      // that is the source signal one frame late (correlation; the codec is lossy).
+      const ref = Int16Array.from(new G7221Decoder().decode(sourceBytes));
+      const ours = await decodedTrack(output);
+      t.is(Number(a?.sample_rate), 16000);
+      t.is(ours.length, ref.length, `${ours.length} samples of ${ref.length}`);
+      t.true(Math.abs(ours.length / 16000 - da) < 1e-3, `decoded ${ours.length} samples, track ${da} s`);
+      const firstDiff = ours.findIndex((v, i) => v !== ref[i]);
+      t.is(firstDiff, -1, `first sample off our decode of the source at ${firstDiff}`);
+      const signal = readFileSync(path.join(fixturesDir(), 'audio-g7221-16k.ref.s16'));
+      const ffmpegSiren = new Int16Array(signal.buffer, signal.byteOffset, signal.length / 2);
+      const { r, lag } = bestCorrelation(
+        ours.subarray(4000, 28000),
+        ffmpegSiren.subarray(4000 - MAX_LAG, 28000 + MAX_LAG),
+        2 * MAX_LAG,
+      );
+      t.true(r > 0.999 && lag === MAX_LAG, `correlation with FFmpeg's siren decode ${r} at ${lag - MAX_LAG}`);
+      // And the signal the fixture was coded from (make-fixtures.sh SPEECH16), one 320-sample frame earlier.
+      const source = Int16Array.from({ length: ours.length }, (_, i) => {
+        const x = i / 16000;
+        const v =
+          0.4 * Math.sin(2 * Math.PI * 440 * x) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 1.5 * x)) +
+          0.2 * Math.sin(2 * Math.PI * 1230 * x) +
+          0.1 * Math.sin(2 * Math.PI * 3100 * x);
+        return Math.round(v * 32767);
+      });
+      const s = bestCorrelation(
+        ours.subarray(4000 + 320, 28000 + 320),
+        source.subarray(4000 - MAX_LAG, 28000 + MAX_LAG),
+        2 * MAX_LAG,
+      );
+      t.true(s.r > 0.99 && s.lag === MAX_LAG, `correlation with the source signal ${s.r} at ${s.lag - MAX_LAG}`);
+      t.log(
+        `${codec}: ${ours.length} samples equal our decode of the source; r ${s.r.toFixed(4)} with the signal; audio ${da} s, video ${dv} s`,
+      );
+      return;
+    }
     const ref8k = await ffmpegDecode(sourceBytes, SOURCE_FORMAT[codec]);
     const mpeg = codec === 'mp2' || codec === 'mp3';
     const ours = await decodedTrack(output, codec === 'aac' || mpeg);
@@ -216,13 +262,16 @@ test('MP3 and AAC without a program stream map are recognised by their frame hea
   }
 });
 
-test('--audio copy drops MP2 and PCM with the reason (auto turns them into FLAC); MP3 is kept under copy and in MOV', async (t) => {
-  for (const codec of ['mp2', 'pcm'] as const) {
+test('--audio copy drops MP2, PCM and G.722.1 with the reason (auto turns them into FLAC); MP3 is kept under copy and in MOV', async (t) => {
+  for (const codec of ['mp2', 'pcm', 'g7221'] as const) {
     for (const audio of ['copy'] as const) {
       const { result, output } = await remux(await psWith(codec), { audio });
       t.is(result.audioCodec, codec);
       t.false(result.audioKept);
-      t.regex(result.audioDropReason ?? '', codec === 'mp2' ? /layer II.*auto turns it into FLAC/ : /PCM.*FLAC/);
+      t.regex(
+        result.audioDropReason ?? '',
+        codec === 'mp2' ? /layer II.*auto turns it into FLAC/ : codec === 'pcm' ? /PCM.*FLAC/ : /G\.722\.1.*FLAC/,
+      );
       t.deepEqual(
         (await ffprobe('-show_streams', output)).streams.map((s) => s.codec_type),
         ['video'],
@@ -249,15 +298,15 @@ test('--audio none writes the video only, whatever the source audio', async (t) 
 
 test('an audio codec without a decoder is dropped with its name, and the file is still written', async (t) => {
   const ps = await psWith('alaw');
-  // The stream map's audio entry: stream type 0x90 (G.711 A-law), stream id 0xC0 -> 0x92 (G.722.1).
+  // The stream map's audio entry: stream type 0x90 (G.711 A-law), stream id 0xC0 -> 0x93 (G.723.1).
   const map = ps.indexOf(Buffer.from([0, 0, 1, 0xbc]));
   const entry = ps.indexOf(Buffer.from([0x90, 0xc0]), map);
   t.true(map >= 0 && entry > map);
-  ps[entry] = 0x92;
+  ps[entry] = 0x93;
   const { result, output } = await remux(ps);
-  t.is(result.audioCodec, 'g722.1');
+  t.is(result.audioCodec, 'g723.1');
   t.false(result.audioKept);
-  t.regex(result.audioDropReason ?? '', /g722\.1 is not supported/);
+  t.regex(result.audioDropReason ?? '', /g723\.1 is not supported/);
   t.is(result.frames, 50);
   t.deepEqual(
     (await ffprobe('-show_streams', output)).streams.map((s) => s.codec_type),

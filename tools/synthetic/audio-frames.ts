@@ -1,15 +1,18 @@
 /**
  * Cut audio fixtures into the packets a camera puts in its audio PES: one ADTS frame (1024 samples) for AAC, one
- * MPEG audio frame for MP2 / MP3, a fixed 40 ms block for the speech codecs (G.711 A-law / mu-law, G.726) and 16-bit
+ * MPEG audio frame for MP2 / MP3, a fixed 40 ms block for the speech codecs (G.711 A-law / mu-law, G.726, G.722.1) and 16-bit
  * PCM. Pure: bytes in, values out. The MPEG audio header is read here on its own (not with lib/media's parser).'
  */
 import { ElementaryStreamError } from './errors.js';
 
 export type AudioCodec = 'aac' | 'mp2' | 'mp3' | SpeechCodec;
-export type SpeechCodec = 'alaw' | 'ulaw' | 'g726' | 'pcm';
+export type SpeechCodec = 'alaw' | 'ulaw' | 'g726' | 'g7221' | 'pcm';
 
-/** Bits per 8 kHz sample of each speech codec as the fixtures hold it (G.726 at 16 kbit/s, RFC 3551 packing). */
-export const SPEECH_BITS: Readonly<Record<SpeechCodec, number>> = { alaw: 8, ulaw: 8, g726: 2, pcm: 16 };
+/**
+ * Bits per sample of each speech codec as the fixtures hold it (G.726 at 16 kbit/s, RFC 3551 packing; G.722.1 at
+ * 16 kbit/s and 16 kHz: a 40 ms block is two 40-byte frames).
+ */
+export const SPEECH_BITS: Readonly<Record<SpeechCodec, number>> = { alaw: 8, ulaw: 8, g726: 2, g7221: 1, pcm: 16 };
 
 /** Hard bound on frames in one fixture (2 s of audio has < 100). */
 export const MAX_AUDIO_FRAMES = 1_000_000;

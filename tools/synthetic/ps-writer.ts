@@ -34,6 +34,8 @@ export const STREAM_TYPE: Readonly<Record<VideoCodec | AudioCodec, number>> = {
   ulaw: 0x91,
   // No public document names G.726's value; 0x96 is what hiksync's reader takes for it (docs/audio.md).
   g726: 0x96,
+  // G.722.1: the GB/T 28181 program-stream value (docs/audio.md).
+  g7221: 0x92,
   // MPEG audio: 0x03 is ISO/IEC 11172-3 (MPEG-1 rates), 0x04 ISO/IEC 13818-3 (the low rates of the fixtures, 16 kHz);
   // encodeProgramStreamMap picks by the sample rate.
   mp2: 0x04,

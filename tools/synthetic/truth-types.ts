@@ -6,7 +6,7 @@ import type { CameraTime, MediaKind } from '../../lib/hikvision/types.js';
 import type { ClockJump } from './ps-writer.js';
 
 export type VideoCodecName = 'h264' | 'h265';
-export type AudioChoice = 'aac' | 'alaw' | 'ulaw' | 'g726' | 'mp2' | 'mp3' | 'pcm' | 'none';
+export type AudioChoice = 'aac' | 'alaw' | 'ulaw' | 'g726' | 'g7221' | 'mp2' | 'mp3' | 'pcm' | 'none';
 
 export interface SlotRef {
   datadir: string;

@@ -8,12 +8,16 @@
 import { FlacEncoder, type AudioDecoderConfigShape, type EncodedAudioFrame } from './flac-encoder.js';
 import { G711Decoder } from './g711.js';
 import { G726Decoder, type G726Bits } from './g726.js';
+import { G7221_DEFAULT_FRAME_BYTES, G7221Decoder, isG7221FrameBytes } from './g7221-decoder.js';
 import { Mp2Decoder } from './mp2-decoder.js';
 import { PcmS16Decoder } from './pcm.js';
 import type { PcmDecoder } from './pcm-decoder.js';
 
-/** The codecs decoded here and re-encoded as FLAC: the speech codecs, MPEG audio layer II and raw 16-bit PCM. */
-export type SpeechCodec = 'alaw' | 'ulaw' | 'g726' | 'mp2' | 'pcm';
+/**
+ * The codecs decoded here and re-encoded as FLAC: the speech codecs (G.711, G.726, G.722.1), MPEG audio layer II and
+ * raw 16-bit PCM.
+ */
+export type SpeechCodec = 'alaw' | 'ulaw' | 'g726' | 'g7221' | 'mp2' | 'pcm';
 
 export interface TranscodedPacket {
   data: Uint8Array;
@@ -29,8 +33,8 @@ export interface HeldPacket {
 }
 
 /**
- * A decoder that can only be chosen after some packets (G.726: the bit rate, from the bytes between two PES
- * timestamps). `choose` sees every packet held so far; `end` is true at the end of the stream, where it must choose.
+ * A decoder that can only be chosen after some packets (G.726: the bit rate; G.722.1: the frame size; both from the
+ * bytes between two PES timestamps). `choose` sees every packet held so far; `end` is true at the end of the stream, where it must choose.
  */
 export interface PendingDecoder {
   choose(held: readonly HeldPacket[], end: boolean): PcmDecoder | undefined;
@@ -38,13 +42,20 @@ export interface PendingDecoder {
 
 const PTS_WRAP = 2 ** 33;
 const G726_RATE = 8000;
-/** G.726 rate guess: packets held until two PES timestamps give the byte rate; past this many, 16 kbit/s is taken. */
+/** G.722.1 frames a second (20 ms each). */
+const G7221_FRAMES_PER_SECOND = 50;
+/**
+ * Rate guesses (G.726, G.722.1): packets held until two PES timestamps give the byte rate; past this many, the
+ * default rate is taken.
+ */
 const MAX_HELD_PACKETS = 64;
 /** Hikvision's G.726 is 16 kbit/s as far as is known (2 bits per sample); used when the stream does not tell. */
 export const DEFAULT_G726_BITS: G726Bits = 2;
 
 export function isSpeechCodec(codec: string | undefined): codec is SpeechCodec {
-  return codec === 'alaw' || codec === 'ulaw' || codec === 'g726' || codec === 'mp2' || codec === 'pcm';
+  return (
+    codec === 'alaw' || codec === 'ulaw' || codec === 'g726' || codec === 'g7221' || codec === 'mp2' || codec === 'pcm'
+  );
 }
 
 /** G.726 code word size from bytes per second (2000, 3000, 4000 for 16, 24, 32 kbit/s), or undefined. */
@@ -53,27 +64,59 @@ export function g726BitsFromRate(bytesPerSecond: number): G726Bits | undefined {
   return bits === 2 || bits === 3 || bits === 4 ? bits : undefined;
 }
 
+/**
+ * The byte rate a stream shows: the bytes from the first PES timestamp to the second over their distance (bytes per
+ * second), or undefined when it cannot tell. `wait` is true while more packets may still tell (the pending decoders'
+ * common rule: fewer than two timestamps, not at the end, not past MAX_HELD_PACKETS).
+ */
+function heldByteRate(held: readonly HeldPacket[], end: boolean): { wait: boolean; bytesPerSecond?: number } {
+  const timed = held.filter((h) => h.pts !== undefined);
+  if (timed.length < 2 && held.length <= MAX_HELD_PACKETS && !end) return { wait: true };
+  if (timed.length < 2) return { wait: false };
+  const i0 = held.indexOf(timed[0]!);
+  const i1 = held.indexOf(timed[1]!);
+  const dt = (((timed[1]!.pts! - timed[0]!.pts!) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+  let bytesBetween = 0;
+  for (let i = i0; i < i1; i++) bytesBetween += held[i]!.bytes.length;
+  return dt > 0 ? { wait: false, bytesPerSecond: (bytesBetween * 90000) / dt } : { wait: false };
+}
+
 /** G.726 at the rate the stream shows (RFC 3551 packing), or 16 kbit/s when it cannot tell. */
 export const g726RateGuess: PendingDecoder = {
   choose(held, end) {
-    const timed = held.filter((h) => h.pts !== undefined);
-    if (timed.length < 2 && held.length <= MAX_HELD_PACKETS && !end) return undefined;
-    let bits: G726Bits | undefined;
-    if (timed.length >= 2) {
-      const i0 = held.indexOf(timed[0]!);
-      const i1 = held.indexOf(timed[1]!);
-      const dt = (((timed[1]!.pts! - timed[0]!.pts!) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
-      let bytesBetween = 0;
-      for (let i = i0; i < i1; i++) bytesBetween += held[i]!.bytes.length;
-      if (dt > 0) bits = g726BitsFromRate((bytesBetween * 90000) / dt);
-    }
+    const rate = heldByteRate(held, end);
+    if (rate.wait) return undefined;
+    const bits = rate.bytesPerSecond === undefined ? undefined : g726BitsFromRate(rate.bytesPerSecond);
     return new G726Decoder(bits ?? DEFAULT_G726_BITS, 'le');
   },
 };
 
+/**
+ * G.722.1 frame size from bytes per second: 20 ms frames, so bytes / 50 (40, 60, 80 at 16, 24, 32 kbit/s), rounded
+ * to whole bytes; undefined unless it is an even size the decoder takes.
+ */
+export function g7221FrameBytesFromRate(bytesPerSecond: number): number | undefined {
+  const frame = Math.round(bytesPerSecond / G7221_FRAMES_PER_SECOND);
+  return isG7221FrameBytes(frame) ? frame : undefined;
+}
+
+/** G.722.1 with the frame size the stream shows (bytes over the PTS distance), or 40 bytes (16 kbit/s). */
+export const g7221FrameGuess: PendingDecoder = {
+  choose(held, end) {
+    const rate = heldByteRate(held, end);
+    if (rate.wait) return undefined;
+    const frameBytes = rate.bytesPerSecond === undefined ? undefined : g7221FrameBytesFromRate(rate.bytesPerSecond);
+    return new G7221Decoder(frameBytes ?? G7221_DEFAULT_FRAME_BYTES);
+  },
+};
+
 /** The decoder of a speech codec (G.726: its bit rate guessed from the stream unless given). */
-export function speechDecoder(codec: SpeechCodec, options: { g726Bits?: G726Bits } = {}): PcmDecoder | PendingDecoder {
+export function speechDecoder(
+  codec: SpeechCodec,
+  options: { g726Bits?: G726Bits; g7221FrameBytes?: number } = {},
+): PcmDecoder | PendingDecoder {
   if (codec === 'mp2') return new Mp2Decoder();
+  if (codec === 'g7221') return options.g7221FrameBytes ? new G7221Decoder(options.g7221FrameBytes) : g7221FrameGuess;
   if (codec === 'pcm') return new PcmS16Decoder();
   if (codec !== 'g726') return new G711Decoder(codec);
   return options.g726Bits ? new G726Decoder(options.g726Bits, 'le') : g726RateGuess;

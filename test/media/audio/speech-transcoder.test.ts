@@ -1,6 +1,7 @@
 import test from 'ava';
 import { decodeG711 } from '../../../lib/media/audio/g711.js';
 import { G726Decoder } from '../../../lib/media/audio/g726.js';
+import { G7221Decoder } from '../../../lib/media/audio/g7221-decoder.js';
 import type { PcmDecoder } from '../../../lib/media/audio/pcm-decoder.js';
 import {
   speechDecoder,
@@ -105,6 +106,30 @@ for (const [bytes, bits] of [
 test('G.726 without two timestamps falls back to 16 kbit/s', (t) => {
   const { tc } = run('g726', [{ bytes: 160, pts: 1000 }, { bytes: 160 }]);
   t.is((tc.pcmDecoder as G726Decoder).bits, 2);
+});
+
+for (const [bytes, frameBytes] of [
+  [80, 40],
+  [60, 60],
+  [160, 80],
+  [100, 50],
+] as const) {
+  test(`G.722.1: ${bytes} bytes per ${(bytes / frameBytes) * 20} ms PES is ${frameBytes}-byte frames`, (t) => {
+    const frames = bytes / frameBytes;
+    const packets = Array.from({ length: 6 }, (_, i) => ({ bytes, pts: 1000 + i * frames * 1800 }));
+    const { out, tc } = run('g7221', packets);
+    t.is((tc.pcmDecoder as G7221Decoder).frameBytes, frameBytes);
+    t.is(out.reduce((n, p) => n + p.durationTicks, 0) / 5.625, 6 * frames * 320);
+  });
+}
+
+test('G.722.1 without two timestamps, or at an odd byte rate, takes 40-byte frames (16 kbit/s)', (t) => {
+  t.is((run('g7221', [{ bytes: 120, pts: 1000 }, { bytes: 120 }]).tc.pcmDecoder as G7221Decoder).frameBytes, 40);
+  const odd = run('g7221', [
+    { bytes: 41, pts: 1000 },
+    { bytes: 41, pts: 2800 },
+  ]);
+  t.is((odd.tc.pcmDecoder as G7221Decoder).frameBytes, 40);
 });
 
 /** A PcmDecoder of `rate` Hz x `channels` that holds its first payload (rate unknown until it gives samples). */
