@@ -46,6 +46,14 @@ export async function ffmpeg(...args: string[]): Promise<{ stdout: string; stder
   return run(FFMPEG, ['-nostdin', '-hide_banner', ...args], { maxBuffer: MAX_OUTPUT });
 }
 
+/** ffmpeg with a lavfi source (a test pattern or a signal expression) as its input, quietly overwriting the output. */
+export async function ffmpegLavfi(
+  source: string,
+  ...outputArgs: string[]
+): Promise<{ stdout: string; stderr: string }> {
+  return ffmpeg('-loglevel', 'error', '-y', '-f', 'lavfi', '-i', source, ...outputArgs);
+}
+
 /*
  * What `ffprobe -of json` prints, for the fields the tests read. A field is there only when the arguments asked for
  * it (-show_streams, -show_entries ...), hence optional. ffprobe prints counts, durations, rates, positions and

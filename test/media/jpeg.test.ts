@@ -2,7 +2,7 @@ import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { copyPicture, findJpeg } from '../../lib/media/jpeg.js';
-import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
+import { ffmpegLavfi, ffprobe } from '../helpers/media-tools.js';
 import { tempDir } from './test-streams.js';
 
 const tmp = tempDir();
@@ -11,22 +11,7 @@ let jpegPromise: Promise<Buffer> | undefined;
 function jpeg(): Promise<Buffer> {
   jpegPromise ??= (async () => {
     const file = path.join(tmp.dir, 'pic.jpg');
-    await ffmpeg(
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=320x240:rate=1',
-      '-frames:v',
-      '1',
-      '-q:v',
-      '6',
-      '-pix_fmt',
-      'yuvj420p',
-      file,
-    );
+    await ffmpegLavfi('testsrc=size=320x240:rate=1', '-frames:v', '1', '-q:v', '6', '-pix_fmt', 'yuvj420p', file);
     return readFileSync(file);
   })();
   return jpegPromise;

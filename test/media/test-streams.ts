@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
+import { ffmpeg, ffmpegLavfi, ffprobe } from '../helpers/media-tools.js';
 import type { AnnexBFrame, AudioPacket } from '../../tools/synthetic/ps-writer.js';
 
 /** A frame of a test stream: its bytes are a view into the stream file's bytes. */
@@ -87,13 +87,7 @@ export async function readFrames(file: string, codec: Codec, firstPts = 900000):
 
 export async function makeAac(dir: string): Promise<string> {
   const file = path.join(dir, 'audio.aac');
-  await ffmpeg(
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
+  await ffmpegLavfi(
     'sine=frequency=440:sample_rate=16000:duration=2',
     '-ac',
     '1',
@@ -112,13 +106,7 @@ export async function makeAac(dir: string): Promise<string> {
 
 export async function makeAlaw(dir: string): Promise<string> {
   const file = path.join(dir, 'audio.alaw');
-  await ffmpeg(
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
+  await ffmpegLavfi(
     'sine=frequency=660:sample_rate=8000:duration=2',
     '-ac',
     '1',

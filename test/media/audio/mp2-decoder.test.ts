@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Mp2Decoder } from '../../../lib/media/audio/mp2-decoder.js';
 import { parseMpegAudioHeader } from '../../../lib/media/audio/mpeg-audio.js';
-import { ffmpeg } from '../../helpers/media-tools.js';
+import { ffmpeg, ffmpegLavfi } from '../../helpers/media-tools.js';
 import { fixturesDir } from '../../../tools/synthetic/fixtures.js';
 import { withTemp } from './ffmpeg-pcm.js';
 
@@ -30,13 +30,7 @@ async function ffmpegEncodeMp2(rate: number, channels: number, bitrate: string):
     const left = '0.3*sin(2*PI*440*t)+0.2*sin(2*PI*2200*t+3*sin(t))+0.05*random(0)';
     const right = '0.3*sin(2*PI*660*t)+0.1*random(1)';
     const expr = channels === 2 ? `${left}|${right}` : left;
-    await ffmpeg(
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
+    await ffmpegLavfi(
       `aevalsrc=${expr}:s=${rate}:d=1`,
       '-ac',
       String(channels),
