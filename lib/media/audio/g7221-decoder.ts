@@ -141,85 +141,134 @@ export function categorizeRegions(
 }
 
 // The DCT-IV of 320 points as a 160-point complex FFT with pre- and post-twiddles; the FFT as 5 x 32 (Cooley-Tukey:
-// 32 five-point DFTs, twiddles, five radix-2 32-point FFTs). All factors are computed once here.
+// 32 five-point DFTs, twiddles, then five radix-2 32-point FFTs run side by side). All factors are computed once
+// here. The decoder spends most of its time in this transform, hence the hand-written butterflies.
 const PRE_COS = Float64Array.from({ length: HALF }, (_, n) => Math.cos((-Math.PI * (4 * n + 1)) / (4 * N)));
 const PRE_SIN = Float64Array.from({ length: HALF }, (_, n) => Math.sin((-Math.PI * (4 * n + 1)) / (4 * N)));
-const POST_COS = Float64Array.from({ length: HALF }, (_, k) => Math.cos((-Math.PI * k) / N));
-const POST_SIN = Float64Array.from({ length: HALF }, (_, k) => Math.sin((-Math.PI * k) / N));
-const W5_COS = Float64Array.from({ length: 5 }, (_, j) => Math.cos((-2 * Math.PI * j) / 5));
-const W5_SIN = Float64Array.from({ length: 5 }, (_, j) => Math.sin((-2 * Math.PI * j) / 5));
+/** The post-twiddle e^(-i pi k / N) of output k, indexed by where the FFT leaves X[k]: k = k1 + 5 k2 at 32 k1 + k2. */
+const POST_COS = Float64Array.from({ length: HALF }, (_, i) => Math.cos((-Math.PI * ((i >> 5) + 5 * (i & 31))) / N));
+const POST_SIN = Float64Array.from({ length: HALF }, (_, i) => Math.sin((-Math.PI * ((i >> 5) + 5 * (i & 31))) / N));
+/** The five-point DFT's constants: cos and sin of 2 pi / 5 and 4 pi / 5. */
+const C1 = Math.cos((2 * Math.PI) / 5);
+const C2 = Math.cos((4 * Math.PI) / 5);
+const S1 = Math.sin((2 * Math.PI) / 5);
+const S2 = Math.sin((4 * Math.PI) / 5);
 /** W160^(n2 * k1) for n2 < 32, k1 < 5, at [k1 * 32 + n2]. */
 const TW_COS = Float64Array.from({ length: 160 }, (_, i) => Math.cos((-2 * Math.PI * (i & 31) * (i >> 5)) / 160));
 const TW_SIN = Float64Array.from({ length: 160 }, (_, i) => Math.sin((-2 * Math.PI * (i & 31) * (i >> 5)) / 160));
-const W32_COS = Float64Array.from({ length: 16 }, (_, j) => Math.cos((-2 * Math.PI * j) / 32));
-const W32_SIN = Float64Array.from({ length: 16 }, (_, j) => Math.sin((-2 * Math.PI * j) / 32));
+/** The radix-2 stages' twiddles W_size^j, j < size / 2, for size 8, 16, 32 back to back (from index size / 2 - 4). */
+const STAGE_COS = Float64Array.from({ length: 28 }, (_, i) => {
+  const half = i < 4 ? 4 : i < 12 ? 8 : 16;
+  return Math.cos((-Math.PI * (i - (half - 4))) / half);
+});
+const STAGE_SIN = Float64Array.from({ length: 28 }, (_, i) => {
+  const half = i < 4 ? 4 : i < 12 ? 8 : 16;
+  return Math.sin((-Math.PI * (i - (half - 4))) / half);
+});
 const BITREV32 = Uint8Array.from({ length: 32 }, (_, i) => {
   let r = 0;
   for (let b = 0; b < 5; b++) r |= ((i >> b) & 1) << (4 - b);
   return r;
 });
 
-/** out[m] = sum over k of x[k] cos(pi / 320 (m + 1/2)(k + 1/2)), m < 320. Scratch: re, im of 160 each, and a, b. */
-export function dct4(x: Float64Array, out: Float64Array, s: Dct4Scratch): void {
-  const { re, im, are, aim } = s;
+/**
+ * out[m] = sum over k of x[k] cos(pi / 320 (m + 1/2)(k + 1/2)), m < 320, with x's odd-indexed values multiplied by
+ * oddSign (-1: the decoder's MLT phase, without a pass to negate them). Scratch: re, im, are, aim of 160 each.
+ */
+export function dct4(x: Float64Array, out: Float64Array, s: Dct4Scratch, oddSign = 1): void {
+  const re = s.re;
+  const im = s.im;
+  const are = s.are;
+  const aim = s.aim;
   // Pre-twiddle: v[n] = (x[2n] + i x[N-1-2n]) e^(-i pi (4n+1) / 4N), laid out for the 5 x 32 split: n = 32 n1 + n2.
   for (let n = 0; n < HALF; n++) {
     const a = x[2 * n]!;
-    const b = x[N - 1 - 2 * n]!;
+    const b = oddSign * x[N - 1 - 2 * n]!;
     re[n] = a * PRE_COS[n]! - b * PRE_SIN[n]!;
     im[n] = a * PRE_SIN[n]! + b * PRE_COS[n]!;
   }
-  // Five-point DFTs over n1, times the twiddle W160^(n2 k1), stored at k1 * 32 + bitrev(n2) for the 32-point FFTs.
+  // Five-point DFTs over n1 (the symmetric form: sums and differences of the pairs 1, 4 and 2, 3), times the
+  // twiddle W160^(n2 k1), stored at k1 * 32 + bitrev(n2) for the 32-point FFTs.
   for (let n2 = 0; n2 < 32; n2++) {
-    for (let k1 = 0; k1 < 5; k1++) {
-      let sr = 0;
-      let si = 0;
-      for (let n1 = 0; n1 < 5; n1++) {
-        const w = (n1 * k1) % 5;
-        const xr = re[32 * n1 + n2]!;
-        const xi = im[32 * n1 + n2]!;
-        sr += xr * W5_COS[w]! - xi * W5_SIN[w]!;
-        si += xr * W5_SIN[w]! + xi * W5_COS[w]!;
+    const x0r = re[n2]!;
+    const x0i = im[n2]!;
+    const t1r = re[32 + n2]! + re[128 + n2]!;
+    const t1i = im[32 + n2]! + im[128 + n2]!;
+    const d1r = re[32 + n2]! - re[128 + n2]!;
+    const d1i = im[32 + n2]! - im[128 + n2]!;
+    const t2r = re[64 + n2]! + re[96 + n2]!;
+    const t2i = im[64 + n2]! + im[96 + n2]!;
+    const d2r = re[64 + n2]! - re[96 + n2]!;
+    const d2i = im[64 + n2]! - im[96 + n2]!;
+    // X1, X4 = x0 + C1 t1 + C2 t2 -/+ i (S1 d1 + S2 d2); X2, X3 = x0 + C2 t1 + C1 t2 -/+ i (S2 d1 - S1 d2).
+    const a1r = x0r + C1 * t1r + C2 * t2r;
+    const a1i = x0i + C1 * t1i + C2 * t2i;
+    const a2r = x0r + C2 * t1r + C1 * t2r;
+    const a2i = x0i + C2 * t1i + C1 * t2i;
+    const b1r = S1 * d1r + S2 * d2r;
+    const b1i = S1 * d1i + S2 * d2i;
+    const b2r = S2 * d1r - S1 * d2r;
+    const b2i = S2 * d1i - S1 * d2i;
+    const at = BITREV32[n2]!;
+    are[at] = x0r + t1r + t2r;
+    aim[at] = x0i + t1i + t2i;
+    twiddle(are, aim, 32 + at, 32 + n2, a1r + b1i, a1i - b1r);
+    twiddle(are, aim, 64 + at, 64 + n2, a2r + b2i, a2i - b2r);
+    twiddle(are, aim, 96 + at, 96 + n2, a2r - b2i, a2i + b2r);
+    twiddle(are, aim, 128 + at, 128 + n2, a1r - b1i, a1i + b1r);
+  }
+  // The five 32-point FFTs (input in bit-reversed order) side by side: the blocks of each stage tile all 160
+  // values. Sizes 2 and 4 as one radix-4 pass (twiddles 1 and -i), then radix-2 passes of size 8, 16, 32.
+  for (let p = 0; p < HALF; p += 4) {
+    const ar = are[p]! + are[p + 1]!;
+    const ai = aim[p]! + aim[p + 1]!;
+    const br = are[p]! - are[p + 1]!;
+    const bi = aim[p]! - aim[p + 1]!;
+    const cr = are[p + 2]! + are[p + 3]!;
+    const ci = aim[p + 2]! + aim[p + 3]!;
+    const dr = are[p + 2]! - are[p + 3]!;
+    const di = aim[p + 2]! - aim[p + 3]!;
+    are[p] = ar + cr;
+    aim[p] = ai + ci;
+    are[p + 2] = ar - cr;
+    aim[p + 2] = ai - ci;
+    // (dr + i di) (-i) = di - i dr
+    are[p + 1] = br + di;
+    aim[p + 1] = bi - dr;
+    are[p + 3] = br - di;
+    aim[p + 3] = bi + dr;
+  }
+  for (let half = 4; half <= 16; half <<= 1) {
+    const size = 2 * half;
+    const tw = half - 4;
+    for (let j = 0; j < half; j++) {
+      const wr = STAGE_COS[tw + j]!;
+      const wi = STAGE_SIN[tw + j]!;
+      for (let p = j; p < HALF; p += size) {
+        const q = p + half;
+        const tr = are[q]! * wr - aim[q]! * wi;
+        const ti = are[q]! * wi + aim[q]! * wr;
+        are[q] = are[p]! - tr;
+        aim[q] = aim[p]! - ti;
+        are[p] = are[p]! + tr;
+        aim[p] = aim[p]! + ti;
       }
-      const t = k1 * 32 + n2;
-      const at = k1 * 32 + BITREV32[n2]!;
-      are[at] = sr * TW_COS[t]! - si * TW_SIN[t]!;
-      aim[at] = sr * TW_SIN[t]! + si * TW_COS[t]!;
     }
   }
-  // Radix-2 32-point FFTs (input in bit-reversed order), one per k1; X[k1 + 5 k2] = result k2.
-  for (let k1 = 0; k1 < 5; k1++) {
-    const base = k1 * 32;
-    for (let size = 2; size <= 32; size <<= 1) {
-      const halfSize = size >> 1;
-      const step = 32 / size;
-      for (let start = 0; start < 32; start += size) {
-        for (let j = 0; j < halfSize; j++) {
-          const p = base + start + j;
-          const q = p + halfSize;
-          const wr = W32_COS[j * step]!;
-          const wi = W32_SIN[j * step]!;
-          const tr = are[q]! * wr - aim[q]! * wi;
-          const ti = are[q]! * wi + aim[q]! * wr;
-          are[q] = are[p]! - tr;
-          aim[q] = aim[p]! - ti;
-          are[p] = are[p]! + tr;
-          aim[p] = aim[p]! + ti;
-        }
-      }
-    }
-    for (let k2 = 0; k2 < 32; k2++) {
-      re[k1 + 5 * k2] = are[base + k2]!;
-      im[k1 + 5 * k2] = aim[base + k2]!;
-    }
+  // Post-twiddle: w[k] = X[k] e^(-i pi k / N); out[2k] = Re w, out[N-1-2k] = -Im w. X[k1 + 5 k2] is at 32 k1 + k2.
+  for (let i = 0; i < HALF; i++) {
+    const k = (i >> 5) + 5 * (i & 31);
+    const vr = are[i]!;
+    const vi = aim[i]!;
+    out[2 * k] = vr * POST_COS[i]! - vi * POST_SIN[i]!;
+    out[N - 1 - 2 * k] = -(vr * POST_SIN[i]! + vi * POST_COS[i]!);
   }
-  // Post-twiddle: w[k] = V[k] e^(-i pi k / N); out[2k] = Re w, out[N-1-2k] = -Im w.
-  for (let k = 0; k < HALF; k++) {
-    const vr = re[k]!;
-    const vi = im[k]!;
-    out[2 * k] = vr * POST_COS[k]! - vi * POST_SIN[k]!;
-    out[N - 1 - 2 * k] = -(vr * POST_SIN[k]! + vi * POST_COS[k]!);
-  }
+}
+
+/** a[to] = (re + i im) W160^t (the twiddle between the five-point DFTs and the 32-point FFTs). */
+function twiddle(are: Float64Array, aim: Float64Array, to: number, t: number, re: number, im: number): void {
+  are[to] = re * TW_COS[t]! - im * TW_SIN[t]!;
+  aim[to] = re * TW_SIN[t]! + im * TW_COS[t]!;
 }
 
 export interface Dct4Scratch {
@@ -263,7 +312,6 @@ export class G7221Decoder implements PcmDecoder {
   private readonly coefs = new Float64Array(N);
   /** The last good frame's coefficients (a frame error repeats them once; zeros after that). */
   private readonly backup = new Float64Array(N);
-  private readonly spectrum = new Float64Array(N);
   private readonly dct = new Float64Array(N);
   /** The previous frame's DCT-IV output (its first half overlaps the current frame). */
   private readonly previous = new Float64Array(N);
@@ -482,9 +530,8 @@ export class G7221Decoder implements PcmDecoder {
    * the current frame's rising window half plus the previous frame's falling half (time-domain aliasing cancels).
    */
   private synthesise(at: number): void {
-    const { coefs, spectrum, dct, previous, out } = this;
-    for (let k = 0; k < N; k++) spectrum[k] = k & 1 ? -coefs[k]! : coefs[k]!;
-    dct4(spectrum, dct, this.scratch);
+    const { coefs, dct, previous, out } = this;
+    dct4(coefs, dct, this.scratch, -1);
     for (let p = 0; p < HALF; p++) {
       const old = previous[HALF - 1 - p]!;
       const cur = dct[HALF + p]!;
