@@ -542,7 +542,10 @@ export class G7221Decoder implements PcmDecoder {
   }
 }
 
+/**
+ * Rounded half up and clamped to 16 bits. Math.floor(x + 0.5) is Math.round for every double but one (0.5 - 2^-54,
+ * where it gives 1, not 0) and about 5 times cheaper in V8: with Math.round this was a third of the decoder's time.
+ */
 function toInt16(x: number): number {
-  const v = Math.round(x);
-  return v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  return x >= 32767 ? 32767 : x <= -32768 ? -32768 : Math.floor(x + 0.5);
 }
