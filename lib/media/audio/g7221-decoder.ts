@@ -140,6 +140,99 @@ export function categorizeRegions(
   return true;
 }
 
+// Huffman decoding by table: the next LOOKUP_BITS bits of the stream index a table whose entry holds the decoded
+// value and the code's length (value << 5 | length), so a code of up to LOOKUP_BITS bits costs one lookup instead of
+// a walk bit by bit; a longer code (rare: the longest are 16 bits) has length 0 in the table and its value is the
+// tree node reached, where the walk goes on. The trees are first put in one form: node n's children at [2n] (bit 0)
+// and [2n + 1] (bit 1), a child >= 0 a node, a child < 0 the leaf ~value.
+const LOOKUP_BITS = 10;
+
+interface HuffmanCode {
+  tree: Int16Array;
+  table: Uint16Array;
+}
+
+function huffmanCode(tree: Int16Array): HuffmanCode {
+  const table = new Uint16Array(1 << LOOKUP_BITS);
+  for (let prefix = 0; prefix < table.length; prefix++) {
+    let node = 0;
+    let length = 0;
+    let entry = -1;
+    while (length < LOOKUP_BITS) {
+      const child = tree[2 * node + ((prefix >> (LOOKUP_BITS - 1 - length)) & 1)]!;
+      length++;
+      if (child < 0) {
+        entry = (~child << 5) | length;
+        break;
+      }
+      node = child;
+    }
+    table[prefix] = entry >= 0 ? entry : node << 5;
+  }
+  return { tree, table };
+}
+
+/** The region power difference codes of regions 1..13; the value is the difference + 12 (0..32). */
+const POWER_CODES = REGION_POWER_TREES.map((t) =>
+  huffmanCode(Int16Array.from(t, (child) => (child > 0 ? child : ~-child))),
+);
+
+/**
+ * The vector codes of categories 0..6. The value is the leaf's ordinal in the tree, which indexes the vector's
+ * reconstruction levels (centroids, VECTOR_DIMENSION[category] of them) and its count of non-zero levels (sign bits).
+ */
+const VECTOR_CODES = VECTOR_TREES.map((t) => {
+  const tree = new Int16Array(t.length);
+  const leaves: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i]!;
+    if ((v & 1) === 0) tree[i] = v >> 1;
+    else {
+      tree[i] = ~leaves.length;
+      leaves.push(v >> 1);
+    }
+  }
+  return { code: huffmanCode(tree), leaves };
+});
+const VECTOR_LEVELS = VECTOR_CODES.map(({ leaves }, category) => {
+  const dim = VECTOR_DIMENSION[category]!;
+  const bits = VECTOR_ELEMENT_BITS[category]!;
+  const levels = new Float64Array(leaves.length * dim);
+  for (const [ordinal, index] of leaves.entries())
+    for (let j = 0; j < dim; j++)
+      levels[ordinal * dim + j] = CENTROIDS[category]![(index >> (j * bits)) & ((1 << bits) - 1)]!;
+  return levels;
+});
+const VECTOR_NONZERO = VECTOR_CODES.map(({ leaves }, category) => {
+  const dim = VECTOR_DIMENSION[category]!;
+  const levels = VECTOR_LEVELS[category]!;
+  return Uint8Array.from(leaves, (_, ordinal) => {
+    let n = 0;
+    for (let j = 0; j < dim; j++) if (levels[ordinal * dim + j] !== 0) n++;
+    return n;
+  });
+});
+
+/** 32 bits of the frame from bit `pos` on (bits past the frame read as 0: the frame buffer has 4 bytes of zeros). */
+function peek32(buf: Uint8Array, pos: number): number {
+  const i = pos >> 3;
+  return ((buf[i]! << 24) | (buf[i + 1]! << 16) | (buf[i + 2]! << 8) | buf[i + 3]!) << (pos & 7);
+}
+
+/** The code at the top of `word` (32 bits, MSB first): value << 5 | length. */
+function readCode(word: number, code: HuffmanCode): number {
+  const entry = code.table[word >>> (32 - LOOKUP_BITS)]!;
+  if ((entry & 31) !== 0) return entry;
+  const tree = code.tree;
+  let node = entry >> 5;
+  for (let length = LOOKUP_BITS; ;) {
+    const child = tree[2 * node + ((word >>> (31 - length)) & 1)]!;
+    length++;
+    if (child < 0) return (~child << 5) | length;
+    node = child;
+  }
+}
+
 // The DCT-IV of 320 points as a 160-point complex FFT with pre- and post-twiddles; the FFT as 5 x 32 (Cooley-Tukey:
 // 32 five-point DFTs, twiddles, then five radix-2 32-point FFTs run side by side). All factors are computed once
 // here. The decoder spends most of its time in this transform, hence the hand-written butterflies.
@@ -321,10 +414,8 @@ export class G7221Decoder implements PcmDecoder {
   private dw2 = 1;
   private dw3 = 1;
   private dw4 = 1;
-  // The bit reader over the frame in hand.
-  private frame: Uint8Array = new Uint8Array(0);
-  private bitPos = 0;
-  private bitEnd = 0;
+  /** The frame in hand, and 4 bytes of zeros after it that peek32 may read. */
+  private readonly frame = new Uint8Array(G7221_MAX_FRAME_BYTES + 4);
 
   /**
    * @param frameBytes bytes per 20 ms frame (40 = 16 kbit/s); out of range falls back to 40.
@@ -379,22 +470,6 @@ export class G7221Decoder implements PcmDecoder {
     return this.out.subarray(0, 0);
   }
 
-  private bit(): number {
-    if (this.bitPos >= this.bitEnd) return -1;
-    const p = this.bitPos++;
-    return (this.frame[p >> 3]! >> (7 - (p & 7))) & 1;
-  }
-
-  private bits(n: number): number {
-    if (this.bitPos + n > this.bitEnd) {
-      this.bitPos = this.bitEnd + 1;
-      return 0;
-    }
-    let v = 0;
-    for (let i = 0; i < n; i++) v = (v << 1) | this.bit();
-    return v;
-  }
-
   /** The noise generator of the Recommendation: a lagged sum of 16-bit words with an end-around carry. */
   private dither(): number {
     let r = (this.dw1 + this.dw4) & 0xffff;
@@ -408,12 +483,10 @@ export class G7221Decoder implements PcmDecoder {
 
   /** One frame's bits to 320 samples at out[at..]. */
   private decodeFrame(frame: Uint8Array, at: number): void {
-    this.frame = frame;
-    this.bitPos = 0;
-    this.bitEnd = frame.length * 8;
+    this.frame.set(frame);
     this.stats.frames++;
     const coefs = this.coefs;
-    const good = this.readCoefficients();
+    const good = this.readCoefficients(frame.length * 8);
     if (good) this.backup.set(coefs);
     else {
       this.stats.badFrames++;
@@ -423,33 +496,26 @@ export class G7221Decoder implements PcmDecoder {
     this.synthesise(at);
   }
 
-  /** Envelope, categorisation and vectors into this.coefs; false on a frame error. */
-  private readCoefficients(): boolean {
-    const { power, categories, balance, coefs } = this;
+  /** Envelope, categorisation and vectors of the frame's `end` bits into this.coefs; false on a frame error. */
+  private readCoefficients(end: number): boolean {
+    const { power, categories, balance, coefs, frame } = this;
     coefs.fill(0);
     // Envelope: the first region's power in 5 bits, then 13 Huffman-coded differences (-12..+11).
-    let p = this.bits(5) - G7221_ESF_ADJUSTMENT;
+    let p = (peek32(frame, 0) >>> 27) - G7221_ESF_ADJUSTMENT;
+    let pos = 5;
     power[0] = p;
     for (let r = 1; r < G7221_REGIONS; r++) {
-      const tree = REGION_POWER_TREES[r - 1]!;
-      let node = 0;
-      for (;;) {
-        const b = this.bit();
-        if (b < 0) return false;
-        const child = tree[2 * node + b]!;
-        if (child > 0) node = child;
-        else {
-          p = p - child - 12;
-          break;
-        }
-      }
+      const code = readCode(peek32(frame, pos), POWER_CODES[r - 1]!);
+      pos += code & 31;
+      if (pos > end) return false;
+      p += (code >> 5) - 12;
       p = p < MIN_POWER ? MIN_POWER : p > MAX_POWER ? MAX_POWER : p;
       power[r] = p;
     }
-    const rateControl = this.bits(4);
-    const available = this.bitEnd - this.bitPos;
-    if (available < 0) return false;
-    if (!categorizeRegions(power, available, categories, balance)) return false;
+    if (pos + 4 > end) return false;
+    const rateControl = peek32(frame, pos) >>> 28;
+    pos += 4;
+    if (!categorizeRegions(power, end - pos, categories, balance)) return false;
     for (let i = 0; i < rateControl; i++) {
       const r = balance[i]!;
       if (categories[r]! < 7) categories[r]!++;
@@ -460,48 +526,54 @@ export class G7221Decoder implements PcmDecoder {
       const std = G7221_STD_DEV[power[r]! - MIN_POWER]!;
       const base = r * G7221_REGION_SIZE;
       let category = ranOut ? 7 : categories[r]!;
-      if (category < 7 && !this.readRegion(category, std, base)) {
-        ranOut = true;
-        category = 7;
+      if (category < 7) {
+        pos = this.readRegion(pos, end, category, std, base);
+        if (pos < 0) {
+          ranOut = true;
+          category = 7;
+        }
       }
       if (category >= 5) this.fillNoise(category, std, base);
     }
     if (ranOut) return rateControl === G7221_RATE_CONTROL_POSSIBILITIES - 1;
     // The bits left over are fill, all ones.
-    while (this.bitPos < this.bitEnd) if (this.bit() === 0) return false;
+    for (; pos + 16 <= end; pos += 16) if (peek32(frame, pos) >>> 16 !== 0xffff) return false;
+    if (pos < end && peek32(frame, pos) >>> (32 - (end - pos)) !== (1 << (end - pos)) - 1) return false;
     for (let r = 0; r < G7221_REGIONS; r++) if (power[r]! > MAX_VALID_POWER) return false;
     return true;
   }
 
-  /** One region's vectors: Huffman index, then a sign bit per non-zero element (1 = positive). False: out of bits. */
-  private readRegion(category: number, std: number, base: number): boolean {
-    const tree = VECTOR_TREES[category]!;
-    const elementBits = VECTOR_ELEMENT_BITS[category]!;
-    const mask = (1 << elementBits) - 1;
+  /**
+   * One region's vectors from bit `pos`: Huffman code, then a sign bit per non-zero element (1 = positive). The bit
+   * position after them; -1 when the frame's `end` bits run out.
+   */
+  private readRegion(pos: number, end: number, category: number, std: number, base: number): number {
+    const code = VECTOR_CODES[category]!.code;
+    const levels = VECTOR_LEVELS[category]!;
+    const nonZero = VECTOR_NONZERO[category]!;
     const dim = VECTOR_DIMENSION[category]!;
-    const centroids = CENTROIDS[category]!;
+    const frame = this.frame;
     const coefs = this.coefs;
     let at = base;
     for (let v = 0; v < VECTORS_PER_REGION[category]!; v++) {
-      let node = 0;
-      do {
-        const b = this.bit();
-        if (b < 0 || node + b >= tree.length) return false;
-        node = tree[node + b]!;
-      } while ((node & 1) === 0);
-      let index = node >> 1;
-      for (let j = 0; j < dim; j++) {
-        const level = centroids[index & mask]!;
-        index >>= elementBits;
-        if (level !== 0) {
-          const sign = this.bit();
-          if (sign < 0) return false;
-          coefs[at] = sign === 1 ? level * std : -level * std;
-        }
+      // The code and its sign bits (at most 16 + 5) from one 32-bit peek.
+      const word = peek32(frame, pos);
+      const c = readCode(word, code);
+      const length = c & 31;
+      const vector = c >> 5;
+      const signCount = nonZero[vector]!;
+      pos += length + signCount;
+      if (pos > end) return -1;
+      const signs = (word << length) >>> (32 - signCount);
+      let sign = signCount;
+      for (let j = vector * dim; j < (vector + 1) * dim; j++) {
+        const level = levels[j]!;
+        // Times +-1 (exact): level * std or -(level * std).
+        if (level !== 0) coefs[at] = level * std * (((signs >> --sign) & 1) * 2 - 1);
         at++;
       }
     }
-    return true;
+    return pos;
   }
 
   /** Categories 5 and 6 fill their zero coefficients with +-noise, category 7 the whole region. */
@@ -515,11 +587,21 @@ export class G7221Decoder implements PcmDecoder {
       for (let i = 0; i < G7221_REGION_SIZE; i++) if (coefs[base + i] !== 0) nonZero++;
       noise = level * (category === 5 ? NOISE_CATEGORY5 : NOISE_CATEGORY6)[nonZero]!;
     }
+    // The signs from the generator's bits, as noise times +-1 (exact; random signs are branches badly predicted).
     let d1 = this.dither();
     let d2 = this.dither();
-    for (let j = 0; j < G7221_REGION_SIZE; j += 2) {
-      if (category === 7 || coefs[base + j] === 0) coefs[base + j] = d1 & 1 ? noise : -noise;
-      if (category === 7 || coefs[base + j + 1] === 0) coefs[base + j + 1] = d2 & 1 ? noise : -noise;
+    if (category === 7) {
+      for (let j = base; j < base + G7221_REGION_SIZE; j += 2) {
+        coefs[j] = noise * ((d1 & 1) * 2 - 1);
+        coefs[j + 1] = noise * ((d2 & 1) * 2 - 1);
+        d1 >>= 1;
+        d2 >>= 1;
+      }
+      return;
+    }
+    for (let j = base; j < base + G7221_REGION_SIZE; j += 2) {
+      if (coefs[j] === 0) coefs[j] = noise * ((d1 & 1) * 2 - 1);
+      if (coefs[j + 1] === 0) coefs[j + 1] = noise * ((d2 & 1) * 2 - 1);
       d1 >>= 1;
       d2 >>= 1;
     }
