@@ -233,31 +233,33 @@ function readCode(word: number, code: HuffmanCode): number {
   }
 }
 
-// The DCT-IV of 320 points as a 160-point complex FFT with pre- and post-twiddles; the FFT as 5 x 32 (Cooley-Tukey:
-// 32 five-point DFTs, twiddles, then five radix-2 32-point FFTs run side by side). All factors are computed once
-// here. The decoder spends most of its time in this transform, hence the hand-written butterflies.
+// The DCT-IV of 320 points as a 160-point complex FFT with pre- and post-twiddles; the FFT as 5 x 32 by the prime
+// factor (Good-Thomas) algorithm: 5 and 32 are coprime, so with the input at n = 32 n1 + 5 n2 (mod 160) and the
+// output at k = 96 k1 + 65 k2 (mod 160: k = k1 mod 5, k = k2 mod 32) the 32 five-point DFTs over n1 and the five
+// 32-point FFTs over n2 need no twiddles between them. The index maps are tables; the pre-twiddle writes in the
+// first, the post-twiddle reads by the second. All factors are computed once here. The transform is most of the
+// decoder's time, hence the hand-written butterflies.
 const PRE_COS = Float64Array.from({ length: HALF }, (_, n) => Math.cos((-Math.PI * (4 * n + 1)) / (4 * N)));
 const PRE_SIN = Float64Array.from({ length: HALF }, (_, n) => Math.sin((-Math.PI * (4 * n + 1)) / (4 * N)));
-/** The post-twiddle e^(-i pi k / N) of output k, indexed by where the FFT leaves X[k]: k = k1 + 5 k2 at 32 k1 + k2. */
-const POST_COS = Float64Array.from({ length: HALF }, (_, i) => Math.cos((-Math.PI * ((i >> 5) + 5 * (i & 31))) / N));
-const POST_SIN = Float64Array.from({ length: HALF }, (_, i) => Math.sin((-Math.PI * ((i >> 5) + 5 * (i & 31))) / N));
+/** Where the pre-twiddle puts v[n]: at 32 n1 + n2 for n = 32 n1 + 5 n2 (mod 160). */
+const INPUT_AT = new Uint8Array(HALF);
+for (let n1 = 0; n1 < 5; n1++) for (let n2 = 0; n2 < 32; n2++) INPUT_AT[(32 * n1 + 5 * n2) % HALF] = 32 * n1 + n2;
+/** Which X[k] the FFT leaves at 32 k1 + k2: k = 96 k1 + 65 k2 (mod 160). */
+const OUTPUT_K = Uint8Array.from({ length: HALF }, (_, i) => (96 * (i >> 5) + 65 * (i & 31)) % HALF);
+/** The post-twiddle e^(-i pi k / N) of output k, indexed like OUTPUT_K. */
+const POST_COS = Float64Array.from({ length: HALF }, (_, i) => Math.cos((-Math.PI * OUTPUT_K[i]!) / N));
+const POST_SIN = Float64Array.from({ length: HALF }, (_, i) => Math.sin((-Math.PI * OUTPUT_K[i]!) / N));
 /** The five-point DFT's constants: cos and sin of 2 pi / 5 and 4 pi / 5. */
 const C1 = Math.cos((2 * Math.PI) / 5);
 const C2 = Math.cos((4 * Math.PI) / 5);
 const S1 = Math.sin((2 * Math.PI) / 5);
 const S2 = Math.sin((4 * Math.PI) / 5);
-/** W160^(n2 * k1) for n2 < 32, k1 < 5, at [k1 * 32 + n2]. */
-const TW_COS = Float64Array.from({ length: 160 }, (_, i) => Math.cos((-2 * Math.PI * (i & 31) * (i >> 5)) / 160));
-const TW_SIN = Float64Array.from({ length: 160 }, (_, i) => Math.sin((-2 * Math.PI * (i & 31) * (i >> 5)) / 160));
-/** The radix-2 stages' twiddles W_size^j, j < size / 2, for size 8, 16, 32 back to back (from index size / 2 - 4). */
-const STAGE_COS = Float64Array.from({ length: 28 }, (_, i) => {
-  const half = i < 4 ? 4 : i < 12 ? 8 : 16;
-  return Math.cos((-Math.PI * (i - (half - 4))) / half);
-});
-const STAGE_SIN = Float64Array.from({ length: 28 }, (_, i) => {
-  const half = i < 4 ? 4 : i < 12 ? 8 : 16;
-  return Math.sin((-Math.PI * (i - (half - 4))) / half);
-});
+const SQRT1_2 = Math.SQRT1_2;
+/** W16^j and W32^j, j < 8 and j < 16: the twiddles of the 32-point FFTs' last two stages. */
+const W16_COS = Float64Array.from({ length: 8 }, (_, j) => Math.cos((-2 * Math.PI * j) / 16));
+const W16_SIN = Float64Array.from({ length: 8 }, (_, j) => Math.sin((-2 * Math.PI * j) / 16));
+const W32_COS = Float64Array.from({ length: 16 }, (_, j) => Math.cos((-2 * Math.PI * j) / 32));
+const W32_SIN = Float64Array.from({ length: 16 }, (_, j) => Math.sin((-2 * Math.PI * j) / 32));
 const BITREV32 = Uint8Array.from({ length: 32 }, (_, i) => {
   let r = 0;
   for (let b = 0; b < 5; b++) r |= ((i >> b) & 1) << (4 - b);
@@ -273,15 +275,16 @@ export function dct4(x: Float64Array, out: Float64Array, s: Dct4Scratch, oddSign
   const im = s.im;
   const are = s.are;
   const aim = s.aim;
-  // Pre-twiddle: v[n] = (x[2n] + i x[N-1-2n]) e^(-i pi (4n+1) / 4N), laid out for the 5 x 32 split: n = 32 n1 + n2.
+  // Pre-twiddle: v[n] = (x[2n] + i x[N-1-2n]) e^(-i pi (4n+1) / 4N), at INPUT_AT[n].
   for (let n = 0; n < HALF; n++) {
     const a = x[2 * n]!;
     const b = oddSign * x[N - 1 - 2 * n]!;
-    re[n] = a * PRE_COS[n]! - b * PRE_SIN[n]!;
-    im[n] = a * PRE_SIN[n]! + b * PRE_COS[n]!;
+    const at = INPUT_AT[n]!;
+    re[at] = a * PRE_COS[n]! - b * PRE_SIN[n]!;
+    im[at] = a * PRE_SIN[n]! + b * PRE_COS[n]!;
   }
-  // Five-point DFTs over n1 (the symmetric form: sums and differences of the pairs 1, 4 and 2, 3), times the
-  // twiddle W160^(n2 k1), stored at k1 * 32 + bitrev(n2) for the 32-point FFTs.
+  // Five-point DFTs over n1 (the symmetric form: sums and differences of the pairs 1, 4 and 2, 3), stored at
+  // k1 * 32 + bitrev(n2) for the 32-point FFTs.
   for (let n2 = 0; n2 < 32; n2++) {
     const x0r = re[n2]!;
     const x0i = im[n2]!;
@@ -305,63 +308,121 @@ export function dct4(x: Float64Array, out: Float64Array, s: Dct4Scratch, oddSign
     const at = BITREV32[n2]!;
     are[at] = x0r + t1r + t2r;
     aim[at] = x0i + t1i + t2i;
-    twiddle(are, aim, 32 + at, 32 + n2, a1r + b1i, a1i - b1r);
-    twiddle(are, aim, 64 + at, 64 + n2, a2r + b2i, a2i - b2r);
-    twiddle(are, aim, 96 + at, 96 + n2, a2r - b2i, a2i + b2r);
-    twiddle(are, aim, 128 + at, 128 + n2, a1r - b1i, a1i + b1r);
+    are[32 + at] = a1r + b1i;
+    aim[32 + at] = a1i - b1r;
+    are[64 + at] = a2r + b2i;
+    aim[64 + at] = a2i - b2r;
+    are[96 + at] = a2r - b2i;
+    aim[96 + at] = a2i + b2r;
+    are[128 + at] = a1r - b1i;
+    aim[128 + at] = a1i + b1r;
   }
-  // The five 32-point FFTs (input in bit-reversed order) side by side: the blocks of each stage tile all 160
-  // values. Sizes 2 and 4 as one radix-4 pass (twiddles 1 and -i), then radix-2 passes of size 8, 16, 32.
-  for (let p = 0; p < HALF; p += 4) {
-    const ar = are[p]! + are[p + 1]!;
-    const ai = aim[p]! + aim[p + 1]!;
-    const br = are[p]! - are[p + 1]!;
-    const bi = aim[p]! - aim[p + 1]!;
-    const cr = are[p + 2]! + are[p + 3]!;
-    const ci = aim[p + 2]! + aim[p + 3]!;
-    const dr = are[p + 2]! - are[p + 3]!;
-    const di = aim[p + 2]! - aim[p + 3]!;
-    are[p] = ar + cr;
-    aim[p] = ai + ci;
-    are[p + 2] = ar - cr;
-    aim[p + 2] = ai - ci;
-    // (dr + i di) (-i) = di - i dr
-    are[p + 1] = br + di;
-    aim[p + 1] = bi - dr;
-    are[p + 3] = br - di;
-    aim[p + 3] = bi + dr;
+  // The five 32-point FFTs (input in bit-reversed order) side by side, in two passes over the data: the sizes 2, 4
+  // and 8 in registers per block of 8 (twiddles 1, -i and the eighth roots), then sizes 16 and 32 per 4 values.
+  for (let p = 0; p < HALF; p += 8) {
+    // Size 2.
+    const a0r = are[p]! + are[p + 1]!;
+    const a0i = aim[p]! + aim[p + 1]!;
+    const a1r = are[p]! - are[p + 1]!;
+    const a1i = aim[p]! - aim[p + 1]!;
+    const a2r = are[p + 2]! + are[p + 3]!;
+    const a2i = aim[p + 2]! + aim[p + 3]!;
+    const a3r = are[p + 2]! - are[p + 3]!;
+    const a3i = aim[p + 2]! - aim[p + 3]!;
+    const a4r = are[p + 4]! + are[p + 5]!;
+    const a4i = aim[p + 4]! + aim[p + 5]!;
+    const a5r = are[p + 4]! - are[p + 5]!;
+    const a5i = aim[p + 4]! - aim[p + 5]!;
+    const a6r = are[p + 6]! + are[p + 7]!;
+    const a6i = aim[p + 6]! + aim[p + 7]!;
+    const a7r = are[p + 6]! - are[p + 7]!;
+    const a7i = aim[p + 6]! - aim[p + 7]!;
+    // Size 4: the odd ones times -i ((r + i m) (-i) = m - i r).
+    const b0r = a0r + a2r;
+    const b0i = a0i + a2i;
+    const b2r = a0r - a2r;
+    const b2i = a0i - a2i;
+    const b1r = a1r + a3i;
+    const b1i = a1i - a3r;
+    const b3r = a1r - a3i;
+    const b3i = a1i + a3r;
+    const b4r = a4r + a6r;
+    const b4i = a4i + a6i;
+    const b6r = a4r - a6r;
+    const b6i = a4i - a6i;
+    const b5r = a5r + a7i;
+    const b5i = a5i - a7r;
+    const b7r = a5r - a7i;
+    const b7i = a5i + a7r;
+    // Size 8: b5 times (1 - i) / sqrt 2, b6 times -i, b7 times -(1 + i) / sqrt 2.
+    const t5r = SQRT1_2 * (b5r + b5i);
+    const t5i = SQRT1_2 * (b5i - b5r);
+    const t7r = SQRT1_2 * (b7i - b7r);
+    const t7i = -SQRT1_2 * (b7r + b7i);
+    are[p] = b0r + b4r;
+    aim[p] = b0i + b4i;
+    are[p + 4] = b0r - b4r;
+    aim[p + 4] = b0i - b4i;
+    are[p + 1] = b1r + t5r;
+    aim[p + 1] = b1i + t5i;
+    are[p + 5] = b1r - t5r;
+    aim[p + 5] = b1i - t5i;
+    are[p + 2] = b2r + b6i;
+    aim[p + 2] = b2i - b6r;
+    are[p + 6] = b2r - b6i;
+    aim[p + 6] = b2i + b6r;
+    are[p + 3] = b3r + t7r;
+    aim[p + 3] = b3i + t7i;
+    are[p + 7] = b3r - t7r;
+    aim[p + 7] = b3i - t7i;
   }
-  for (let half = 4; half <= 16; half <<= 1) {
-    const size = 2 * half;
-    const tw = half - 4;
-    for (let j = 0; j < half; j++) {
-      const wr = STAGE_COS[tw + j]!;
-      const wi = STAGE_SIN[tw + j]!;
-      for (let p = j; p < HALF; p += size) {
-        const q = p + half;
-        const tr = are[q]! * wr - aim[q]! * wi;
-        const ti = are[q]! * wi + aim[q]! * wr;
-        are[q] = are[p]! - tr;
-        aim[q] = aim[p]! - ti;
-        are[p] = are[p]! + tr;
-        aim[p] = aim[p]! + ti;
-      }
+  // Sizes 16 and 32 (radix 2^2): for j < 8 the values j, j + 8, j + 16, j + 24 of each 32: (j, j + 8) and
+  // (j + 16, j + 24) with W16^j, then (j, j + 16) with W32^j and (j + 8, j + 24) with W32^(j + 8).
+  for (let j = 0; j < 8; j++) {
+    const w16r = W16_COS[j]!;
+    const w16i = W16_SIN[j]!;
+    const w32r = W32_COS[j]!;
+    const w32i = W32_SIN[j]!;
+    const v32r = W32_COS[j + 8]!;
+    const v32i = W32_SIN[j + 8]!;
+    for (let p0 = j; p0 < HALF; p0 += 32) {
+      const p1 = p0 + 8;
+      const p2 = p0 + 16;
+      const p3 = p0 + 24;
+      const t1r = are[p1]! * w16r - aim[p1]! * w16i;
+      const t1i = are[p1]! * w16i + aim[p1]! * w16r;
+      const t3r = are[p3]! * w16r - aim[p3]! * w16i;
+      const t3i = are[p3]! * w16i + aim[p3]! * w16r;
+      const c0r = are[p0]! + t1r;
+      const c0i = aim[p0]! + t1i;
+      const c1r = are[p0]! - t1r;
+      const c1i = aim[p0]! - t1i;
+      const c2r = are[p2]! + t3r;
+      const c2i = aim[p2]! + t3i;
+      const c3r = are[p2]! - t3r;
+      const c3i = aim[p2]! - t3i;
+      const u2r = c2r * w32r - c2i * w32i;
+      const u2i = c2r * w32i + c2i * w32r;
+      const u3r = c3r * v32r - c3i * v32i;
+      const u3i = c3r * v32i + c3i * v32r;
+      are[p0] = c0r + u2r;
+      aim[p0] = c0i + u2i;
+      are[p2] = c0r - u2r;
+      aim[p2] = c0i - u2i;
+      are[p1] = c1r + u3r;
+      aim[p1] = c1i + u3i;
+      are[p3] = c1r - u3r;
+      aim[p3] = c1i - u3i;
     }
   }
-  // Post-twiddle: w[k] = X[k] e^(-i pi k / N); out[2k] = Re w, out[N-1-2k] = -Im w. X[k1 + 5 k2] is at 32 k1 + k2.
+  // Post-twiddle: w[k] = X[k] e^(-i pi k / N); out[2k] = Re w, out[N-1-2k] = -Im w.
   for (let i = 0; i < HALF; i++) {
-    const k = (i >> 5) + 5 * (i & 31);
+    const k = OUTPUT_K[i]!;
     const vr = are[i]!;
     const vi = aim[i]!;
     out[2 * k] = vr * POST_COS[i]! - vi * POST_SIN[i]!;
     out[N - 1 - 2 * k] = -(vr * POST_SIN[i]! + vi * POST_COS[i]!);
   }
-}
-
-/** a[to] = (re + i im) W160^t (the twiddle between the five-point DFTs and the 32-point FFTs). */
-function twiddle(are: Float64Array, aim: Float64Array, to: number, t: number, re: number, im: number): void {
-  are[to] = re * TW_COS[t]! - im * TW_SIN[t]!;
-  aim[to] = re * TW_SIN[t]! + im * TW_COS[t]!;
 }
 
 export interface Dct4Scratch {
