@@ -24,7 +24,6 @@ import {
   VECTOR_DIMENSION,
   VECTOR_ELEMENT_BITS,
   VECTOR_TREES,
-  VECTORS_PER_REGION,
 } from './g7221-tables.js';
 
 export const G7221_SAMPLE_RATE = 16000;
@@ -178,10 +177,13 @@ const POWER_CODES = REGION_POWER_TREES.map((t) =>
 );
 
 /**
- * The vector codes of categories 0..6. The value is the leaf's ordinal in the tree, which indexes the vector's
- * reconstruction levels (centroids, VECTOR_DIMENSION[category] of them) and its count of non-zero levels (sign bits).
+ * The vector codes of categories 0..6. The code's value is the leaf's ordinal in the tree, which indexes the vector's
+ * reconstruction levels (centroids, VECTOR_DIMENSION[category] of them: element e at ordinal * dim + e), the count
+ * and the mask (bit e) of its non-zero levels, and for each non-zero level the shift of its sign bit in the sign
+ * bits that follow the code (the first non-zero element's sign first). They let the decoding write every element
+ * without a branch on its value: zero levels are data, and branches on data are badly predicted.
  */
-const VECTOR_CODES = VECTOR_TREES.map((t) => {
+const VECTOR_CODES = VECTOR_TREES.map((t, category) => {
   const tree = new Int16Array(t.length);
   const leaves: number[] = [];
   for (let i = 0; i < t.length; i++) {
@@ -192,25 +194,24 @@ const VECTOR_CODES = VECTOR_TREES.map((t) => {
       leaves.push(v >> 1);
     }
   }
-  return { code: huffmanCode(tree), leaves };
-});
-const VECTOR_LEVELS = VECTOR_CODES.map(({ leaves }, category) => {
   const dim = VECTOR_DIMENSION[category]!;
   const bits = VECTOR_ELEMENT_BITS[category]!;
   const levels = new Float64Array(leaves.length * dim);
-  for (const [ordinal, index] of leaves.entries())
-    for (let j = 0; j < dim; j++)
-      levels[ordinal * dim + j] = CENTROIDS[category]![(index >> (j * bits)) & ((1 << bits) - 1)]!;
-  return levels;
-});
-const VECTOR_NONZERO = VECTOR_CODES.map(({ leaves }, category) => {
-  const dim = VECTOR_DIMENSION[category]!;
-  const levels = VECTOR_LEVELS[category]!;
-  return Uint8Array.from(leaves, (_, ordinal) => {
-    let n = 0;
-    for (let j = 0; j < dim; j++) if (levels[ordinal * dim + j] !== 0) n++;
-    return n;
-  });
+  const signShift = new Uint8Array(leaves.length * dim);
+  const nonZero = new Uint8Array(leaves.length);
+  const nonZeroMask = new Uint8Array(leaves.length);
+  for (const [ordinal, index] of leaves.entries()) {
+    const at = ordinal * dim;
+    for (let e = 0; e < dim; e++) {
+      levels[at + e] = CENTROIDS[category]![(index >> (e * bits)) & ((1 << bits) - 1)]!;
+      if (levels[at + e] !== 0) {
+        nonZero[ordinal]!++;
+        nonZeroMask[ordinal]! |= 1 << e;
+      }
+    }
+    for (let e = 0, k = nonZero[ordinal]!; e < dim; e++) if (levels[at + e] !== 0) signShift[at + e] = --k;
+  }
+  return { code: huffmanCode(tree), dim, levels, signShift, nonZero, nonZeroMask };
 });
 
 /** 32 bits of the frame from bit `pos` on (bits past the frame read as 0: the frame buffer has 4 bytes of zeros). */
@@ -475,6 +476,9 @@ export class G7221Decoder implements PcmDecoder {
   private dw2 = 1;
   private dw3 = 1;
   private dw4 = 1;
+  /** The count and the mask (bit i: coefficient i) of the non-zero coefficients of the region readRegion read last. */
+  private regionNonZero = 0;
+  private regionNonZeroMask = 0;
   /** The frame in hand, and 4 bytes of zeros after it that peek32 may read. */
   private readonly frame = new Uint8Array(G7221_MAX_FRAME_BYTES + 4);
 
@@ -609,14 +613,12 @@ export class G7221Decoder implements PcmDecoder {
    * position after them; -1 when the frame's `end` bits run out.
    */
   private readRegion(pos: number, end: number, category: number, std: number, base: number): number {
-    const code = VECTOR_CODES[category]!.code;
-    const levels = VECTOR_LEVELS[category]!;
-    const nonZero = VECTOR_NONZERO[category]!;
-    const dim = VECTOR_DIMENSION[category]!;
+    const { code, dim, levels, signShift, nonZero, nonZeroMask } = VECTOR_CODES[category]!;
     const frame = this.frame;
     const coefs = this.coefs;
-    let at = base;
-    for (let v = 0; v < VECTORS_PER_REGION[category]!; v++) {
+    let mask = 0;
+    let count = 0;
+    for (let at = base; at < base + G7221_REGION_SIZE; at += dim) {
       // The code and its sign bits (at most 16 + 5) from one 32-bit peek.
       const word = peek32(frame, pos);
       const c = readCode(word, code);
@@ -626,28 +628,27 @@ export class G7221Decoder implements PcmDecoder {
       pos += length + signCount;
       if (pos > end) return -1;
       const signs = (word << length) >>> (32 - signCount);
-      let sign = signCount;
-      for (let j = vector * dim; j < (vector + 1) * dim; j++) {
-        const level = levels[j]!;
-        // Times +-1 (exact): level * std or -(level * std).
-        if (level !== 0) coefs[at] = level * std * (((signs >> --sign) & 1) * 2 - 1);
-        at++;
-      }
+      mask |= nonZeroMask[vector]! << (at - base);
+      count += signCount;
+      // level * std times +-1 (exact: level * std or -(level * std)); a zero level gives +-0.
+      for (let e = 0, i = vector * dim; e < dim; e++, i++)
+        coefs[at + e] = levels[i]! * std * (((signs >> signShift[i]!) & 1) * 2 - 1);
     }
+    this.regionNonZero = count;
+    this.regionNonZeroMask = mask;
     return pos;
   }
 
-  /** Categories 5 and 6 fill their zero coefficients with +-noise, category 7 the whole region. */
+  /**
+   * Categories 5 and 6 fill their zero coefficients with +-noise (those readRegion just read: its count and mask of
+   * non-zero ones), category 7 the whole region.
+   */
   private fillNoise(category: number, std: number, base: number): void {
     const coefs = this.coefs;
     const level = std * this.noiseGain;
     let noise: number;
     if (category === 7) noise = level * NOISE_CATEGORY7;
-    else {
-      let nonZero = 0;
-      for (let i = 0; i < G7221_REGION_SIZE; i++) if (coefs[base + i] !== 0) nonZero++;
-      noise = level * (category === 5 ? NOISE_CATEGORY5 : NOISE_CATEGORY6)[nonZero]!;
-    }
+    else noise = level * (category === 5 ? NOISE_CATEGORY5 : NOISE_CATEGORY6)[this.regionNonZero]!;
     // The signs from the generator's bits, as noise times +-1 (exact; random signs are branches badly predicted).
     let d1 = this.dither();
     let d2 = this.dither();
@@ -660,9 +661,11 @@ export class G7221Decoder implements PcmDecoder {
       }
       return;
     }
-    for (let j = base; j < base + G7221_REGION_SIZE; j += 2) {
-      if (coefs[j] === 0) coefs[j] = noise * ((d1 & 1) * 2 - 1);
-      if (coefs[j + 1] === 0) coefs[j + 1] = noise * ((d2 & 1) * 2 - 1);
+    // Added where the coefficient is +-0 (giving the noise exactly), +-0 added elsewhere (changing nothing).
+    const zero = ~this.regionNonZeroMask;
+    for (let j = 0; j < G7221_REGION_SIZE; j += 2) {
+      coefs[base + j] = coefs[base + j]! + ((zero >> j) & 1) * noise * ((d1 & 1) * 2 - 1);
+      coefs[base + j + 1] = coefs[base + j + 1]! + ((zero >> (j + 1)) & 1) * noise * ((d2 & 1) * 2 - 1);
       d1 >>= 1;
       d2 >>= 1;
     }
