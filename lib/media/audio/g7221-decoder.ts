@@ -378,7 +378,8 @@ export function dct4(x: Float64Array, out: Float64Array, s: Dct4Scratch, oddSign
     aim[p + 7] = b3i - t7i;
   }
   // Sizes 16 and 32 (radix 2^2): for j < 8 the values j, j + 8, j + 16, j + 24 of each 32: (j, j + 8) and
-  // (j + 16, j + 24) with W16^j, then (j, j + 16) with W32^j and (j + 8, j + 24) with W32^(j + 8).
+  // (j + 16, j + 24) with W16^j, then (j, j + 16) with W32^j and (j + 8, j + 24) with W32^(j + 8), the results
+  // post-twiddled into out.
   for (let j = 0; j < 8; j++) {
     const w16r = W16_COS[j]!;
     const w16i = W16_SIN[j]!;
@@ -406,24 +407,22 @@ export function dct4(x: Float64Array, out: Float64Array, s: Dct4Scratch, oddSign
       const u2i = c2r * w32i + c2i * w32r;
       const u3r = c3r * v32r - c3i * v32i;
       const u3i = c3r * v32i + c3i * v32r;
-      are[p0] = c0r + u2r;
-      aim[p0] = c0i + u2i;
-      are[p2] = c0r - u2r;
-      aim[p2] = c0i - u2i;
-      are[p1] = c1r + u3r;
-      aim[p1] = c1i + u3i;
-      are[p3] = c1r - u3r;
-      aim[p3] = c1i - u3i;
+      postTwiddle(out, p0, c0r + u2r, c0i + u2i);
+      postTwiddle(out, p2, c0r - u2r, c0i - u2i);
+      postTwiddle(out, p1, c1r + u3r, c1i + u3i);
+      postTwiddle(out, p3, c1r - u3r, c1i - u3i);
     }
   }
-  // Post-twiddle: w[k] = X[k] e^(-i pi k / N); out[2k] = Re w, out[N-1-2k] = -Im w.
-  for (let i = 0; i < HALF; i++) {
-    const k = OUTPUT_K[i]!;
-    const vr = are[i]!;
-    const vi = aim[i]!;
-    out[2 * k] = vr * POST_COS[i]! - vi * POST_SIN[i]!;
-    out[N - 1 - 2 * k] = -(vr * POST_SIN[i]! + vi * POST_COS[i]!);
-  }
+}
+
+/**
+ * The FFT's value at i, X[k] for k = OUTPUT_K[i], to the DCT-IV's outputs 2k and N-1-2k: w = X[k] e^(-i pi k / N),
+ * out[2k] = Re w, out[N-1-2k] = -Im w.
+ */
+function postTwiddle(out: Float64Array, i: number, vr: number, vi: number): void {
+  const k = OUTPUT_K[i]!;
+  out[2 * k] = vr * POST_COS[i]! - vi * POST_SIN[i]!;
+  out[N - 1 - 2 * k] = -(vr * POST_SIN[i]! + vi * POST_COS[i]!);
 }
 
 export interface Dct4Scratch {
