@@ -60,13 +60,26 @@ const HALF = N / 2;
 // Scratch of the categorisation (single-threaded use; no allocation per frame).
 const maxRate = new Int32Array(G7221_REGIONS);
 const minRate = new Int32Array(G7221_REGIONS);
+const minKey = new Int32Array(G7221_REGIONS);
+const maxKey = new Int32Array(G7221_REGIONS);
 const balanceRing = new Int32Array(2 * G7221_RATE_CONTROL_POSSIBILITIES);
+/** A key out of every search: a region at the end of its range of categories. */
+const EXCLUDED = 1 << 20;
+/** EXPECTED_BITS of the category (d >> 1) clamped to 0..7, at d + 128 (d = offset - power: -71..55 with the powers in range). */
+const EXPECTED_BITS_BY_DIFF = Uint8Array.from(
+  { length: 256 },
+  (_, i) => EXPECTED_BITS[Math.max(0, Math.min(7, (i - 128) >> 1))]!,
+);
 
 /**
- * The categorisation procedure (G.722.1 clause 4.6, the same on both sides): from the region power indexes and the
- * bits left for the MLT vectors, the categories of rate control 0 (the most bits) in `categories`, and in `balance`
- * the 15 regions whose category goes up by one for each step of the rate-control index. False when the powers admit
- * no categorisation (only damaged frames).
+ * The categorisation procedure (G.722.1 clause 4.6, the same on both sides): from the region power indexes (in
+ * -24..39) and the bits left for the MLT vectors, the categories of rate control 0 (the most bits) in `categories`,
+ * and in `balance` the 15 regions whose category goes up by one for each step of the rate-control index. False when
+ * the powers admit no categorisation (only damaged frames).
+ *
+ * Each of the 15 steps picks a region by the largest (or smallest) of offset - power - 2 category, ties going to
+ * the highest (lowest) region: kept per region as the key value * 16 + region, one integer, so that a step is one
+ * max (min) over 14 keys without branches on the data (which are badly predicted), and the region is its low bits.
  */
 export function categorizeRegions(
   power: Int32Array,
@@ -78,20 +91,20 @@ export function categorizeRegions(
   // The offset: the largest that still spends at least (available - 32) bits, found by halving steps.
   let offset = -32;
   for (let delta = 32; delta > 0; delta >>= 1) {
+    const at = offset + delta + 128;
     let expected = 0;
-    for (let r = 0; r < regions; r++) {
-      let c = (offset + delta - power[r]!) >> 1;
-      c = c < 0 ? 0 : c > 7 ? 7 : c;
-      expected += EXPECTED_BITS[c]!;
-    }
+    for (let r = 0; r < regions; r++) expected += EXPECTED_BITS_BY_DIFF[at - power[r]!]!;
     if (expected >= availableBits - 32) offset += delta;
   }
   let expected = 0;
   for (let r = 0; r < regions; r++) {
-    let c = (offset - power[r]!) >> 1;
+    const d = offset - power[r]!;
+    let c = d >> 1;
     c = c < 0 ? 0 : c > 7 ? 7 : c;
     maxRate[r] = minRate[r] = c;
     expected += EXPECTED_BITS[c]!;
+    minKey[r] = c < 7 ? ((d - 2 * c) << 4) | r : -EXCLUDED;
+    maxKey[r] = c > 0 ? ((d - 2 * c) << 4) | r : EXCLUDED;
   }
   // From that middle, 15 steps: each either lowers a region's category in the high-rate set or raises one in the
   // low-rate set, whichever keeps the two estimates around the bits available. The balance list runs from the
@@ -103,35 +116,25 @@ export function categorizeRegions(
   let maxAt = mid;
   for (let i = 0; i < G7221_RATE_CONTROL_POSSIBILITIES - 1; i++) {
     if (min + max > 2 * availableBits) {
-      let best = -99;
-      let at = -1;
-      for (let r = regions - 1; r >= 0; r--) {
-        if (minRate[r]! >= 7) continue;
-        const v = offset - power[r]! - 2 * minRate[r]!;
-        if (v > best) {
-          best = v;
-          at = r;
-        }
-      }
-      if (at < 0) return false;
+      let best = minKey[0]!;
+      for (let r = 1; r < regions; r++) best = Math.max(best, minKey[r]!);
+      if (best >> 4 <= -99) return false;
+      const at = best & 15;
+      const c = minRate[at]!;
       balanceRing[minAt++] = at;
-      min += EXPECTED_BITS[minRate[at]! + 1]! - EXPECTED_BITS[minRate[at]!]!;
-      minRate[at]!++;
+      min += EXPECTED_BITS[c + 1]! - EXPECTED_BITS[c]!;
+      minRate[at] = c + 1;
+      minKey[at] = c + 1 < 7 ? best - 32 : -EXCLUDED;
     } else {
-      let best = 99;
-      let at = -1;
-      for (let r = 0; r < regions; r++) {
-        if (maxRate[r]! <= 0) continue;
-        const v = offset - power[r]! - 2 * maxRate[r]!;
-        if (v < best) {
-          best = v;
-          at = r;
-        }
-      }
-      if (at < 0) return false;
+      let best = maxKey[0]!;
+      for (let r = 1; r < regions; r++) best = Math.min(best, maxKey[r]!);
+      if (best >> 4 >= 99) return false;
+      const at = best & 15;
+      const c = maxRate[at]!;
       balanceRing[--maxAt] = at;
-      max += EXPECTED_BITS[maxRate[at]! - 1]! - EXPECTED_BITS[maxRate[at]!]!;
-      maxRate[at]!--;
+      max += EXPECTED_BITS[c - 1]! - EXPECTED_BITS[c]!;
+      maxRate[at] = c - 1;
+      maxKey[at] = c - 1 > 0 ? best + 32 : EXCLUDED;
     }
   }
   categories.set(maxRate);
