@@ -466,9 +466,9 @@ export class G7221Decoder implements PcmDecoder {
   private readonly power = new Int32Array(G7221_REGIONS);
   private readonly categories = new Int32Array(G7221_REGIONS);
   private readonly balance = new Int32Array(G7221_RATE_CONTROL_POSSIBILITIES - 1);
-  private readonly coefs = new Float64Array(N);
+  private coefs = new Float64Array(N);
   /** The last good frame's coefficients (a frame error repeats them once; zeros after that). */
-  private readonly backup = new Float64Array(N);
+  private lastGood = new Float64Array(N);
   private readonly dct = new Float64Array(N);
   /** The previous frame's DCT-IV output (its first half overlaps the current frame). */
   private readonly previous = new Float64Array(N);
@@ -514,13 +514,13 @@ export class G7221Decoder implements PcmDecoder {
       }
       this.carry.set(bytes.subarray(0, need), this.carryLength);
       this.carryLength = 0;
-      this.decodeFrame(this.carry, at);
+      this.decodeFrame(this.carry, 0, at);
       at += N;
       used = need;
       produced++;
     }
     while (produced < frames && used + fb <= bytes.length) {
-      this.decodeFrame(bytes.subarray(used, used + fb), at);
+      this.decodeFrame(bytes, used, at);
       at += N;
       used += fb;
       produced++;
@@ -548,19 +548,22 @@ export class G7221Decoder implements PcmDecoder {
     return r;
   }
 
-  /** One frame's bits to 320 samples at out[at..]. */
-  private decodeFrame(frame: Uint8Array, at: number): void {
-    this.frame.set(frame);
+  /** The frame at src[from..] to 320 samples at out[at..]. Nothing allocated: no subarray, buffers swapped. */
+  private decodeFrame(src: Uint8Array, from: number, at: number): void {
+    const frame = this.frame;
+    const bytes = this.frameBytes;
+    for (let i = 0; i < bytes; i++) frame[i] = src[from + i]!;
     this.stats.frames++;
-    const coefs = this.coefs;
-    const good = this.readCoefficients(frame.length * 8);
-    if (good) this.backup.set(coefs);
-    else {
+    if (this.readCoefficients(bytes * 8)) {
+      const good = this.coefs;
+      this.coefs = this.lastGood;
+      this.lastGood = good;
+      this.synthesise(good, at);
+    } else {
       this.stats.badFrames++;
-      coefs.set(this.backup);
-      this.backup.fill(0);
+      this.synthesise(this.lastGood, at);
+      this.lastGood.fill(0);
     }
-    this.synthesise(at);
   }
 
   /** Envelope, categorisation and vectors of the frame's `end` bits into this.coefs; false on a frame error. */
@@ -677,8 +680,8 @@ export class G7221Decoder implements PcmDecoder {
    * Inverse MLT: DCT-IV of the coefficients (every odd one negated: the MLT's phase, as FFmpeg's decoder has it), then each output sample is
    * the current frame's rising window half plus the previous frame's falling half (time-domain aliasing cancels).
    */
-  private synthesise(at: number): void {
-    const { coefs, dct, previous, out } = this;
+  private synthesise(coefs: Float64Array, at: number): void {
+    const { dct, previous, out } = this;
     dct4(coefs, dct, this.scratch, -1);
     for (let p = 0; p < HALF; p++) {
       const old = previous[HALF - 1 - p]!;
