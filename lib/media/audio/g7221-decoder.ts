@@ -593,17 +593,16 @@ export class G7221Decoder implements PcmDecoder {
     // The vectors, region by region; running out of bits makes this and every later region category 7.
     let ranOut = false;
     for (let r = 0; r < G7221_REGIONS; r++) {
-      const std = G7221_STD_DEV[power[r]! - MIN_POWER]!;
       const base = r * G7221_REGION_SIZE;
       let category = ranOut ? 7 : categories[r]!;
       if (category < 7) {
-        pos = this.readRegion(pos, end, category, std, base);
+        pos = this.readRegion(pos, end, category, power[r]!, base);
         if (pos < 0) {
           ranOut = true;
           category = 7;
         }
       }
-      if (category >= 5) this.fillNoise(category, std, base);
+      if (category >= 5) this.fillNoise(category, power[r]!, base);
     }
     if (ranOut) return rateControl === G7221_RATE_CONTROL_POSSIBILITIES - 1;
     // The bits left over are fill, all ones.
@@ -615,9 +614,11 @@ export class G7221Decoder implements PcmDecoder {
 
   /**
    * One region's vectors from bit `pos`: Huffman code, then a sign bit per non-zero element (1 = positive). The bit
-   * position after them; -1 when the frame's `end` bits run out.
+   * position after them; -1 when the frame's `end` bits run out. Integer arguments only (the region's power index,
+   * not its standard deviation): a double passed to a call V8 does not inline is boxed, an allocation per region.
    */
-  private readRegion(pos: number, end: number, category: number, std: number, base: number): number {
+  private readRegion(pos: number, end: number, category: number, power: number, base: number): number {
+    const std = G7221_STD_DEV[power - MIN_POWER]!;
     const { code, dim, levels, signShift, nonZero, nonZeroMask } = VECTOR_CODES[category]!;
     const frame = this.frame;
     const coefs = this.coefs;
@@ -648,7 +649,8 @@ export class G7221Decoder implements PcmDecoder {
    * Categories 5 and 6 fill their zero coefficients with +-noise (those readRegion just read: its count and mask of
    * non-zero ones), category 7 the whole region.
    */
-  private fillNoise(category: number, std: number, base: number): void {
+  private fillNoise(category: number, power: number, base: number): void {
+    const std = G7221_STD_DEV[power - MIN_POWER]!;
     const coefs = this.coefs;
     const level = std * this.noiseGain;
     let noise: number;
