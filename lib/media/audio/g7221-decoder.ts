@@ -469,9 +469,9 @@ export class G7221Decoder implements PcmDecoder {
   private coefs = new Float64Array(N);
   /** The last good frame's coefficients (a frame error repeats them once; zeros after that). */
   private lastGood = new Float64Array(N);
-  private readonly dct = new Float64Array(N);
-  /** The previous frame's DCT-IV output (its first half overlaps the current frame). */
-  private readonly previous = new Float64Array(N);
+  private dct = new Float64Array(N);
+  /** The previous frame's DCT-IV output (its first half overlaps the current frame); swapped with dct each frame. */
+  private previous = new Float64Array(N);
   private readonly scratch = dct4Scratch();
   /** The noise-fill generator's four 16-bit words. */
   private dw1 = 1;
@@ -691,7 +691,8 @@ export class G7221Decoder implements PcmDecoder {
       out[at + p] = toInt16(cur * WINDOW[p]! - old * WINDOW[N - 1 - p]!);
       out[at + N - 1 - p] = toInt16(-old * WINDOW[p]! - cur * WINDOW[N - 1 - p]!);
     }
-    previous.set(dct);
+    this.previous = dct;
+    this.dct = previous;
   }
 }
 
