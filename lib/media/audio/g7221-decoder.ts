@@ -65,7 +65,7 @@ const maxKey = new Int32Array(G7221_REGIONS);
 const balanceRing = new Int32Array(2 * G7221_RATE_CONTROL_POSSIBILITIES);
 /** A key out of every search: a region at the end of its range of categories. */
 const EXCLUDED = 1 << 20;
-/** EXPECTED_BITS of the category (d >> 1) clamped to 0..7, at d + 128 (d = offset - power: -71..55 with the powers in range). */
+/** EXPECTED_BITS of the category (d >> 1) clamped to 0..7, at d + 128 (d = offset - power: -71..55 in range). */
 const EXPECTED_BITS_BY_DIFF = Uint8Array.from(
   { length: 256 },
   (_, i) => EXPECTED_BITS[Math.max(0, Math.min(7, (i - 128) >> 1))]!,
@@ -679,8 +679,9 @@ export class G7221Decoder implements PcmDecoder {
   }
 
   /**
-   * Inverse MLT: DCT-IV of the coefficients (every odd one negated: the MLT's phase, as FFmpeg's decoder has it), then each output sample is
-   * the current frame's rising window half plus the previous frame's falling half (time-domain aliasing cancels).
+   * Inverse MLT: DCT-IV of the coefficients (every odd one negated: the MLT's phase, as FFmpeg's decoder has it),
+   * then each output sample is the current frame's rising window half plus the previous frame's falling half
+   * (time-domain aliasing cancels).
    */
   private synthesise(coefs: Float64Array, at: number): void {
     const { dct, previous, out } = this;
