@@ -16,7 +16,7 @@ import type { AudioCodec } from '../../tools/synthetic/audio-frames.js';
 import { fixturesDir, loadAudioFixture, loadVideoFixture } from '../../tools/synthetic/fixtures.js';
 import { PsMuxer, type AnnexBFrame, type AudioPacket } from '../../tools/synthetic/ps-writer.js';
 import { ffmpeg, ffprobe } from '../helpers/media-tools.js';
-import { bestCorrelation, ffmpegDecode } from './audio/ffmpeg-pcm.js';
+import { bestCorrelation, ffmpegDecode, speech16 } from './audio/ffmpeg-pcm.js';
 import { tempDir } from './test-streams.js';
 
 const tmp = tempDir();
@@ -148,14 +148,7 @@ for (const { codec, video } of CASES) {
       );
       t.true(r > 0.999 && lag === MAX_LAG, `correlation with FFmpeg's siren decode ${r} at ${lag - MAX_LAG}`);
       // And the signal the fixture was coded from (make-fixtures.sh SPEECH16), one 320-sample frame earlier.
-      const source = Int16Array.from({ length: ours.length }, (_, i) => {
-        const x = i / 16000;
-        const v =
-          0.4 * Math.sin(2 * Math.PI * 440 * x) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 1.5 * x)) +
-          0.2 * Math.sin(2 * Math.PI * 1230 * x) +
-          0.1 * Math.sin(2 * Math.PI * 3100 * x);
-        return Math.round(v * 32767);
-      });
+      const source = speech16(ours.length);
       const s = bestCorrelation(
         ours.subarray(4000 + 320, 28000 + 320),
         source.subarray(4000 - MAX_LAG, 28000 + MAX_LAG),

@@ -69,3 +69,15 @@ export function bestCorrelation(a: Int16Array, b: Int16Array, maxLag: number): {
   }
   return best;
 }
+
+/** The 16 kHz fixtures' signal (make-fixtures.sh SPEECH16: two tones with a slow envelope and a high one), computed. */
+export function speech16(samples = 32000): Int16Array {
+  return Int16Array.from({ length: samples }, (_, i) => {
+    const t = i / 16000;
+    const v =
+      0.4 * Math.sin(2 * Math.PI * 440 * t) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 1.5 * t)) +
+      0.2 * Math.sin(2 * Math.PI * 1230 * t) +
+      0.1 * Math.sin(2 * Math.PI * 3100 * t);
+    return Math.round(v * 32767);
+  });
+}

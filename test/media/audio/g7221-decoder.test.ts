@@ -18,6 +18,7 @@ import {
 } from '../../../lib/media/audio/g7221-decoder.js';
 import { fixturesDir } from '../../../tools/synthetic/fixtures.js';
 import { G7221Encoder } from '../../helpers/g7221-encoder.js';
+import { speech16 } from './ffmpeg-pcm.js';
 
 const N = G7221_FRAME_SAMPLES;
 /** FFmpeg's noise-fill level relative to the Recommendation's (decoder comment). */
@@ -52,18 +53,6 @@ function maxAbsDiff(a: Int16Array, b: Int16Array): number {
   let m = 0;
   for (let i = 0; i < Math.min(a.length, b.length); i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
-}
-
-/** The fixture's signal (make-fixtures.sh SPEECH16), computed here: 2 s at 16 kHz. */
-function speech16(): Int16Array {
-  return Int16Array.from({ length: 32000 }, (_, i) => {
-    const t = i / 16000;
-    const v =
-      0.4 * Math.sin(2 * Math.PI * 440 * t) * (0.6 + 0.4 * Math.sin(2 * Math.PI * 1.5 * t)) +
-      0.2 * Math.sin(2 * Math.PI * 1230 * t) +
-      0.1 * Math.sin(2 * Math.PI * 3100 * t);
-    return Math.round(v * 32767);
-  });
 }
 
 function snrDb(decoded: Int16Array, source: Int16Array, lag: number): number {
