@@ -95,19 +95,24 @@ export class AccessUnitAssembler {
   /** views mode: the buffer used before the current one, reusable once every view into it is released. */
   private spare: Buffer | null = null;
   private spareFree = false;
+  /** Where buffers of a given size come from (the remux passes its pool: a fresh spare per file was garbage). */
+  private readonly allocate: (size: number) => Buffer;
 
   /**
    * `lengthPrefixed`: deliver each access unit as 4-byte-length-prefixed NAL units (the MP4 sample format)
    * instead of Annex B, built in the one copy the receiver owns anyway.
    * `views`: length-prefixed too, but as views into the assembler's own buffer (`parts`), which keeps those bytes in
    * place until the receiver calls `release()`: the bytes pushed are copied once (into that buffer) and never again.
+   * `allocate`: gives the buffers the assembler needs beyond the first (the spare of views mode, a grown one); default
+   * Buffer.allocUnsafe.
    */
   constructor(
     readonly codec: VideoCodec,
     private readonly onAccessUnit: (au: AccessUnit) => void,
-    options: { lengthPrefixed?: boolean; views?: boolean; buffer?: Buffer } = {},
+    options: { lengthPrefixed?: boolean; views?: boolean; buffer?: Buffer; allocate?: (size: number) => Buffer } = {},
   ) {
-    this.buf = options.buffer ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
+    this.allocate = options.allocate ?? ((size) => Buffer.allocUnsafe(size));
+    this.buf = options.buffer ?? this.allocate(INITIAL_CAPACITY);
     this.views = options.views ?? false;
     this.lengthPrefixed = (options.lengthPrefixed ?? false) || this.views;
     this.allParams = codec === 'h264' ? PS_SPS | PS_PPS : PS_SPS | PS_PPS | PS_VPS;
@@ -174,7 +179,7 @@ export class AccessUnitAssembler {
       let cap = this.buf.length;
       while (cap < live + extra) cap *= 2;
       const spare = this.spare;
-      const next = spare && this.spareFree && spare.length >= cap ? spare : Buffer.allocUnsafe(cap);
+      const next = spare && this.spareFree && spare.length >= cap ? spare : this.allocate(cap);
       this.buf.copy(next, 0, keepFrom, this.len);
       this.spare = this.buf;
       this.spareFree = false;
@@ -189,7 +194,7 @@ export class AccessUnitAssembler {
     if (this.len + extra > this.buf.length) {
       let cap = this.buf.length;
       while (cap < this.len + extra) cap *= 2;
-      const grown = Buffer.allocUnsafe(cap);
+      const grown = this.allocate(cap);
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
       this.spare = null;

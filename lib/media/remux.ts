@@ -295,6 +295,9 @@ class RemuxSession {
         this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
           views: true,
           buffer: takeBuffer(),
+          // Its spare (views mode) comes from the pool too: a fresh 1 MiB per file lived for the whole file, was
+          // promoted to the old generation and stayed as garbage until a full GC (bench/ANALYSIS.md, issue #12).
+          allocate: (size) => (size === POOLED_SIZE ? takeBuffer() : Buffer.allocUnsafe(size)),
         });
       }
       this.assembler.push(data, pts, dtsOrNone >= 0 ? dtsOrNone : undefined);
