@@ -17,7 +17,7 @@ import {
   SQLITE_HEADER_SIZE,
   type SnapshotOptions,
 } from './sqlite-snapshot.js';
-import { readDatabaseInThread } from './sqlite-thread.js';
+import { prestartSqliteThread, readDatabaseInThread } from './sqlite-thread.js';
 import type { MediaKind, Recording } from './types.js';
 
 export const RECORD_DATABASES = ['record_db_index00', 'record_db_index01'];
@@ -85,6 +85,11 @@ interface CachedDb {
   loaded: SqliteLoaded;
 }
 const cache = new Map<string, CachedDb>();
+
+/** A datadir lists these databases: the reader thread is started now unless every one is cached (not read again). */
+export function expectSqliteDatabases(files: readonly string[]): void {
+  if (files.some((f) => !cache.has(f))) prestartSqliteThread();
+}
 
 export function clearSqliteTableCache(): void {
   cache.clear();

@@ -13,6 +13,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { LimitExceededError, UnsupportedFormatError } from '../errors.js';
+import type { SqlJsStatic } from 'sql.js';
 import type { SqliteTable } from './sqlite-index.js';
 import type { MediaKind } from './types.js';
 
@@ -67,6 +68,14 @@ class SqliteThread {
     });
   }
 
+  /** Nothing asked of it yet: it ends LINGER_MS from now unless a request comes (prestartSqliteThread). */
+  idle(): void {
+    if (this.pending.size > 0 || this.linger) return;
+    this.worker.unref();
+    this.linger = setTimeout(() => void this.close(), LINGER_MS);
+    this.linger.unref();
+  }
+
   private answer(reply: Reply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
@@ -74,12 +83,8 @@ class SqliteThread {
     if ('table' in reply) p.resolve({ table: reply.table });
     else if ('corrupt' in reply) p.reject(new Error(reply.corrupt));
     else p.resolve({ error: rebuildError(reply.error) });
-    if (this.pending.size === 0) {
-      // Idle: it neither keeps the process alive nor stays longer than LINGER_MS.
-      this.worker.unref();
-      this.linger = setTimeout(() => void this.close(), LINGER_MS);
-      this.linger.unref();
-    }
+    // Idle: it neither keeps the process alive nor stays longer than LINGER_MS.
+    if (this.pending.size === 0) this.idle();
   }
 
   private fail(err: Error): void {
@@ -113,12 +118,26 @@ export function readDatabaseInThread(
   // Tests run the sources through tsx, whose loader does not reach worker threads on Node 20: there the same reading
   // runs in this thread (test/hikvision/sqlite-thread.test.ts drives the compiled thread).
   if (import.meta.url.endsWith('.ts')) return readHere(bytes, kind, sizes);
+  return running().read(bytes, kind, sizes);
+}
+
+function running(): SqliteThread {
   if (!thread || thread.closed) {
     thread = new SqliteThread((t) => {
       if (thread === t) thread = undefined;
     });
   }
-  return thread.read(bytes, kind, sizes);
+  return thread;
+}
+
+/**
+ * Starts the reader thread ahead of its first database (a scan calls it as soon as a datadir lists one): its start and
+ * sql.js's compile then overlap the reads of the copy instead of following them. It ends like any other (idle:
+ * LINGER_MS after the last answer, or closeSqliteThread()).
+ */
+export function prestartSqliteThread(): void {
+  if (import.meta.url.endsWith('.ts')) return;
+  running().idle();
 }
 
 /**
@@ -144,13 +163,21 @@ function shapeOf(err: unknown): ErrorShape {
 
 type Answer = { table: SqliteTable } | { corrupt: string } | { error: ErrorShape };
 
+let engine: Promise<[typeof import('./sqlite-engine.js'), typeof import('./sqlite-index.js'), SqlJsStatic]> | undefined;
+
+/** The SQL modules and sql.js's compiled engine, loaded once per thread. */
+function engineReady(): NonNullable<typeof engine> {
+  engine ??= Promise.all([import('./sqlite-engine.js'), import('./sqlite-index.js')]).then(async ([e, i]) => [
+    e,
+    i,
+    await e.loadSqlEngine(),
+  ]);
+  return engine;
+}
+
 /** One copy: open it (quick_check), read the `kind` table, close it. */
 async function readCopy(bytes: Uint8Array, kind: MediaKind, sizes: ReadonlyMap<number, number>): Promise<Answer> {
-  const [{ loadSqlEngine, openDatabase }, { readEventDatabase, readRecordDatabase }] = await Promise.all([
-    import('./sqlite-engine.js'),
-    import('./sqlite-index.js'),
-  ]);
-  const SQL = await loadSqlEngine();
+  const [{ openDatabase }, { readEventDatabase, readRecordDatabase }, SQL] = await engineReady();
   let db;
   try {
     db = openDatabase(SQL, bytes);
@@ -175,6 +202,7 @@ async function readHere(bytes: Uint8Array, kind: MediaKind, sizes: ReadonlyMap<n
 /** The thread's side: requests answered in order. */
 function serve(): void {
   const port = parentPort!;
+  void engineReady().catch(() => undefined); // compiled while the first copy is read; a failure shows on first use
   let queue = Promise.resolve();
   port.on('message', (req: Request) => {
     queue = queue.then(async () => {

@@ -4,7 +4,7 @@ import { buildDatabase, recordDatabase, T0 } from './sqlite-db.js';
 // The compiled module (npm test builds dist/ first): tsx's loader does not reach worker threads on Node 20, so from
 // the sources the module reads in the calling thread; only the built one starts the thread these tests are about.
 const dist = new URL('../../dist/lib/', import.meta.url);
-const { closeSqliteThread, readDatabaseInThread } = (await import(
+const { closeSqliteThread, LINGER_MS, prestartSqliteThread, readDatabaseInThread } = (await import(
   new URL('hikvision/sqlite-thread.js', dist).href
 )) as typeof import('../../lib/hikvision/sqlite-thread.js');
 const { LimitExceededError, UnsupportedFormatError } = (await import(
@@ -55,3 +55,18 @@ test.serial('the thread ends when closed and a later read starts a new one', asy
   t.true('table' in read && read.table.records.length === 1);
   await closeSqliteThread();
 });
+
+test.serial(
+  'a thread started ahead (prestartSqliteThread) answers the first read; one left idle ends and the next read starts another',
+  async (t) => {
+    await closeSqliteThread();
+    prestartSqliteThread();
+    const bytes = await recordDatabase([{ file: 2, start: T0, end: T0 + 10, from: 0, to: 5000 }]);
+    const first = await readDatabaseInThread(new Uint8Array(bytes), 'video', new Map([[2, 10_000]]));
+    t.true('table' in first && first.table.records.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, LINGER_MS + 300));
+    const second = await readDatabaseInThread(new Uint8Array(bytes), 'video', new Map([[2, 10_000]]));
+    t.true('table' in second && second.table.records.length === 1);
+    await closeSqliteThread();
+  },
+);
