@@ -41,11 +41,12 @@ export class IndexSlice {
   }
 
   /**
-   * Whether every byte of [at, end) is zero (a range outside the slice is IndexCorruptError). Stops at the first
-   * non-zero byte: a caller that asks at the start of each run of empty slots pays for each byte about once.
+   * Whether every byte of [at, end) is zero; false for a range that is not inside the slice (the caller's slot-by-slot
+   * reads then fail as they always did). Stops at the first non-zero byte: a caller that asks at the start of each run
+   * of empty slots pays for each byte about once.
    */
   zeroFrom(at: number, end: number): boolean {
-    this.require(at, end - at);
+    if (!(at >= 0 && at <= end && end <= this.length)) return false;
     for (let p = at; p < end; p += ZEROS.length) {
       const n = Math.min(ZEROS.length, end - p);
       if (this.bytes.compare(ZEROS, 0, n, p, p + n) !== 0) return false;
