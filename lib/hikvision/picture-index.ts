@@ -82,6 +82,7 @@ export function assessPictureStride(
     const base = slotOffset(header.avFiles, slotsPerFile, f, 0);
     const size = picSizes.get(f);
     let seenZero = false;
+    let prevZeroed = false;
     let prevSec = -1;
     let prevEnd = 0;
     let inTail = false;
@@ -91,9 +92,15 @@ export function assessPictureStride(
       const { sec: endSec, usec: endUsec } = r.end;
       const { startOffset: so, endOffset: eo } = r;
       if (isZeroed(r)) {
+        // The rest of the block all zero bytes: only zeroed slots follow, which change nothing but seenZero. (Asked at
+        // the first slot of each empty run: the compare stops at the next non-zero byte.)
+        if (!prevZeroed && slice.zeroFrom(base + j * SEGMENT_RECORD_SIZE, base + slotsPerFile * SEGMENT_RECORD_SIZE))
+          break;
         seenZero = true;
+        prevZeroed = true;
         continue;
       }
+      prevZeroed = false;
       result.used++;
       const ok =
         !seenZero &&

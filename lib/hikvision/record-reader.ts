@@ -12,6 +12,7 @@ import type { CameraTime } from './types.js';
 
 export const FILE_RECORD_SIZE = 32;
 export const SEGMENT_RECORD_SIZE = 80;
+const ZEROS = Buffer.alloc(64 * 1024);
 
 /** Bytes of an index (or of a part of one) with checked little-endian reads at absolute offsets in the slice. */
 export class IndexSlice {
@@ -21,8 +22,12 @@ export class IndexSlice {
   /** For the record decoders below, after they checked the whole record; everything else uses the checked reads. */
   readonly view: DataView;
 
+  /** The bytes themselves (for zeroFrom's compare). */
+  private readonly bytes: Buffer;
+
   constructor(bytes: Uint8Array, what = 'index') {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.length = bytes.byteLength;
     this.what = what;
   }
@@ -33,6 +38,20 @@ export class IndexSlice {
     if (!(at >= 0 && at + size <= this.length)) {
       throw new IndexCorruptError(`${this.what}: cannot read ${size} bytes at offset ${at} of ${this.length}`);
     }
+  }
+
+  /**
+   * Whether every byte of [at, end) is zero; false for a range that is not inside the slice (the caller's slot-by-slot
+   * reads then fail as they always did). Stops at the first non-zero byte: a caller that asks at the start of each run
+   * of empty slots pays for each byte about once.
+   */
+  zeroFrom(at: number, end: number): boolean {
+    if (!(at >= 0 && at <= end && end <= this.length)) return false;
+    for (let p = at; p < end; p += ZEROS.length) {
+      const n = Math.min(ZEROS.length, end - p);
+      if (this.bytes.compare(ZEROS, 0, n, p, p + n) !== 0) return false;
+    }
+    return true;
   }
 
   u8(at: number): number {

@@ -71,12 +71,27 @@ export function walkFileSlots(
   // One record decoded into per slot: most slots are empty or stale and must not cost an allocation.
   const r = newSegmentRecord();
   const firstOut = out.length;
+  let prevZeroed = false;
   for (let j = 0; j < w.slotsPerFile; j++) {
     readSegmentRecord(slice, base + j * SEGMENT_RECORD_SIZE, r);
     const { type, startOffset, endOffset } = r;
     const { sec: startSec, usec: startUsec } = r.start;
     const { sec: endSec, usec: endUsec } = r.end;
     const zeroed = isZeroed(r);
+    // A block is mostly zeroed slots after its used run (a 4096-slot picture block holds a handful of pictures): when
+    // every byte from here to the block's end is zero, each of those slots would only count as empty (the open one as
+    // open), so they are counted at once instead of decoded one by one.
+    if (
+      zeroed &&
+      !prevZeroed &&
+      slice.zeroFrom(base + j * SEGMENT_RECORD_SIZE, base + w.slotsPerFile * SEGMENT_RECORD_SIZE)
+    ) {
+      const open = w.openSlot >= j && w.openSlot < w.slotsPerFile ? 1 : 0;
+      if (open) addSkip(skipped, 'open');
+      empty += w.slotsPerFile - j - open;
+      break;
+    }
+    prevZeroed = zeroed;
 
     if (j === w.openSlot) {
       addSkip(skipped, 'open');

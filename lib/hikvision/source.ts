@@ -52,6 +52,7 @@ import { addSkip, walkFileSlots, type IndexedRecord } from './slot-rules.js';
 import type { SnapshotOptions } from './sqlite-snapshot.js';
 import {
   clearSqliteTableCache,
+  expectSqliteDatabases,
   EVENT_DATABASES,
   isSqliteFile,
   loadSqliteIndex,
@@ -410,6 +411,14 @@ async function scanDatadir(
     return scan;
   }
   const notes: string[] = [];
+  // The databases this datadir will have read (a record database wins over index00.bin; the event database is read
+  // only without a binary picture index): their reader thread starts now, while the other files are read.
+  const files = dir.files;
+  const databases = [
+    ...(kinds.video ? RECORD_DATABASES : []),
+    ...(kinds.picture && !PICTURE_INDEXES.some((n) => files.has(n)) ? EVENT_DATABASES : []),
+  ].filter((n) => files.has(n));
+  if (databases.length > 0) expectSqliteDatabases(databases.map((n) => path.join(dir.path, n)));
   for (const kind of ['video', 'picture'] as const) {
     if (!kinds[kind]) continue;
     const names = kind === 'video' ? VIDEO_INDEXES : PICTURE_INDEXES;

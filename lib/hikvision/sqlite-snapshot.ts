@@ -104,14 +104,14 @@ async function fileState(io: ShareIo, fh: ReadableFile, file: string): Promise<F
 }
 
 /**
- * Copy `file` into memory consistently and hand the bytes to `open` (which throws when they are not a valid
- * database). Throws UnsupportedFormatError when the file is not a SQLite database, LimitExceededError when it is
+ * Copy `file` into memory consistently and hand the bytes to `open` (which throws, or rejects, when they are not a
+ * valid database; the bytes are not used after it). Throws UnsupportedFormatError when the file is not a SQLite database, LimitExceededError when it is
  * too large, IndexCorruptError when no consistent copy was had in SNAPSHOT_ATTEMPTS, the share's errors as they are.
  */
 export async function snapshotDatabase<T>(
   file: string,
   io: ShareIo,
-  open: (bytes: Uint8Array) => T,
+  open: (bytes: Uint8Array) => T | Promise<T>,
   opts: SnapshotOptions = {},
 ): Promise<DatabaseSnapshot<T>> {
   const fh = await io.open(file);
@@ -155,7 +155,7 @@ export async function snapshotDatabase<T>(
       }
       let value: T;
       try {
-        value = open(bytes);
+        value = await open(bytes);
       } catch (err) {
         why = `the copy is not a valid database (${err instanceof Error ? err.message : String(err)})`;
         continue;

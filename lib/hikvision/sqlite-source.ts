@@ -9,8 +9,7 @@ import { ShareTimeoutError } from '../errors.js';
 import type { ShareIo } from '../share-io.js';
 import { isShareProblem, readAt, readHead, type ReadableFile } from './read-file.js';
 import { hivFileName } from './recording.js';
-import { loadSqlEngine, openDatabase, type SqlDb } from './sqlite-engine.js';
-import { readEventDatabase, readRecordDatabase, type SqliteTable } from './sqlite-index.js';
+import type { SqliteTable } from './sqlite-index.js';
 import {
   changeCounterOf,
   isSqliteHeader,
@@ -18,6 +17,7 @@ import {
   SQLITE_HEADER_SIZE,
   type SnapshotOptions,
 } from './sqlite-snapshot.js';
+import { prestartSqliteThread, readDatabaseInThread } from './sqlite-thread.js';
 import type { MediaKind, Recording } from './types.js';
 
 export const RECORD_DATABASES = ['record_db_index00', 'record_db_index01'];
@@ -86,6 +86,11 @@ interface CachedDb {
 }
 const cache = new Map<string, CachedDb>();
 
+/** A datadir lists these databases: the reader thread is started now unless every one is cached (not read again). */
+export function expectSqliteDatabases(files: readonly string[]): void {
+  if (files.some((f) => !cache.has(f))) prestartSqliteThread();
+}
+
 export function clearSqliteTableCache(): void {
   cache.clear();
 }
@@ -137,16 +142,11 @@ export async function loadSqliteIndex(io: SqliteLoadIo, file: string, kind: Medi
   const sizes = await io.sizes(kind);
   const hit = await fromCache(io, file, sizes);
   if (hit) return hit;
-  const SQL = await loadSqlEngine();
-  const snap = await snapshotDatabase(file, io.share, (bytes) => openDatabase(SQL, bytes), io.snapshot);
+  // The SQL runs in a short-lived thread (lib/hikvision/sqlite-thread.ts): sql.js's memory goes when it exits.
+  const snap = await snapshotDatabase(file, io.share, (bytes) => readDatabaseInThread(bytes, kind, sizes), io.snapshot);
   io.counters.bytesRead += snap.bytesRead;
-  const db: SqlDb = snap.value;
-  let table: SqliteTable;
-  try {
-    table = kind === 'video' ? readRecordDatabase(db, sizes) : readEventDatabase(db, sizes);
-  } finally {
-    db.close();
-  }
+  if ('error' in snap.value) throw snap.value.error;
+  const table = snap.value.table;
   // Taken after the copy: a cycle that began before it shows in the rows (its first row, newer, makes the old rows
   // stale); one that begins after it changes these bytes, which the worker's re-check sees.
   const heads = new Map<number, string>();

@@ -21,6 +21,7 @@ import {
   startsAccessUnit,
   type VideoCodec,
 } from './nal.js';
+import { MarkQueue } from './pts-marks.js';
 
 export interface AccessUnit {
   /**
@@ -57,12 +58,6 @@ export interface AssemblerStats {
 export const MAX_ACCESS_UNIT_BYTES = 32 * 1024 * 1024;
 const INITIAL_CAPACITY = 1024 * 1024;
 
-interface PtsMark {
-  pos: number;
-  pts: number;
-  dts: number | undefined;
-}
-
 const PS_SPS = 1;
 const PS_PPS = 2;
 const PS_VPS = 4;
@@ -75,7 +70,7 @@ export class AccessUnitAssembler {
   /** Elementary-stream position of buf[0]. */
   private base = 0;
   private scanPos = 0;
-  private marks: PtsMark[] = [];
+  private readonly marks = new MarkQueue();
 
   private curStart = -1;
   private curPts: number | undefined;
@@ -88,6 +83,8 @@ export class AccessUnitAssembler {
 
   /** Start-code positions (in buf) of the current access unit's NAL units, for length-prefixed output. */
   private curNals: number[] = [];
+  /** NALs of the current access unit in curNals (the array is reused: no array per frame). */
+  private nalCount = 0;
   private readonly lengthPrefixed: boolean;
   private readonly views: boolean;
   /** views mode: elementary-stream position of the first access unit handed out and not yet released, or -1. */
@@ -95,19 +92,24 @@ export class AccessUnitAssembler {
   /** views mode: the buffer used before the current one, reusable once every view into it is released. */
   private spare: Buffer | null = null;
   private spareFree = false;
+  /** Where buffers of a given size come from (the remux passes its pool: a fresh spare per file was garbage). */
+  private readonly allocate: (size: number) => Buffer;
 
   /**
    * `lengthPrefixed`: deliver each access unit as 4-byte-length-prefixed NAL units (the MP4 sample format)
    * instead of Annex B, built in the one copy the receiver owns anyway.
    * `views`: length-prefixed too, but as views into the assembler's own buffer (`parts`), which keeps those bytes in
    * place until the receiver calls `release()`: the bytes pushed are copied once (into that buffer) and never again.
+   * `allocate`: gives the buffers the assembler needs beyond the first (the spare of views mode, a grown one); default
+   * Buffer.allocUnsafe.
    */
   constructor(
     readonly codec: VideoCodec,
     private readonly onAccessUnit: (au: AccessUnit) => void,
-    options: { lengthPrefixed?: boolean; views?: boolean; buffer?: Buffer } = {},
+    options: { lengthPrefixed?: boolean; views?: boolean; buffer?: Buffer; allocate?: (size: number) => Buffer } = {},
   ) {
-    this.buf = options.buffer ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
+    this.allocate = options.allocate ?? ((size) => Buffer.allocUnsafe(size));
+    this.buf = options.buffer ?? this.allocate(INITIAL_CAPACITY);
     this.views = options.views ?? false;
     this.lengthPrefixed = (options.lengthPrefixed ?? false) || this.views;
     this.allParams = codec === 'h264' ? PS_SPS | PS_PPS : PS_SPS | PS_PPS | PS_VPS;
@@ -136,7 +138,7 @@ export class AccessUnitAssembler {
     this.curStart = -1;
     this.len = 0;
     this.scanPos = 0;
-    this.marks = [];
+    this.marks.clear();
   }
 
   /** The working buffers (current and spare), for reuse once the assembler and every view into them are done. */
@@ -153,9 +155,9 @@ export class AccessUnitAssembler {
   private addMark(pos: number, pts: number, dts: number | undefined): void {
     // A frame split over several PES packets may repeat its PTS on each: only the first one marks a frame start.
     if (this.curStart >= 0 && this.curPts === pts && pos > this.base + this.curStart) return;
-    const last = this.marks[this.marks.length - 1];
-    if (last && last.pts === pts) return;
-    this.marks.push({ pos, pts, dts });
+    const m = this.marks;
+    if (m.length > 0 && m.ptsAt(m.length - 1) === pts) return;
+    m.push(pos, pts, dts ?? NaN);
   }
 
   private append(data: Uint8Array): void {
@@ -174,7 +176,7 @@ export class AccessUnitAssembler {
       let cap = this.buf.length;
       while (cap < live + extra) cap *= 2;
       const spare = this.spare;
-      const next = spare && this.spareFree && spare.length >= cap ? spare : Buffer.allocUnsafe(cap);
+      const next = spare && this.spareFree && spare.length >= cap ? spare : this.allocate(cap);
       this.buf.copy(next, 0, keepFrom, this.len);
       this.spare = this.buf;
       this.spareFree = false;
@@ -189,7 +191,7 @@ export class AccessUnitAssembler {
     if (this.len + extra > this.buf.length) {
       let cap = this.buf.length;
       while (cap < this.len + extra) cap *= 2;
-      const grown = Buffer.allocUnsafe(cap);
+      const grown = this.allocate(cap);
       this.buf.copy(grown, 0, 0, this.len);
       this.buf = grown;
       this.spare = null;
@@ -202,7 +204,7 @@ export class AccessUnitAssembler {
     this.base += by;
     this.scanPos -= by;
     if (this.curStart >= 0) this.curStart -= by;
-    for (let i = 0; i < this.curNals.length; i++) this.curNals[i]! -= by;
+    for (let i = 0; i < this.nalCount; i++) this.curNals[i]! -= by;
   }
 
   private scan(): void {
@@ -230,7 +232,7 @@ export class AccessUnitAssembler {
         this.finish(sc);
         this.begin(sc);
       } else {
-        this.curNals.push(sc);
+        this.curNals[this.nalCount++] = sc;
       }
       if (vcl) {
         this.curHasVcl = true;
@@ -243,7 +245,7 @@ export class AccessUnitAssembler {
     if (this.curStart >= 0 && this.len - this.curStart > MAX_ACCESS_UNIT_BYTES) {
       this.stats.droppedOversize++;
       this.curStart = -1;
-      this.curNals = [];
+      this.nalCount = 0;
     }
     this.dropDeadMarks();
   }
@@ -255,14 +257,16 @@ export class AccessUnitAssembler {
    */
   private dropDeadMarks(): void {
     const limit = this.base + this.scanPos + 3;
+    const m = this.marks;
     let dead = 0;
-    while (dead + 1 < this.marks.length && this.marks[dead + 1]!.pos <= limit) dead++;
-    if (dead > 0) this.marks.splice(0, dead);
+    while (dead + 1 < m.length && m.posAt(dead + 1) <= limit) dead++;
+    if (dead > 0) m.dropFront(dead);
   }
 
   private begin(sc: number): void {
     this.curStart = sc;
-    this.curNals = [sc];
+    this.curNals[0] = sc;
+    this.nalCount = 1;
     this.curHasVcl = false;
     this.curKey = false;
     this.curParams = 0;
@@ -270,13 +274,13 @@ export class AccessUnitAssembler {
     this.curDts = undefined;
     // The latest PTS mark at or before this start code (or inside it: a PES may begin mid start code) is ours.
     const limit = this.base + sc + 3;
+    const m = this.marks;
     let taken = 0;
-    while (taken < this.marks.length && this.marks[taken]!.pos <= limit) taken++;
+    while (taken < m.length && m.posAt(taken) <= limit) taken++;
     if (taken > 0) {
-      const mark = this.marks[taken - 1]!;
-      this.curPts = mark.pts;
-      this.curDts = mark.dts;
-      this.marks.splice(0, taken);
+      this.curPts = m.ptsAt(taken - 1);
+      this.curDts = m.dtsAt(taken - 1);
+      m.dropFront(taken);
     }
   }
 
@@ -284,11 +288,12 @@ export class AccessUnitAssembler {
   private lengthPrefixedCopy(end: number): Buffer {
     const buf = this.buf;
     const nals = this.curNals;
+    const count = this.nalCount;
     const spans: number[] = [];
     let total = 0;
-    for (let i = 0; i < nals.length; i++) {
+    for (let i = 0; i < count; i++) {
       const from = nals[i]! + 3;
-      let to = i + 1 < nals.length ? nals[i + 1]! : end;
+      let to = i + 1 < count ? nals[i + 1]! : end;
       while (to > from && buf[to - 1] === 0) to--; // trailing zeros belong to the next start code
       if (to <= from) continue;
       spans.push(from, to);
@@ -316,13 +321,14 @@ export class AccessUnitAssembler {
   private lengthPrefixedViews(end: number): { parts: Uint8Array[]; size: number } {
     const buf = this.buf;
     const nals = this.curNals;
+    const count = this.nalCount;
     const parts: Uint8Array[] = [];
     let size = 0;
     let runFrom = -1;
     let runTo = -1;
-    for (let i = 0; i < nals.length; i++) {
+    for (let i = 0; i < count; i++) {
       const from = nals[i]! + 3;
-      let to = i + 1 < nals.length ? nals[i + 1]! : end;
+      let to = i + 1 < count ? nals[i + 1]! : end;
       while (to > from && buf[to - 1] === 0) to--; // trailing zeros belong to the next start code
       if (to <= from) continue;
       const lengthAt = from - 4;

@@ -8,6 +8,8 @@
 export const POOLED_SIZE = 1024 * 1024;
 /** Two read buffers and two assembler buffers of one remux, plus one more. */
 const MAX_POOLED = 5;
+/** The most bytes the pool holds. */
+export const MAX_POOLED_BYTES = MAX_POOLED * POOLED_SIZE;
 const free: Buffer[] = [];
 
 /** A buffer of POOLED_SIZE bytes (contents undefined). */

@@ -47,7 +47,10 @@ export interface AudioSample {
 export interface MuxSink {
   /** Creates the file. The audio track may instead be declared by the first addAudio(). */
   open(video: VideoTrackConfig, audio?: AudioTrackConfig): Promise<void>;
-  /** Writes the samples (one chunk) before it settles: their views may point into buffers reused afterwards. */
+  /**
+   * Writes the samples (one chunk) before it settles: their views may point into buffers reused afterwards, and the
+   * sample objects themselves are reused for the next chunk (nothing may keep them).
+   */
   addVideo(samples: VideoSample[]): Promise<void>;
   /**
    * `config` with the first packet when open() had none. Usually only queues the packet (returns undefined: no

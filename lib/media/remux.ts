@@ -218,7 +218,8 @@ interface QueuedAudio {
   mpeg?: MpegAudioHeader;
 }
 
-type Queued = { kind: 'video'; au: AccessUnit } | { kind: 'audio'; packet: QueuedAudio };
+/** Demuxed and not yet handed to the sink, in demux order (an audio packet is the one with `durationTicks`). */
+type Queued = AccessUnit | QueuedAudio;
 
 /** Demux state plus the lazily created sink (container writer) for one remux. */
 class RemuxSession {
@@ -227,6 +228,8 @@ class RemuxSession {
   /** The queue's other array (reused: drain swaps them), and the samples array handed to the sink. */
   private spareQueue: Queued[] = [];
   private readonly samples: VideoSample[] = [];
+  /** The sample objects handed to the sink, reused batch after batch (not one object per frame). */
+  private readonly sampleObjects: VideoSample[] = [];
   private videoId = -1;
   private assembler: AccessUnitAssembler | null = null;
   private audioId = -1;
@@ -292,9 +295,12 @@ class RemuxSession {
       if (!this.assembler) {
         const codec = this.videoCodecFor(id, data);
         if (!codec) return; // cannot tell yet: these bytes precede any parameter set anyway
-        this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push({ kind: 'video', au }), {
+        this.assembler = new AccessUnitAssembler(codec, (au) => this.queue.push(au), {
           views: true,
           buffer: takeBuffer(),
+          // Its spare (views mode) comes from the pool too: a fresh 1 MiB per file lived for the whole file, was
+          // promoted to the old generation and stayed as garbage until a full GC (bench/ANALYSIS.md, issue #12).
+          allocate: (size) => (size === POOLED_SIZE ? takeBuffer() : Buffer.allocUnsafe(size)),
         });
       }
       this.assembler.push(data, pts, dtsOrNone >= 0 ? dtsOrNone : undefined);
@@ -369,7 +375,7 @@ class RemuxSession {
       return;
     }
     if (this.out || (this.assembler !== null && this.assembler.stats.accessUnits > 0)) {
-      this.queue.push({ kind: 'audio', packet });
+      this.queue.push(packet);
       return;
     }
     this.earlyAudio.push(packet);
@@ -411,9 +417,9 @@ class RemuxSession {
       samples.length = 0;
       for (let i = 0; i < batch.length; i++) {
         const item = batch[i]!;
-        if (item.kind === 'video') {
-          if (!this.out) await this.open(item.au);
-          samples.push(this.videoSample(item.au));
+        if (!('durationTicks' in item)) {
+          if (!this.out) await this.open(item);
+          samples.push(this.videoSample(item, samples.length));
           if (this.frames === 1) {
             // The audio that came before the first frame goes on the timeline right after it.
             const early = this.earlyAudio;
@@ -424,7 +430,7 @@ class RemuxSession {
             }
           }
         } else {
-          const written = this.addAudio(item.packet);
+          const written = this.addAudio(item);
           if (written) await written;
         }
       }
@@ -437,7 +443,8 @@ class RemuxSession {
     this.assembler?.release();
   }
 
-  private videoSample(au: AccessUnit): VideoSample {
+  /** The `index`-th sample of this batch, in a reused object (the sink is done with it once addVideo settles). */
+  private videoSample(au: AccessUnit, index: number): VideoSample {
     if (au.pts !== undefined) {
       this.firstPts ??= au.pts;
       this.lastPts = au.pts;
@@ -445,7 +452,12 @@ class RemuxSession {
     const ticks = this.timeline.next(au.pts);
     this.lastVideoTicks = ticks;
     this.frames++;
-    return { parts: au.parts ?? [au.data], size: au.size, key: au.key, ticks };
+    const s = (this.sampleObjects[index] ??= { parts: [], size: 0, key: false, ticks: 0 });
+    s.parts = au.parts ?? [au.data];
+    s.size = au.size;
+    s.key = au.key;
+    s.ticks = ticks;
+    return s;
   }
 
   /** Hands a packet to the sink; returns the sink's promise when it writes (rarely), else undefined. */

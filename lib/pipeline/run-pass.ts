@@ -11,6 +11,7 @@ import { ConfigError, ExitCode, InputDirError, messageOf, ShareTimeoutError } fr
 import { compareRecordings } from '../hikvision/recording.js';
 import type { MediaKind } from '../hikvision/types.js';
 import { discoverCameras, scanCamera, type CameraScan } from '../hikvision/source.js';
+import { closeSqliteThread } from '../hikvision/sqlite-thread.js';
 import { removeQuietly } from '../files.js';
 import type { Log } from '../log-types.js';
 import {
@@ -257,6 +258,8 @@ export async function runPass(opts: RunOptions, deps: RunDeps): Promise<PassSumm
     ),
   );
   const works = scanned.flatMap((s) => (s.work ? [s.work] : []));
+  // The SQLite indexes are read: their reader thread ends before the extract workers start (peak RSS, issue #12).
+  await closeSqliteThread();
 
   // 3. Dispatch, oldest hiv file first (the next one the camera overwrites); inside one file the largest recording
   // first, so that the pass does not end with one worker on a long recording while the others idle. A file is

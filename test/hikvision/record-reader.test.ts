@@ -143,3 +143,20 @@ test('header: the file count at offset 12 goes through the checked reader', (t) 
   const short = head.subarray(0, 15);
   t.throws(() => readAvFiles(short), { instanceOf: IndexCorruptError, message: /4 bytes at offset 12\b/ });
 });
+
+test('zeroFrom: all-zero ranges of any length (past its 64 KiB compare buffer), the first non-zero byte anywhere, false past the end', (t) => {
+  const bytes = new Uint8Array(200_000);
+  const slice = new IndexSlice(bytes);
+  t.true(slice.zeroFrom(0, bytes.length));
+  t.true(slice.zeroFrom(100, 100));
+  bytes[150_000] = 1;
+  const again = new IndexSlice(bytes);
+  t.false(again.zeroFrom(0, bytes.length));
+  t.false(again.zeroFrom(150_000, 150_001));
+  t.true(again.zeroFrom(0, 150_000));
+  t.true(again.zeroFrom(150_001, bytes.length));
+  t.false(
+    again.zeroFrom(199_990, 200_010),
+    'a range past the end is not all zero (the slot reads then fail as before)',
+  );
+});

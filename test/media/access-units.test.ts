@@ -269,7 +269,15 @@ test('views mode: access units handed out as views stay intact until release(), 
   t.true(stream.length > 4 * 1024 * 1024, `${stream.length} bytes of elementary stream`);
   const got: AccessUnit[] = [];
   let checked = 0;
-  const asm = new AccessUnitAssembler('h264', (au) => got.push(au), { views: true });
+  // Every buffer beyond the first comes from `allocate` (the remux passes its buffer pool there).
+  const first = Buffer.alloc(1024 * 1024);
+  const allocated: Buffer[] = [];
+  const allocate = (size: number) => {
+    const b = Buffer.alloc(size);
+    allocated.push(b);
+    return b;
+  };
+  const asm = new AccessUnitAssembler('h264', (au) => got.push(au), { views: true, buffer: first, allocate });
   const input = Buffer.alloc(300_000);
   let pushes = 0;
   const drain = () => {
@@ -293,6 +301,8 @@ test('views mode: access units handed out as views stay intact until release(), 
   asm.end({ lastComplete: true });
   drain();
   t.is(checked, expected.length);
+  t.true(allocated.length > 0, 'the spare buffer was asked for');
+  for (const b of asm.buffers()) t.true(b === first || allocated.includes(b), 'a working buffer not from allocate');
 });
 
 test('views mode: length fields are written in place over 4-byte start codes, so a frame (and the frames after it) is one contiguous view; 3-byte start codes and extra zeros still give the exact length-prefixed bytes', (t) => {

@@ -559,8 +559,11 @@ export class FlacEncoder {
       if (bits < bestBits) {
         bestBits = bits;
         this.partitionOrder = p;
-        this.bestParam.set(this.param.subarray(0, count));
-        this.bestWidth.set(this.width.subarray(0, count));
+        // A loop, not set(subarray): two views per improvement per block were a steady part of the garbage.
+        for (let j = 0; j < count; j++) {
+          this.bestParam[j] = this.param[j]!;
+          this.bestWidth[j] = this.width[j]!;
+        }
       }
       // Merge neighbours for the next coarser order.
       for (let j = 0; j < count >> 1; j++) {
