@@ -2,7 +2,7 @@
  * Progress of the extraction phase: a bar on stderr when it is a TTY (files, bytes, MB/s, ETA), otherwise a log
  * line every few seconds. ETA is by source bytes, the quantity that bounds the work.
  */
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { Log } from '../log-types.js';
 import { formatBytes } from './summary.js';
 
@@ -18,6 +18,11 @@ export interface Progress {
 
 export interface ProgressOptions {
   tty: boolean;
+  /**
+   * The bar library (cli-progress), loaded by the caller only when there is work to show on a TTY: a run with nothing
+   * new (every 10 minutes in cron mode) does not load it. Without it a TTY gets the log lines too.
+   */
+  bars?: typeof cliProgress | undefined;
   log: Log;
   intervalMs?: number;
   now?: () => number;
@@ -63,8 +68,9 @@ export function createProgress(opts: ProgressOptions): Progress {
       totalBytes = b;
       t0 = now();
       if (f === 0) return;
-      if (opts.tty) {
-        multi = new cliProgress.MultiBar(
+      const bars = opts.tty ? opts.bars : undefined;
+      if (bars) {
+        multi = new bars.MultiBar(
           {
             stream: process.stderr,
             format: 'extracting {bar} {value}/{total} files | {bytesText} | {speed} MB/s | ETA {etaText}',
@@ -72,7 +78,7 @@ export function createProgress(opts: ProgressOptions): Progress {
             clearOnComplete: true,
             etaBuffer: 50,
           },
-          cliProgress.Presets.shades_classic,
+          bars.Presets.shades_classic,
         );
         bar = multi.create(f, 0, payload());
       } else {

@@ -416,7 +416,10 @@ async function dispatch(
   const now = deps.now ?? Date.now;
   const ownPool = !deps.pool;
   const pool = deps.pool ?? (deps.createPool ?? (await import('./pool.js')).createPool)(opts.workers);
-  const progress = deps.progress ?? createProgress({ tty: deps.tty ?? false, log: deps.log });
+  const tty = deps.tty ?? false;
+  const progress =
+    deps.progress ??
+    createProgress({ tty, log: deps.log, bars: tty ? (await import('cli-progress')).default : undefined });
   // While a progress bar is shown, log lines go above it.
   const log = progress.wrap(deps.log);
   const deviceLimits = new Map<number, LimitFunction>();

@@ -42,3 +42,29 @@ test('wrap() passes log lines straight through when no bar is shown', (t) => {
   p.wrap(log).warn('careful');
   t.deepEqual(lines, ['careful']);
 });
+
+test('on a terminal: the bar library the caller loaded draws the bar; nothing is logged as progress', (t) => {
+  const { lines, log } = recorder();
+  const calls: string[] = [];
+  class MultiBar {
+    create(total: number, value: number) {
+      calls.push(`create ${total} ${value}`);
+      return { update: (v: number) => void calls.push(`update ${v}`) };
+    }
+    stop() {
+      calls.push('stop');
+    }
+    log(s: string) {
+      calls.push(`log ${s.trim()}`);
+    }
+  }
+  const bars = { MultiBar, Presets: { shades_classic: {} } } as unknown as NonNullable<
+    Parameters<typeof createProgress>[0]['bars']
+  >;
+  const p = createProgress({ tty: true, log, bars, now: () => 0 });
+  p.start(3, 300);
+  p.advance(1, 100);
+  p.stop();
+  t.deepEqual(calls, ['create 3 0', 'update 1', 'stop']);
+  t.deepEqual(lines, []);
+});
