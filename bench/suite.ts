@@ -40,17 +40,19 @@ export function childEnv(): NodeJS.ProcessEnv {
 }
 
 export function findFfmpeg(): { path: string; version: string } | undefined {
+  // The npm package's static build first: the baseline is "the static ffmpeg", and a system ffmpeg (another
+  // version, other defaults) would make the row differ from machine to machine. PATH only when it is missing.
   const candidates: string[] = [];
-  try {
-    candidates.push(execFileSync('which', ['ffmpeg'], { encoding: 'utf8' }).trim());
-  } catch {
-    /* not on PATH */
-  }
   try {
     const req = createRequire(path.join(repoRoot, 'package.json'));
     candidates.push((req('@ffmpeg-installer/ffmpeg') as { path: string }).path);
   } catch {
     /* package not installed */
+  }
+  try {
+    candidates.push(execFileSync('which', ['ffmpeg'], { encoding: 'utf8' }).trim());
+  } catch {
+    /* not on PATH */
   }
   for (const p of candidates.filter(Boolean)) {
     try {
