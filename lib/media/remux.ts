@@ -221,6 +221,14 @@ interface QueuedAudio {
 /** Demuxed and not yet handed to the sink, in demux order (an audio packet is the one with `durationTicks`). */
 type Queued = AccessUnit | QueuedAudio;
 
+/** Why a codec hiksync decodes is dropped when it is not transcoded (--audio copy): what --audio auto does instead. */
+const NOT_CARRIED: ReadonlyMap<string, string> = new Map([
+  ['g726', 'G.726 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'],
+  ['g7221', 'G.722.1 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'],
+  ['mp2', 'MPEG audio layer II (MP2) is not played by browsers from MP4 (--audio auto turns it into FLAC)'],
+  ['pcm', '16-bit PCM is not played by browsers from MP4 (--audio auto turns it into FLAC)'],
+]);
+
 /** Demux state plus the lazily created sink (container writer) for one remux. */
 class RemuxSession {
   private readonly demuxer: PsDemuxer;
@@ -519,15 +527,8 @@ class RemuxSession {
         this.audioDropReason = `G.711 ${codec === 'alaw' ? 'A-law' : 'mu-law'} cannot be stored in MP4 (the mov container keeps it)`;
     } else {
       this.audioDropReason =
-        codec === 'g726'
-          ? 'G.726 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'
-          : codec === 'mp2'
-            ? 'MPEG audio layer II (MP2) is not played by browsers from MP4 (--audio auto turns it into FLAC)'
-            : codec === 'pcm'
-              ? '16-bit PCM is not played by browsers from MP4 (--audio auto turns it into FLAC)'
-              : codec === 'g7221'
-                ? 'G.722.1 cannot be stored in MP4/MOV as it is (--audio auto turns it into FLAC)'
-                : `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
+        NOT_CARRIED.get(codec) ??
+        `audio codec ${codec} is not supported (no decoder for it here; MP4/MOV cannot carry it as it is)`;
     }
   }
 

@@ -10,6 +10,11 @@
 export const PTS_WRAP = 2 ** 33;
 export const PTS_HZ = 90000;
 
+/** A PTS brought onto the 33-bit circle, [0, 2^33): a sum that passed the wrap, or a difference read forward. */
+export function ptsOnCircle(t: number): number {
+  return ((t % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+}
+
 /** Signed distance from `from` to `to` on the 33-bit circle, in (-2^32, 2^32]. */
 export function ptsDelta(from: number, to: number): number {
   let d = (to - from) % PTS_WRAP;

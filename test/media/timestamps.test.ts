@@ -1,5 +1,13 @@
 import test from 'ava';
-import { AudioTimeline, PTS_WRAP, ptsDelta, VideoTimeline } from '../../lib/media/timestamps.js';
+import { AudioTimeline, PTS_WRAP, ptsDelta, ptsOnCircle, VideoTimeline } from '../../lib/media/timestamps.js';
+
+test('ptsOnCircle brings sums past the wrap and negative differences onto [0, 2^33)', (t) => {
+  t.is(ptsOnCircle(0), 0);
+  t.is(ptsOnCircle(PTS_WRAP - 1), PTS_WRAP - 1);
+  t.is(ptsOnCircle(PTS_WRAP + 5), 5);
+  t.is(ptsOnCircle(-1), PTS_WRAP - 1);
+  t.is(ptsOnCircle(100 - (PTS_WRAP - 3500)), 3600);
+});
 
 test('ptsDelta is the short way round the 33-bit circle', (t) => {
   t.is(ptsDelta(100, 3700), 3600);

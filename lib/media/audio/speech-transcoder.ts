@@ -12,12 +12,14 @@ import { G7221_DEFAULT_FRAME_BYTES, G7221Decoder, isG7221FrameBytes } from './g7
 import { Mp2Decoder } from './mp2-decoder.js';
 import { PcmS16Decoder } from './pcm.js';
 import type { PcmDecoder } from './pcm-decoder.js';
+import { ptsOnCircle } from '../timestamps.js';
 
 /**
  * The codecs decoded here and re-encoded as FLAC: the speech codecs (G.711, G.726, G.722.1), MPEG audio layer II and
  * raw 16-bit PCM.
  */
-export type SpeechCodec = 'alaw' | 'ulaw' | 'g726' | 'g7221' | 'mp2' | 'pcm';
+const SPEECH_CODECS = ['alaw', 'ulaw', 'g726', 'g7221', 'mp2', 'pcm'] as const;
+export type SpeechCodec = (typeof SPEECH_CODECS)[number];
 
 export interface TranscodedPacket {
   data: Uint8Array;
@@ -40,7 +42,6 @@ export interface PendingDecoder {
   choose(held: readonly HeldPacket[], end: boolean): PcmDecoder | undefined;
 }
 
-const PTS_WRAP = 2 ** 33;
 const G726_RATE = 8000;
 /** G.722.1 frames a second (20 ms each). */
 const G7221_FRAMES_PER_SECOND = 50;
@@ -53,9 +54,7 @@ const MAX_HELD_PACKETS = 64;
 export const DEFAULT_G726_BITS: G726Bits = 2;
 
 export function isSpeechCodec(codec: string | undefined): codec is SpeechCodec {
-  return (
-    codec === 'alaw' || codec === 'ulaw' || codec === 'g726' || codec === 'g7221' || codec === 'mp2' || codec === 'pcm'
-  );
+  return (SPEECH_CODECS as readonly (string | undefined)[]).includes(codec);
 }
 
 /** G.726 code word size from bytes per second (2000, 3000, 4000 for 16, 24, 32 kbit/s), or undefined. */
@@ -75,7 +74,7 @@ function heldByteRate(held: readonly HeldPacket[], end: boolean): { wait: boolea
   if (timed.length < 2) return { wait: false };
   const i0 = held.indexOf(timed[0]!);
   const i1 = held.indexOf(timed[1]!);
-  const dt = (((timed[1]!.pts! - timed[0]!.pts!) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+  const dt = ptsOnCircle(timed[1]!.pts! - timed[0]!.pts!);
   let bytesBetween = 0;
   for (let i = i0; i < i1; i++) bytesBetween += held[i]!.bytes.length;
   return dt > 0 ? { wait: false, bytesPerSecond: (bytesBetween * 90000) / dt } : { wait: false };
@@ -223,9 +222,7 @@ export class SpeechTranscoder {
     while (this.anchors.length > 1 && this.anchors[1]!.sample <= this.emitted) this.anchors.shift();
     const a = this.anchors[0];
     const pts =
-      a === undefined
-        ? undefined
-        : (((a.pts + Math.round((this.emitted - a.sample) * ticksPerSample)) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+      a === undefined ? undefined : ptsOnCircle(a.pts + Math.round((this.emitted - a.sample) * ticksPerSample));
     this.emitted += samples;
     this.onPacket({ data, pts, durationTicks: samples * ticksPerSample });
   }
